@@ -1,0 +1,467 @@
+"""The two executors behind every client, and the protocol of each market.
+
+A client class is ``<Endpoints mixin>, <Market protocol>, <Executor>``:
+
+* the **endpoint mixin** (``kraken_ops.spot.user._UserEndpoints`` ...) defines each
+  endpoint once as a method returning ``self._call(Call(...))``;
+* the **market protocol** (:class:`SpotProtocol`, :class:`FuturesProtocol`) knows
+  how Kraken wants that request built, signed and answered;
+* the **executor** (:class:`SyncExecutor`, :class:`AsyncExecutor`) sends it with
+  ``requests`` or ``aiohttp``. The sync ``_call`` returns the result, the async
+  ``_call`` returns a coroutine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from kraken_ops import __version__
+from kraken_ops._core import ratelimit
+from kraken_ops._core.call import Call, form_encode, json_encode, merge_extra, parse_json
+from kraken_ops._core.nonce import NonceSource, nonce_for_key
+from kraken_ops.exceptions import (
+    FUTURES_OK_STATUSES,
+    KrakenAuthRequiredError,
+    KrakenNetworkError,
+    KrakenTimeoutError,
+    KrakenUnexpectedResponseError,
+    futures_error_class,
+    raise_spot_errors,
+)
+
+USER_AGENT = f"kraken-ops/{__version__}"
+PUBLIC_RETRIES = 3  # attempts for public GETs on connection errors and 5xx
+BACKOFF_BASE = 0.2  # seconds; doubled per attempt, with jitter
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A request ready for the wire."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    retry: bool  # safe to retry (public GET only)
+    cost: int
+
+
+class _Protocol:
+    """What every client has: credentials, URL, nonce source, limiter, timeout."""
+
+    URL: str = ""
+    TIMEOUT: float = 10
+    _market: str = ""
+
+    def __init__(
+        self,
+        key: str = "",
+        secret: str = "",
+        url: str = "",
+        proxy: str | None = None,
+        *,
+        use_custom_exceptions: bool = True,
+        timeout: float | None = None,
+        nonce_source: NonceSource | None = None,
+        rate_limit: bool = True,
+        tier: str = "starter",
+        user_agent: str | None = None,
+    ) -> None:
+        self._key = key or ""
+        self.__secret = secret or ""
+        self.url = (url or self.URL).rstrip("/")
+        self.proxy = proxy
+        self.use_custom_exceptions = use_custom_exceptions
+        if timeout is not None:
+            self.TIMEOUT = timeout
+        self._nonce = nonce_source if nonce_source is not None else (nonce_for_key(f"{self._market}:{key}") if key else None)
+        self._limiter = ratelimit.counter_for(self._market, key, tier) if (rate_limit and key) else None
+        self._user_agent = user_agent or USER_AGENT
+        self._session: Any = None
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"{type(self).__name__}(url={self.url!r}, key={'<set>' if self._key else '<none>'})"
+
+    @property
+    def _secret(self) -> str:
+        return self.__secret
+
+    @classmethod
+    def from_profile(cls, name: str | None = None, **overrides: Any) -> Any:
+        """Build a client from a kraken-ops profile (keyring secret, shared nonce store)."""
+        from kraken_ops.profiles import client_kwargs
+
+        kwargs = client_kwargs(name, market=cls._market)
+        kwargs.update(overrides)
+        return cls(**kwargs)
+
+    def get_nonce(self) -> str:
+        """Return a new nonce for this client's key."""
+        if self._nonce is None:
+            self._nonce = nonce_for_key(f"{self._market}:{self._key}")
+        return self._nonce.next()
+
+    @property
+    def return_unique_id(self) -> str:
+        import uuid
+
+        return str(uuid.uuid4())
+
+    def _require_auth(self) -> None:
+        if not self._key or not self.__secret:
+            raise KrakenAuthRequiredError("this endpoint needs an API key and secret (key= and secret=, or a profile)")
+
+    def _wait_for(self, call: Call) -> float:
+        if self._limiter is None or not call.auth:
+            return 0.0
+        return self._limiter.reserve(call.cost if call.cost is not None else self._cost(call.path))
+
+    def _cost(self, path: str) -> int:
+        return 1
+
+    # --- implemented by the market protocols ---
+    def _prepare(self, call: Call) -> Prepared:
+        raise NotImplementedError
+
+    def _parse(self, call: Call, status: int, content_type: str, raw: bytes, url: str) -> Any:
+        raise NotImplementedError
+
+    def _url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.url + (path if path.startswith("/") else "/" + path)
+
+    @staticmethod
+    def _decode(status: int, raw: bytes, url: str) -> Any:
+        try:
+            return parse_json(raw)
+        except (ValueError, UnicodeDecodeError):
+            text = raw[:200].decode("utf-8", "replace")
+            raise KrakenUnexpectedResponseError(status, text, url=url.split("?", 1)[0]) from None
+
+
+class SpotProtocol(_Protocol):
+    """Kraken Spot REST: ``/0/public`` GETs and signed ``/0/private`` POSTs."""
+
+    URL = "https://api.kraken.com"
+    _market = "spot"
+
+    def _cost(self, path: str) -> int:
+        return ratelimit.spot_cost(path)
+
+    def _prepare(self, call: Call) -> Prepared:
+        data = merge_extra(call.params, call.extra_params)
+        method = call.method.upper()
+        url = self._url(call.path)
+        path = "/" + url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0] if "://" in url else call.path
+        headers = {"User-Agent": self._user_agent, **call.headers}
+        body: bytes | None = None
+        query = ""
+        if call.auth:
+            self._require_auth()
+            data["nonce"] = self.get_nonce()
+            text = json_encode(data) if call.do_json else form_encode(data)
+            body = text.encode()
+            headers["Content-Type"] = "application/json" if call.do_json else "application/x-www-form-urlencoded"
+            from kraken_ops._core.signing import sign_spot
+
+            headers["API-Key"] = self._key
+            headers["API-Sign"] = sign_spot(self._secret, path, data["nonce"], body)
+        elif method in ("GET", "DELETE"):
+            query = form_encode(data)
+        else:
+            text = json_encode(data) if call.do_json else form_encode(data)
+            body = text.encode()
+            headers["Content-Type"] = "application/json" if call.do_json else "application/x-www-form-urlencoded"
+        extra_query = "&".join(q for q in (query, call.query_str) if q)
+        if extra_query:
+            url += ("&" if "?" in url else "?") + extra_query
+        return Prepared(method, url, headers, body, retry=(not call.auth and method == "GET"), cost=0)
+
+    def _parse(self, call: Call, status: int, content_type: str, raw: bytes, url: str) -> Any:
+        data = self._decode(status, raw, url)
+        if not isinstance(data, dict) or ("error" not in data and "result" not in data):
+            raise KrakenUnexpectedResponseError(status, raw[:200].decode("utf-8", "replace"), url=url.split("?", 1)[0])
+        errors = data.get("error") or []
+        if errors and self.use_custom_exceptions:
+            raise_spot_errors([str(e) for e in errors], response=data)
+        if status >= 500 and "result" not in data:
+            raise KrakenUnexpectedResponseError(status, raw[:200].decode("utf-8", "replace"), url=url.split("?", 1)[0])
+        return data["result"] if "result" in data and not (errors and not self.use_custom_exceptions) else data
+
+
+class FuturesProtocol(_Protocol):
+    """Kraken Futures REST: ``/derivatives/api/v3``, history and charts, ``Authent`` signing."""
+
+    URL = "https://futures.kraken.com"
+    SANDBOX_URL = "https://demo-futures.kraken.com"
+    _market = "futures"
+
+    def __init__(self, key: str = "", secret: str = "", url: str = "", proxy: str | None = None, *, sandbox: bool = False, **kwargs: Any) -> None:
+        if not url and sandbox:
+            url = self.SANDBOX_URL
+        self.sandbox = sandbox
+        super().__init__(key, secret, url, proxy, **kwargs)
+
+    def _cost(self, path: str) -> int:
+        return ratelimit.futures_cost(path)
+
+    def _prepare(self, call: Call) -> Prepared:
+        method = call.method.upper()
+        post = merge_extra(call.params, call.extra_params)
+        query_params = dict(call.query or {})
+        if method in ("GET", "DELETE", "PUT") and post:
+            query_params.update(post)
+            post = {}
+        query = form_encode(query_params, join_lists=False)
+        body_text = form_encode(post, join_lists=False) if post else ""
+        url = self._url(call.path)
+        path = "/" + url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
+        headers = {"User-Agent": self._user_agent, **call.headers}
+        if call.auth:
+            self._require_auth()
+            nonce = self.get_nonce()
+            from kraken_ops._core.signing import sign_futures
+
+            headers["APIKey"] = self._key
+            headers["Nonce"] = nonce
+            headers["Authent"] = sign_futures(self._secret, path, nonce, query + body_text)
+        if body_text or method == "POST":
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        extra_query = "&".join(q for q in (query, call.query_str) if q)
+        if extra_query:
+            url += ("&" if "?" in url else "?") + extra_query
+        return Prepared(method, url, headers, body_text.encode() if body_text else None, retry=(not call.auth and method == "GET"), cost=0)
+
+    def _parse(self, call: Call, status: int, content_type: str, raw: bytes, url: str) -> Any:
+        if "json" not in content_type and not raw.lstrip()[:1] in (b"{", b"["):
+            if status == 200 and call.return_raw:
+                return raw
+            raise KrakenUnexpectedResponseError(status, raw[:200].decode("utf-8", "replace"), url=url.split("?", 1)[0])
+        data = self._decode(status, raw, url)
+        if self.use_custom_exceptions:
+            check_futures_envelope(data, status, raw, url)
+        return data
+
+
+def check_futures_envelope(data: Any, status: int = 200, raw: bytes = b"", url: str = "") -> None:
+    """Raise for a Futures error envelope or an order outcome that means failure."""
+    if not isinstance(data, dict):
+        if status >= 400:
+            raise KrakenUnexpectedResponseError(status, raw[:200].decode("utf-8", "replace"), url=url.split("?", 1)[0])
+        return
+    error = data.get("error")
+    if error is None and data.get("errors"):
+        first = data["errors"][0]
+        error = first.get("message") if isinstance(first, dict) else str(first)
+    if error is not None or data.get("result") == "error":
+        error = str(error or "unknownError")
+        raise futures_error_class(error)(error, kraken_error=error, response=data)
+    for key in ("sendStatus", "editStatus", "cancelStatus"):
+        outcome = data.get(key)
+        if isinstance(outcome, dict):
+            _check_status(outcome.get("status"), data)
+    for item in data.get("batchStatus") or []:
+        if isinstance(item, dict):
+            _check_status(item.get("status"), data)
+    if status >= 400:
+        raise KrakenUnexpectedResponseError(status, raw[:200].decode("utf-8", "replace"), url=url.split("?", 1)[0])
+
+
+def _check_status(status: Any, data: dict[str, Any]) -> None:
+    if status is None or status in FUTURES_OK_STATUSES:
+        return
+    text = str(status)
+    raise futures_error_class(text)(f"order rejected: {text}", kraken_error=text, response=data)
+
+
+def _backoff(attempt: int) -> float:
+    return BACKOFF_BASE * (2**attempt) * (0.5 + random.random())
+
+
+class SyncExecutor:
+    """Sends calls with one ``requests.Session`` per client."""
+
+    _session: Any
+
+    def _call(self, call: Call) -> Any:
+        while True:
+            result = self._send(call)
+            if call.then is None:
+                return result
+            result = call.then(result)
+            if not isinstance(result, Call):
+                return result
+            call = result
+
+    def _get_session(self) -> Any:
+        if self._session is None:
+            import requests
+
+            session = requests.Session()
+            if self.proxy:  # type: ignore[attr-defined]
+                session.proxies = {"http": self.proxy, "https": self.proxy}  # type: ignore[attr-defined]
+            self._session = session
+        return self._session
+
+    def _send(self, call: Call) -> Any:
+        import requests
+
+        wait = self._wait_for(call)  # type: ignore[attr-defined]
+        if wait > 0:
+            time.sleep(wait)
+        session = self._get_session()
+        timeout = call.timeout or self.TIMEOUT  # type: ignore[attr-defined]
+        nonce = self._nonce if call.auth else None  # type: ignore[attr-defined]
+        attempt = 0
+        while True:
+            try:
+                with nonce.in_flight() if nonce is not None else contextlib.nullcontext():
+                    prepared = self._prepare(call)  # type: ignore[attr-defined]
+                    response = session.request(
+                        prepared.method, prepared.url, data=prepared.body, headers=prepared.headers, timeout=timeout, stream=call.return_raw
+                    )
+                    if call.return_raw and response.status_code == 200 and "json" not in response.headers.get("Content-Type", ""):
+                        return response
+                    raw = response.content
+            except requests.Timeout as exc:
+                if prepared_retry(call) and attempt + 1 < PUBLIC_RETRIES:
+                    attempt += 1
+                    time.sleep(_backoff(attempt))
+                    continue
+                raise KrakenTimeoutError(f"request to {_where(self, call)} timed out after {timeout}s") from exc
+            except requests.RequestException as exc:
+                if prepared_retry(call) and attempt + 1 < PUBLIC_RETRIES:
+                    attempt += 1
+                    time.sleep(_backoff(attempt))
+                    continue
+                raise KrakenNetworkError(f"cannot reach {_where(self, call)}: {type(exc).__name__}") from exc
+            if response.status_code >= 500 and prepared.retry and attempt + 1 < PUBLIC_RETRIES:
+                attempt += 1
+                time.sleep(_backoff(attempt))
+                continue
+            return self._parse(call, response.status_code, response.headers.get("Content-Type", ""), raw, prepared.url)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncExecutor:
+    """Sends calls with one ``aiohttp.ClientSession`` per client; ``_call`` returns a coroutine."""
+
+    _session: Any
+
+    def _call(self, call: Call) -> Any:
+        return self._run(call)
+
+    async def _run(self, call: Call) -> Any:
+        while True:
+            result = await self._send(call)
+            if call.then is None:
+                return result
+            result = call.then(result)
+            if not isinstance(result, Call):
+                return result
+            call = result
+
+    def _get_session(self) -> Any:
+        if self._session is None or self._session.closed:
+            import aiohttp
+
+            self._session = aiohttp.ClientSession(headers={"User-Agent": self._user_agent})  # type: ignore[attr-defined]
+        return self._session
+
+    async def _send(self, call: Call) -> Any:
+        import aiohttp
+
+        wait = self._wait_for(call)  # type: ignore[attr-defined]
+        if wait > 0:
+            await asyncio.sleep(wait)
+        session = self._get_session()
+        timeout = aiohttp.ClientTimeout(total=call.timeout or self.TIMEOUT)  # type: ignore[attr-defined]
+        nonce = self._nonce if call.auth else None  # type: ignore[attr-defined]
+        attempt = 0
+        while True:
+            try:
+                async with _async_in_flight(nonce):
+                    prepared = self._prepare(call)  # type: ignore[attr-defined]
+                    response = await session.request(
+                        prepared.method, prepared.url, data=prepared.body, headers=prepared.headers, timeout=timeout, proxy=self.proxy  # type: ignore[attr-defined]
+                    )
+                    ctype = response.headers.get("Content-Type", "")
+                    if call.return_raw and response.status == 200 and "json" not in ctype:
+                        return response
+                    raw = await response.read()
+                    response.release()
+            except asyncio.TimeoutError as exc:
+                if prepared_retry(call) and attempt + 1 < PUBLIC_RETRIES:
+                    attempt += 1
+                    await asyncio.sleep(_backoff(attempt))
+                    continue
+                raise KrakenTimeoutError(f"request to {_where(self, call)} timed out") from exc
+            except aiohttp.ClientError as exc:
+                if prepared_retry(call) and attempt + 1 < PUBLIC_RETRIES:
+                    attempt += 1
+                    await asyncio.sleep(_backoff(attempt))
+                    continue
+                raise KrakenNetworkError(f"cannot reach {_where(self, call)}: {type(exc).__name__}") from exc
+            if response.status >= 500 and prepared.retry and attempt + 1 < PUBLIC_RETRIES:
+                attempt += 1
+                await asyncio.sleep(_backoff(attempt))
+                continue
+            return self._parse(call, response.status, ctype, raw, prepared.url)  # type: ignore[attr-defined]
+
+    async def close(self) -> None:
+        """Close the aiohttp session."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def async_close(self) -> None:
+        """Alias of :meth:`close` (reference name)."""
+        await self.close()
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def prepared_retry(call: Call) -> bool:
+    return not call.auth and call.method.upper() == "GET"
+
+
+def _where(client: Any, call: Call) -> str:
+    return client._url(call.path).split("?", 1)[0]
+
+
+@contextlib.asynccontextmanager
+async def _async_in_flight(nonce: Any):  # type: ignore[no-untyped-def]
+    if nonce is None:
+        yield
+        return
+    acm = getattr(nonce, "async_in_flight", None)
+    if acm is not None:
+        async with acm():
+            yield
+        return
+    with nonce.in_flight():
+        yield
+
+
+__all__ = ["SpotProtocol", "FuturesProtocol", "SyncExecutor", "AsyncExecutor", "check_futures_envelope", "Prepared"]
