@@ -1,0 +1,133 @@
+"""The shared context of one running exchange (Spot side and Futures side).
+
+``ctx`` is created by :func:`kraken_ops.exchange.server.create_app` and handed to
+``kraken_ops.exchange.futures.setup(app, ctx)``. Attributes (contract with the Futures
+side; names are stable):
+
+- ``ctx.db``: the :class:`~kraken_ops.exchange.state.State` (``ctx.db.conn`` is a
+  sqlite3 connection usable from the event loop thread; ``ctx.db.execute(sql, params)``
+  and ``ctx.db.query(sql, params)`` are helpers).
+- ``ctx.clock()``: seconds since the epoch (float), injectable; tests move it with
+  ``ctx.clock.advance(seconds)``.
+- ``ctx.rng``: ``random.Random(seed)``, for market data only; ``ctx.seed``.
+- ``ctx.faults``: dict with ``ws_drop`` (int|None), ``latency_ms`` (int|None),
+  ``http_502`` (float|None), ``bad_checksum`` (float|None).
+- ``ctx.status``: ``online|maintenance|cancel_only|post_only``.
+- ``ctx.state_dir``: the state directory (Path).
+- ``ctx.account_by_futures_key(key) -> Account|None`` (also ``account_by_spot_key``,
+  ``account_by_name``). ``Account`` is :class:`kraken_ops.exchange.state.Account`
+  (name, spot_key, spot_secret, futures_key, futures_secret, permissions: set[str],
+  tier: str, nonce_window: int).
+- ``ctx.check_and_store_nonce(key, nonce, window) -> bool``: strictly increasing per key,
+  tolerating up to ``window`` below the highest seen nonce (never a repeat).
+- ``ctx.index_price(base) -> Decimal``: current mid of the spot market base/USD
+  (``"XBT"``, ``"BTC"``, ``"ETH"``, ``"SOL"``, ``"DOT"``).
+- ``ctx.wallet_transfer_to_futures(account_name, asset, amount)``: called by the Spot
+  ``WalletTransfer``; forwards to ``ctx.on_futures_credit(account_name, asset, amount)``
+  when the Futures side has registered it (otherwise the amount is recorded in the
+  ``balances`` table under wallet ``futures``).
+
+Extra attributes (Spot side, also usable by Futures): ``ctx.markets``
+(:class:`~kraken_ops.exchange.markets.Markets`), ``ctx.engine``
+(:class:`~kraken_ops.exchange.engine.Engine`), ``ctx.tasks`` (background asyncio tasks
+cancelled on shutdown), ``ctx.on_shutdown`` (list of callables).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import deque
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+from kraken_ops.exchange.state import Account, State
+
+STATUSES = ("online", "maintenance", "cancel_only", "post_only")
+
+
+class Clock:
+    """Wall clock with an adjustable offset, so tests can jump forward."""
+
+    def __init__(self, offset: float = 0.0) -> None:
+        self.offset = offset
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+def default_faults() -> dict[str, Any]:
+    return {"ws_drop": None, "latency_ms": None, "http_502": None, "bad_checksum": None}
+
+
+class Context:
+    """Everything both halves of the exchange share."""
+
+    def __init__(
+        self,
+        db: State,
+        *,
+        seed: int = 0,
+        status: str = "online",
+        faults: dict[str, Any] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        self.db = db
+        self.state_dir: Path = db.state_dir
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.fault_rng = random.Random(seed + 1)
+        self.status = status
+        self.faults = default_faults()
+        self.faults.update(faults or {})
+        self.clock = clock or Clock()
+        self.markets: Any = None
+        self.engine: Any = None
+        self.tasks: list[Any] = []
+        self.on_shutdown: list[Callable[[], Any]] = []
+        self.on_futures_credit: Callable[[str, str, Decimal], Any] | None = None
+        self._recent_nonces: dict[str, deque[int]] = {}
+
+    # -- accounts ----------------------------------------------------------
+    def account_by_futures_key(self, key: str) -> Account | None:
+        return self.db.account_by_futures_key(key)
+
+    def account_by_spot_key(self, key: str) -> Account | None:
+        return self.db.account_by_spot_key(key)
+
+    def account_by_name(self, name: str) -> Account | None:
+        return self.db.account(name)
+
+    # -- nonces ----------------------------------------------------------------
+    def check_and_store_nonce(self, key: str, nonce: int, window: int) -> bool:
+        """Accept ``nonce`` if above the last one, or within ``window`` below it and unseen."""
+        if nonce < 0 or nonce >= 2**64:
+            return False
+        last = self.db.last_nonce(key)
+        recent = self._recent_nonces.setdefault(key, deque(maxlen=256))
+        if last is None or nonce > last:
+            self.db.store_nonce(key, nonce)
+            recent.append(nonce)
+            return True
+        if window > 0 and last - nonce <= window and nonce not in recent:
+            recent.append(nonce)
+            return True
+        return False
+
+    # -- prices ------------------------------------------------------------------
+    def index_price(self, base: str) -> Decimal:
+        return self.markets.index_price(base)
+
+    # -- wallets ---------------------------------------------------------------
+    def wallet_transfer_to_futures(self, account_name: str, asset: str, amount: Decimal) -> None:
+        if self.on_futures_credit is not None:
+            self.on_futures_credit(account_name, asset, amount)
+        else:
+            self.db.credit(account_name, asset, amount, type="transfer", subtype="spottofutures",
+                           refid="futures", wallet="futures", now=self.clock())
