@@ -1,0 +1,348 @@
+"""Changing profiles: add, remove, rename, default, import, export.
+
+Each operation changes the keyring and the config file together. Secrets are
+written first and rolled back if the config file cannot be written; deletions of
+secrets happen only after the config file was written. Either way a failure leaves
+the config file as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterator
+
+from kraken_ops.profiles import secrets
+from kraken_ops.profiles.config import (
+    ENVIRONMENTS,
+    MARKETS,
+    TIERS,
+    Config,
+    Profile,
+    check_key,
+    check_name,
+    editing,
+    parse_document,
+    read_config,
+)
+from kraken_ops.profiles.errors import ConfigFileError, ProfileError
+
+
+class SecretTransaction:
+    """Keyring changes that can be undone: ``put`` now, ``delete_later`` on commit."""
+
+    def __init__(self) -> None:
+        self._undo: list[tuple[str, str, str | None]] = []
+        self._deletes: list[tuple[str, str]] = []
+        self.warnings: list[str] = []
+
+    def put(self, profile: str, market: str, secret: str) -> None:
+        previous = secrets.keyring_get(profile, market)
+        secrets.keyring_set(profile, market, secret)
+        self._undo.append((profile, market, previous))
+
+    def delete_later(self, profile: str, market: str) -> None:
+        self._deletes.append((profile, market))
+
+    def rollback(self) -> None:
+        for profile, market, previous in reversed(self._undo):
+            with contextlib.suppress(Exception):
+                if previous is None:
+                    secrets.keyring_delete(profile, market)
+                else:
+                    secrets.keyring_set(profile, market, previous)
+        self._undo.clear()
+
+    def commit(self) -> list[str]:
+        """Run the deferred deletions; return a warning per entry that could not be deleted."""
+        warnings = []
+        for profile, market in self._deletes:
+            try:
+                secrets.keyring_delete(profile, market)
+            except ProfileError as exc:
+                warnings.append(f"could not delete keyring entry {secrets.entry_name(profile, market)}: {exc}")
+        self._deletes.clear()
+        self._undo.clear()
+        self.warnings = warnings
+        return warnings
+
+
+@contextlib.contextmanager
+def transaction(path: Path | None = None) -> Iterator[tuple[Config, SecretTransaction]]:
+    """Edit the config and the keyring together; all or nothing."""
+    tx = SecretTransaction()
+    try:
+        with editing(path) as config:
+            yield config, tx
+    except BaseException:
+        tx.rollback()
+        raise
+    tx.commit()
+
+
+@dataclass
+class AddResult:
+    profile: Profile
+    created: bool
+    became_default: bool
+    shared_with: list[str] = field(default_factory=list)
+
+
+def _check_choice(value: str | None, choices: tuple[str, ...], what: str) -> None:
+    if value is not None and value not in choices:
+        raise ProfileError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
+
+
+def add_profile(
+    name: str,
+    market: str = "spot",
+    key: str | None = None,
+    secret: str | None = None,
+    *,
+    environment: str | None = None,
+    url: str | None = None,
+    read_only: bool | None = None,
+    confirm: bool | None = None,
+    tier: str | None = None,
+    nonce_window: int | None = None,
+    description: str | None = None,
+    secret_command: str | None = None,
+    make_default: bool = False,
+    allow_shared_key: bool = False,
+    replace_key: bool = False,
+    path: Path | None = None,
+) -> AddResult:
+    """Create profile ``name`` or add a market key to it; store the secret in the keyring.
+
+    Settings left as None keep their current value (or the default for a new profile).
+    """
+    check_name(name)
+    _check_choice(market, MARKETS, "market")
+    _check_choice(environment, ENVIRONMENTS, "environment")
+    _check_choice(tier, TIERS, "tier")
+    if key is not None:
+        key = check_key(key, f"{market} API key")
+    with transaction(path) as (config, tx):
+        existing = config.profiles.get(name)
+        base = existing or Profile(name=name)
+        changes: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "environment": environment,
+                "url": url,
+                "read_only": read_only,
+                "confirm": confirm,
+                "tier": tier,
+                "nonce_window": nonce_window,
+                "description": description,
+                "secret_command": secret_command,
+            }.items()
+            if v is not None
+        }
+        if environment is not None and environment not in ("paper", "custom") and url is None:
+            changes["url"] = None
+        profile = replace(base, **changes)
+        shared: list[str] = []
+        if key is not None:
+            current = profile.key(market)
+            if current is not None and current != key and not replace_key:
+                raise ProfileError(f"profile {name!r} already has a {market} key; pass --replace to change it")
+            shared = [n for n in config.key_users(market, key) if n != name]
+            if shared and not allow_shared_key:
+                raise ProfileError(
+                    f"this {market} key is already used by profile {', '.join(shared)}: use one API key per bot "
+                    "(create another key at Kraken), or pass --allow-shared-key to share it (its requests then wait for each other)"
+                )
+            profile = profile.with_key(market, key)
+        # Re-validate the whole profile exactly as the loader will.
+        profile = Profile.from_table(name, profile.to_table(), where="")
+        if key is not None and profile.secret_command is None:
+            if secret is None:
+                raise ProfileError(f"no {market} secret given for profile {name!r}")
+            tx.put(name, market, secrets.validate_secret(secret, market))
+        elif secret is not None and profile.secret_command is None and profile.key(market):
+            tx.put(name, market, secrets.validate_secret(secret, market))
+        config.profiles[name] = profile
+        became_default = False
+        if make_default or config.default is None:
+            became_default = config.default != name
+            config.default = name
+    return AddResult(profile, existing is None, became_default, shared)
+
+
+def store_paper_profile(
+    name: str,
+    url: str | None,
+    spot_key: str | None = None,
+    spot_secret: str | None = None,
+    futures_key: str | None = None,
+    futures_secret: str | None = None,
+    *,
+    tier: str | None = None,
+    nonce_window: int = 0,
+    description: str | None = None,
+    path: Path | None = None,
+) -> Profile:
+    """Write an ``environment = "paper"`` profile and its secrets (for the local exchange).
+
+    A paper profile of the same name is replaced; any other profile of that name is
+    left alone and this raises :class:`ProfileError`.
+    """
+    check_name(name)
+    pairs = {"spot": (spot_key, spot_secret), "futures": (futures_key, futures_secret)}
+    for market, (key, secret) in pairs.items():
+        if (key is None) != (secret is None):
+            raise ProfileError(f"paper profile {name!r}: give both the {market} key and secret, or neither")
+    if spot_key is None and futures_key is None:
+        raise ProfileError(f"paper profile {name!r}: no key given")
+    with transaction(path) as (config, tx):
+        existing = config.profiles.get(name)
+        if existing is not None and existing.environment != "paper":
+            raise ProfileError(
+                f"profile {name!r} already exists with environment {existing.environment!r}; "
+                "choose another name or remove it first (`kraken-ops profile remove`)"
+            )
+        table: dict[str, Any] = {"environment": "paper", "nonce_window": nonce_window}
+        if url:
+            table["url"] = url
+        if tier:
+            table["tier"] = tier
+        table["description"] = description if description is not None else (existing.description if existing else "local exchange account")
+        for market, (key, _secret) in pairs.items():
+            if key is not None:
+                table[f"{market}_key"] = check_key(key, f"{market} API key")
+        profile = Profile.from_table(name, table, where="")
+        for market, (key, secret) in pairs.items():
+            if key is not None and secret is not None:
+                tx.put(name, market, secrets.validate_secret(secret, market))
+            elif existing is not None and existing.key(market):
+                tx.delete_later(name, market)  # the old account's secret no longer belongs here
+        config.profiles[name] = profile
+        if config.default is None:
+            config.default = name
+    return profile
+
+
+def remove_profile(name: str, *, path: Path | None = None) -> list[str]:
+    """Remove ``name`` and its keyring entries; return warnings (entries left behind)."""
+    with transaction(path) as (config, tx):
+        profile = config.get(name)
+        del config.profiles[name]
+        if config.default == name:
+            config.default = None
+        for market in MARKETS:
+            tx.delete_later(name, market)
+        _ = profile
+    return tx.warnings
+
+
+def rename_profile(old: str, new: str, *, path: Path | None = None) -> list[str]:
+    """Rename ``old`` to ``new``, moving its keyring entries; return warnings."""
+    check_name(new)
+    with transaction(path) as (config, tx):
+        profile = config.get(old)
+        if new in config.profiles:
+            raise ProfileError(f"profile {new!r} already exists; remove it first or choose another name")
+        for market in MARKETS:
+            secret = secrets.keyring_get(old, market) if profile.key(market) and profile.secret_command is None else None
+            if secret:
+                tx.put(new, market, secret)
+            tx.delete_later(old, market)
+        del config.profiles[old]
+        config.profiles[new] = replace(profile, name=new)
+        if config.default == old:
+            config.default = new
+    return tx.warnings
+
+
+def set_default(name: str, *, path: Path | None = None) -> None:
+    """Make ``name`` the default profile."""
+    with editing(path) as config:
+        config.get(name)
+        config.default = name
+
+
+@dataclass
+class ImportResult:
+    imported: list[str]
+    needs_secret: list[tuple[str, str]]  # (profile, market)
+    default: str | None
+
+
+def import_profiles(
+    file: Path,
+    *,
+    replace_existing: bool = False,
+    allow_shared_key: bool = False,
+    path: Path | None = None,
+) -> ImportResult:
+    """Add the profiles of a profile file (the config format, without secrets)."""
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(f"profile file {file} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"cannot read profile file {file}: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
+    incoming = parse_document(text, file, what="profile file")
+    if not incoming.profiles:
+        raise ProfileError(f"profile file {file} defines no profile ([profiles.NAME] tables)")
+    needs: list[tuple[str, str]] = []
+    with editing(path) as config:
+        clashes = sorted(set(incoming.profiles) & set(config.profiles))
+        if clashes and not replace_existing:
+            raise ProfileError(f"profile {', '.join(clashes)} already exists; pass --replace to overwrite")
+        others = {n: p for n, p in config.profiles.items() if n not in incoming.profiles}
+        merged = Config(path=config.path, profiles={**others, **incoming.profiles})
+        if not allow_shared_key:
+            for (market, _key), users in merged.shared_keys().items():
+                if any(u in incoming.profiles for u in users):
+                    raise ProfileError(
+                        f"{market} key shared by profiles {', '.join(users)}: use one API key per bot, or pass --allow-shared-key"
+                    )
+        config.profiles.update(incoming.profiles)
+        if config.default is None or config.default not in config.profiles:
+            config.default = incoming.default or config.default
+        if config.default not in config.profiles:
+            config.default = None
+        default = config.default
+    for name, profile in sorted(incoming.profiles.items()):
+        if profile.secret_command is None:
+            for market in profile.markets:
+                try:
+                    present = secrets.keyring_get(name, market)
+                except ProfileError:
+                    present = None
+                if not present:
+                    needs.append((name, market))
+    return ImportResult(sorted(incoming.profiles), needs, default)
+
+
+def export_document(names: list[str] | None = None, *, include_keys: bool = True, path: Path | None = None) -> str:
+    """The TOML of some or all profiles (never a secret; public keys unless ``include_keys`` is False)."""
+    import tomli_w
+
+    config = read_config(path)
+    chosen = names or config.names()
+    profiles = {}
+    for name in chosen:
+        profile = config.get(name)
+        if not include_keys:
+            profile = replace(profile, spot_key=None, futures_key=None)
+        profiles[name] = profile
+    out = Config(path=config.path, default=config.default if config.default in profiles else None, profiles=profiles)
+    return tomli_w.dumps(out.to_document())
+
+
+__all__ = [
+    "add_profile",
+    "store_paper_profile",
+    "remove_profile",
+    "rename_profile",
+    "set_default",
+    "import_profiles",
+    "export_document",
+    "ImportResult",
+    "AddResult",
+    "ConfigFileError",
+]

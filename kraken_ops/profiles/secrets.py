@@ -1,0 +1,275 @@
+"""Where a profile's API secrets come from, in this order of precedence.
+
+1. **Environment** — ``KRAKEN_OPS_API_KEY`` and ``KRAKEN_OPS_SECRET_KEY`` (both, for CI).
+   They apply to a profile that has no key for the market asked for, or whose key
+   *is* ``KRAKEN_OPS_API_KEY``: the environment can supply a secret but can never
+   make profile ``bot1`` send requests with another account's key.
+2. **secret_command** in the profile — run without a shell (``{profile}`` and
+   ``{market}`` are substituted), with a timeout; the first line of its stdout is
+   the secret (``pass show ...``, ``op read ...``, a cloud secret manager's CLI).
+3. **The OS keyring** — service ``kraken-ops``, user name ``<profile>:<market>``
+   (one entry per profile and market), through the ``keyring`` package.
+
+No function here logs a secret or puts one in an exception message.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+from kraken_ops.profiles.config import Profile
+from kraken_ops.profiles.errors import ProfileError, SecretStoreError
+
+SERVICE = "kraken-ops"
+SERVICE_ENV = "KRAKEN_OPS_KEYRING_SERVICE"  # tests use a private service name
+API_KEY_ENV = "KRAKEN_OPS_API_KEY"
+SECRET_KEY_ENV = "KRAKEN_OPS_SECRET_KEY"
+
+NO_BACKEND_HELP = (
+    "no usable keyring backend: install and unlock one (gnome-keyring or KWallet via Secret Service on Linux; "
+    "the macOS Keychain and Windows Credential Manager work out of the box), or set secret_command in the profile, "
+    f"or set {API_KEY_ENV} and {SECRET_KEY_ENV}"
+)
+
+
+def service() -> str:
+    """The keyring service name (``kraken-ops`` unless ``$KRAKEN_OPS_KEYRING_SERVICE`` is set)."""
+    return os.environ.get(SERVICE_ENV) or SERVICE
+
+
+def entry_name(profile: str, market: str) -> str:
+    """The keyring user name of one profile's secret for one market."""
+    return f"{profile}:{market}"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A resolved key and secret; ``source`` says where the secret came from."""
+
+    key: str
+    secret: str
+    source: str  # "environment" | "secret_command" | "keyring"
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"Credentials(key={self.key!r}, secret=<hidden>, source={self.source!r})"
+
+
+# --- keyring -------------------------------------------------------------------------------
+
+
+def _backend() -> Any:
+    import keyring
+    from keyring.backends import fail
+
+    backend = keyring.get_keyring()
+    unusable = isinstance(backend, fail.Keyring) or type(backend).__module__.endswith("backends.null")
+    if unusable:
+        raise SecretStoreError(NO_BACKEND_HELP)
+    return backend
+
+
+def _store_error(action: str, profile: str, market: str, exc: BaseException, secret: str | None = None) -> SecretStoreError:
+    from keyring import errors
+
+    if isinstance(exc, errors.NoKeyringError):
+        return SecretStoreError(NO_BACKEND_HELP)
+    if isinstance(exc, errors.KeyringLocked):
+        return SecretStoreError(f"the keyring is locked: unlock it (log in to your desktop session or run `gnome-keyring-daemon --unlock`) and retry to {action} the {market} secret of profile {profile!r}")
+    detail = str(exc).splitlines()[0] if str(exc) else ""
+    if secret and secret in detail or len(detail) > 160:
+        detail = ""
+    reason = type(exc).__name__ + (f": {detail}" if detail else "")
+    return SecretStoreError(
+        f"the keyring ({keyring_name()}) refused to {action} the {market} secret of profile {profile!r} ({reason}); "
+        "check that it is unlocked, or use secret_command"
+    )
+
+
+def keyring_name() -> str:
+    """A short description of the active keyring backend."""
+    try:
+        import keyring
+
+        backend = keyring.get_keyring()
+    except Exception:  # pragma: no cover - keyring import problems
+        return "unavailable"
+    return f"{type(backend).__module__.replace('keyring.backends.', '')}.{type(backend).__name__}"
+
+
+def keyring_get(profile: str, market: str) -> str | None:
+    """The secret stored for ``profile``/``market``, or None when there is none."""
+    backend = _backend()
+    try:
+        return backend.get_password(service(), entry_name(profile, market))
+    except Exception as exc:
+        raise _store_error("read", profile, market, exc) from None
+
+
+def keyring_set(profile: str, market: str, secret: str) -> None:
+    """Store the secret of ``profile``/``market`` (replacing any previous one)."""
+    backend = _backend()
+    try:
+        backend.set_password(service(), entry_name(profile, market), secret)
+    except Exception as exc:
+        raise _store_error("store", profile, market, exc, secret) from None
+
+
+def keyring_delete(profile: str, market: str) -> bool:
+    """Delete the entry of ``profile``/``market``; return whether there was one."""
+    from keyring.errors import PasswordDeleteError
+
+    backend = _backend()
+    try:
+        if backend.get_password(service(), entry_name(profile, market)) is None:
+            return False
+        backend.delete_password(service(), entry_name(profile, market))
+        return True
+    except PasswordDeleteError:
+        return False
+    except Exception as exc:
+        raise _store_error("delete", profile, market, exc) from None
+
+
+# --- secret_command --------------------------------------------------------------------------
+
+
+def command_argv(profile: Profile, market: str) -> list[str]:
+    """The argv of the profile's ``secret_command`` for ``market`` (no shell involved)."""
+    command = profile.secret_command
+    if command is None:
+        raise ProfileError(f"profile {profile.name!r} has no secret_command")
+    try:
+        parts = shlex.split(command) if isinstance(command, str) else list(command)
+    except ValueError as exc:
+        raise ProfileError(f"profile {profile.name!r}: secret_command cannot be parsed ({exc})") from None
+    return [p.replace("{profile}", profile.name).replace("{market}", market) for p in parts]
+
+
+def run_secret_command(profile: Profile, market: str) -> str:
+    """Run the profile's ``secret_command`` and return the first line of its stdout.
+
+    stderr is left on the terminal (so that ``gpg`` or ``op`` can prompt); the command
+    gets no stdin. A failure names the program and the exit code, never the output.
+    """
+    argv = command_argv(profile, market)
+    program = os.path.basename(argv[0]) if argv else "?"
+    try:
+        done = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            timeout=profile.secret_command_timeout,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise SecretStoreError(f"secret_command of profile {profile.name!r}: program {program!r} not found") from None
+    except subprocess.TimeoutExpired:
+        raise SecretStoreError(
+            f"secret_command of profile {profile.name!r} ({program}) did not finish within {profile.secret_command_timeout:g}s"
+        ) from None
+    except OSError as exc:
+        raise SecretStoreError(f"secret_command of profile {profile.name!r} ({program}) cannot run: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise SecretStoreError(f"secret_command of profile {profile.name!r} ({program}) failed with exit code {done.returncode}")
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    secret = lines[0].strip() if lines else ""
+    if not secret:
+        raise SecretStoreError(f"secret_command of profile {profile.name!r} ({program}) printed no secret on stdout")
+    return secret
+
+
+# --- resolution ----------------------------------------------------------------------------------
+
+
+def environment_credentials() -> tuple[str, str] | None:
+    """``(key, secret)`` from ``KRAKEN_OPS_API_KEY``/``KRAKEN_OPS_SECRET_KEY``, or None."""
+    key = os.environ.get(API_KEY_ENV, "").strip()
+    secret = os.environ.get(SECRET_KEY_ENV, "").strip()
+    if not key and not secret:
+        return None
+    if not key or not secret:
+        missing = API_KEY_ENV if not key else SECRET_KEY_ENV
+        raise ProfileError(f"{missing} is not set: set both {API_KEY_ENV} and {SECRET_KEY_ENV}, or neither")
+    return key, secret
+
+
+def resolve(profile: Profile, market: str) -> Credentials:
+    """The key and secret of ``profile`` for ``market``, following the documented precedence."""
+    env = environment_credentials()
+    key = profile.key(market)
+    if env is not None and (key is None or key == env[0]):
+        return Credentials(env[0], env[1], "environment")
+    if key is None:
+        have = ", ".join(profile.markets) or "none"
+        raise ProfileError(
+            f"profile {profile.name!r} has no {market} key (it has: {have}); "
+            f"add one with `kraken-ops profile add {profile.name} --market {market}`"
+        )
+    if profile.secret_command is not None:
+        return Credentials(key, run_secret_command(profile, market), "secret_command")
+    secret = keyring_get(profile.name, market)
+    if not secret:
+        raise ProfileError(
+            f"profile {profile.name!r} has no {market} secret in the keyring ({keyring_name()}): "
+            f"store it with `kraken-ops profile add {profile.name} --market {market} --replace`, or set secret_command"
+        )
+    return Credentials(key, secret, "keyring")
+
+
+def secret_source(profile: Profile, market: str) -> str:
+    """Where the secret of ``profile``/``market`` would come from, without reading it.
+
+    ``environment``, ``secret_command``, ``keyring``, ``missing``, or ``keyring
+    unavailable: ...`` (for ``profile show``).
+    """
+    try:
+        env = environment_credentials()
+    except ProfileError:
+        env = None
+    key = profile.key(market)
+    if env is not None and (key is None or key == env[0]):
+        return "environment"
+    if key is None:
+        return "missing"
+    if profile.secret_command is not None:
+        return "secret_command"
+    try:
+        return "keyring" if keyring_get(profile.name, market) else "missing"
+    except SecretStoreError as exc:
+        return f"keyring unavailable: {exc}"
+
+
+def validate_secret(secret: str, market: str) -> str:
+    """Return ``secret`` stripped if it is usable for signing (base64), else raise."""
+    import base64
+    import binascii
+
+    secret = secret.strip()
+    if not secret:
+        raise ProfileError(f"the {market} secret is empty")
+    try:
+        base64.b64decode(secret, validate=True)
+    except (binascii.Error, ValueError):
+        raise ProfileError(f"the {market} secret is not valid base64: copy it again from Kraken's API key page") from None
+    return secret
+
+
+__all__ = [
+    "Credentials",
+    "SERVICE",
+    "API_KEY_ENV",
+    "SECRET_KEY_ENV",
+    "entry_name",
+    "keyring_get",
+    "keyring_set",
+    "keyring_delete",
+    "run_secret_command",
+    "resolve",
+    "secret_source",
+    "validate_secret",
+    "environment_credentials",
+]
