@@ -387,6 +387,7 @@ class AsyncExecutor:
 
     async def _send(self, call: Call) -> Any:
         import aiohttp
+        import yarl
 
         wait = self._wait_for(call)  # type: ignore[attr-defined]
         if wait > 0:
@@ -399,8 +400,9 @@ class AsyncExecutor:
             try:
                 async with _async_in_flight(nonce):
                     prepared = self._prepare(call)  # type: ignore[attr-defined]
+                    # encoded=True: send the query exactly as signed (yarl would re-quote %3A to ':')
                     response = await session.request(
-                        prepared.method, prepared.url, data=prepared.body, headers=prepared.headers, timeout=timeout, proxy=self.proxy  # type: ignore[attr-defined]
+                        prepared.method, yarl.URL(prepared.url, encoded=True), data=prepared.body, headers=prepared.headers, timeout=timeout, proxy=self.proxy  # type: ignore[attr-defined]
                     )
                     ctype = response.headers.get("Content-Type", "")
                     if call.return_raw and response.status == 200 and "json" not in ctype:
