@@ -1,0 +1,455 @@
+"""``kraken-ops profile``: add, list, show, remove, rename, default, test, import, export.
+
+Each command fills a small options dataclass and calls a plain ``run_*`` function
+that does the work with an :class:`~kraken_ops.cli.output.Output` (data on stdout,
+messages on stderr); tests call the run functions directly. Secrets are read from
+a hidden prompt or from stdin (``--stdin``), never from the command line, and are
+never printed.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+
+from kraken_ops.cli.context import command, current
+from kraken_ops.cli.errors import ConfigProblem, UsageProblem
+
+app = typer.Typer(
+    name="profile",
+    help="Named Kraken accounts: API keys (secrets in the OS keyring), environment, safety settings.",
+    no_args_is_help=True,
+)
+
+
+class Market(str, Enum):
+    spot = "spot"
+    futures = "futures"
+
+
+class Environment(str, Enum):
+    production = "production"
+    sandbox = "sandbox"
+    paper = "paper"
+    custom = "custom"
+
+
+class Tier(str, Enum):
+    starter = "starter"
+    intermediate = "intermediate"
+    pro = "pro"
+
+
+def _output() -> Any:
+    from kraken_ops.cli.output import Output
+
+    return Output.from_options(current())
+
+
+def _short(key: str | None, full: bool = False) -> str | None:
+    if key is None or full or len(key) <= 12:
+        return key
+    return f"{key[:4]}…{key[-4:]}"
+
+
+# --- add ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class AddOptions:
+    name: str
+    market: str = "spot"
+    environment: str | None = None
+    url: str | None = None
+    read_only: bool | None = None
+    confirm: bool | None = None
+    tier: str | None = None
+    nonce_window: int | None = None
+    description: str | None = None
+    secret_command: str | None = None
+    make_default: bool = False
+    allow_shared_key: bool = False
+    replace: bool = False
+    from_stdin: bool = False
+
+
+def read_credentials(opts: AddOptions, need_secret: bool, *, stdin: Any = None, prompt: Callable[[str], str] | None = None) -> tuple[str, str | None]:
+    """The API key and (unless a secret command provides it) the secret: stdin lines or hidden prompts."""
+    stdin = stdin if stdin is not None else sys.stdin
+    if opts.from_stdin:
+        key = stdin.readline().strip()
+        secret = stdin.readline().strip() if need_secret else None
+        if not key or (need_secret and not secret):
+            what = "the API key, then the secret" if need_secret else "the API key"
+            raise UsageProblem(f"--stdin expects {2 if need_secret else 1} line(s) on stdin: {what}")
+        return key, secret
+    if prompt is None:
+        try:
+            interactive = stdin.isatty()
+        except (AttributeError, ValueError):
+            interactive = False
+        if not interactive:
+            raise UsageProblem("no terminal to prompt for the API key and secret: pipe them in with --stdin (key line, secret line)")
+
+        def prompt(text: str) -> str:
+            return typer.prompt(text, hide_input=True, err=True)
+
+    key = prompt(f"{opts.market} API key").strip()
+    secret = prompt(f"{opts.market} API secret").strip() if need_secret else None
+    return key, secret
+
+
+def run_add(opts: AddOptions, out: Any, *, stdin: Any = None, prompt: Callable[[str], str] | None = None) -> Any:
+    """Create or extend a profile and store its secret in the keyring."""
+    from kraken_ops.profiles import config as cfg
+    from kraken_ops.profiles.manage import add_profile
+
+    cfg.check_name(opts.name)
+    existing = cfg.read_config().profiles.get(opts.name)
+    if existing is not None and existing.key(opts.market) and not opts.replace:
+        raise ConfigProblem(
+            f"profile {opts.name!r} already has a {opts.market} key", hint=f"pass --replace to change it, or --market {_other(opts.market)}"
+        )
+    uses_command = opts.secret_command is not None or (existing is not None and existing.secret_command is not None)
+    key, secret = read_credentials(opts, need_secret=not uses_command, stdin=stdin, prompt=prompt)
+    result = add_profile(
+        opts.name,
+        opts.market,
+        key,
+        secret,
+        environment=opts.environment,
+        url=opts.url,
+        read_only=opts.read_only,
+        confirm=opts.confirm,
+        tier=opts.tier,
+        nonce_window=opts.nonce_window,
+        description=opts.description,
+        secret_command=opts.secret_command,
+        make_default=opts.make_default,
+        allow_shared_key=opts.allow_shared_key,
+        replace_key=opts.replace,
+    )
+    verb = "added" if result.created else "updated"
+    where = "secret_command" if uses_command else "the keyring"
+    out.info(f"{verb} profile {opts.name!r} ({opts.market} key, {result.profile.environment}); secret in {where}")
+    if result.shared_with:
+        out.warn(f"the {opts.market} key is shared with {', '.join(result.shared_with)}: their requests will wait for each other")
+    if result.became_default:
+        out.info(f"{opts.name!r} is now the default profile")
+    return result.profile
+
+
+def _other(market: str) -> str:
+    return "futures" if market == "spot" else "spot"
+
+
+@command(app, "add", kind="private")
+def add(
+    name: str = typer.Argument(..., help="Profile name (letters, digits, _ - .)."),
+    market: Market = typer.Option(Market.spot, "--market", help="Which key of the account this is."),
+    environment: Optional[Environment] = typer.Option(None, "--environment", "-e", help="production (default), sandbox, paper or custom."),
+    url: Optional[str] = typer.Option(None, "--url", help="Base URL for paper (default http://127.0.0.1:8787) or custom."),
+    read_only: Optional[bool] = typer.Option(None, "--read-only/--read-write", help="Refuse commands that move money.", show_default=False),
+    confirm: Optional[bool] = typer.Option(None, "--confirm/--no-confirm", help="Ask before money moves (default: production only).", show_default=False),
+    tier: Optional[Tier] = typer.Option(None, "--tier", help="Kraken verification tier (Spot rate limits)."),
+    nonce_window: Optional[int] = typer.Option(None, "--nonce-window", min=0, help="The key's nonce window at Kraken (0: strict, one request at a time)."),
+    description: Optional[str] = typer.Option(None, "--description", help="Free text shown by profile list."),
+    secret_command: Optional[str] = typer.Option(None, "--secret-command", help="Command printing the secret ({profile}, {market} substituted) instead of the keyring."),
+    make_default: bool = typer.Option(False, "--default", help="Make this the default profile."),
+    allow_shared_key: bool = typer.Option(False, "--allow-shared-key", help="Allow a key another profile already uses."),
+    replace: bool = typer.Option(False, "--replace", help="Replace the profile's existing key for this market."),
+    from_stdin: bool = typer.Option(False, "--stdin", help="Read the key and the secret as two lines from stdin instead of prompting."),
+) -> None:
+    """Add a profile (or a market key to one). Prompts for the key and secret with hidden input."""
+    opts = AddOptions(
+        name=name,
+        market=market.value,
+        environment=environment.value if environment else None,
+        url=url,
+        read_only=read_only,
+        confirm=confirm,
+        tier=tier.value if tier else None,
+        nonce_window=nonce_window,
+        description=description,
+        secret_command=secret_command,
+        make_default=make_default,
+        allow_shared_key=allow_shared_key,
+        replace=replace,
+        from_stdin=from_stdin,
+    )
+    run_add(opts, _output())
+
+
+# --- list / show -----------------------------------------------------------------------------------
+
+
+LIST_COLUMNS = ["name", "default", "environment", "spot_key", "futures_key", "shared", "read_only", "tier", "nonce_window", "description"]
+
+
+def profile_rows(config: Any, *, show_keys: bool = False) -> list[dict[str, Any]]:
+    """One row per profile (public keys shortened unless ``show_keys``; never a secret)."""
+    shared = config.shared_keys()
+    rows = []
+    for name in config.names():
+        p = config.profiles[name]
+        shared_markets = [m for (m, k), users in shared.items() if name in users]
+        rows.append(
+            {
+                "name": name,
+                "default": name == config.default,
+                "environment": p.environment,
+                "url": p.url_for("futures") if p.environment == "sandbox" else p.url_for("spot"),
+                "spot_key": _short(p.spot_key, show_keys),
+                "futures_key": _short(p.futures_key, show_keys),
+                "shared": ",".join(sorted(shared_markets)),
+                "read_only": p.read_only,
+                "confirm": p.needs_confirmation,
+                "tier": p.tier or "starter",
+                "nonce_window": p.nonce_window,
+                "description": p.description,
+            }
+        )
+    return rows
+
+
+def run_list(out: Any, *, show_keys: bool = False) -> list[dict[str, Any]]:
+    from kraken_ops.cli.output import View, listed
+    from kraken_ops.profiles import load_config
+
+    config = load_config()
+    rows = profile_rows(config, show_keys=show_keys)
+    if not rows and not out.is_json:
+        out.info("no profiles yet: add one with `kraken-ops profile add NAME` (see docs/profiles.md)")
+        return rows
+    out.emit(rows, View(listed(), LIST_COLUMNS, only=True))
+    if any(r["shared"] for r in rows) and not out.is_json:
+        out.warn("some keys are shared by several profiles (column 'shared'): one API key per bot is safer")
+    return rows
+
+
+@command(app, "list", kind="public")
+def list_(show_keys: bool = typer.Option(False, "--show-keys", help="Show public keys in full.")) -> None:
+    """List profiles (a table on a terminal, JSON otherwise). Never shows a secret."""
+    run_list(_output(), show_keys=show_keys)
+
+
+def _chosen(name: str | None) -> str:
+    from kraken_ops.profiles import get_profile
+
+    if name is None:
+        options = current()
+        name = options.profiles[0] if options.profiles else None
+    return get_profile(name).name
+
+
+def run_show(name: str, out: Any, *, show_keys: bool = False) -> dict[str, Any]:
+    from kraken_ops.cli.output import RECORD
+    from kraken_ops.profiles import load_config
+    from kraken_ops.profiles.config import MARKETS
+    from kraken_ops.profiles.secrets import secret_source
+
+    config = load_config()
+    profile = config.get(name)
+    row = next(r for r in profile_rows(config, show_keys=show_keys) if r["name"] == name)
+    for market in MARKETS:
+        row[f"{market}_secret"] = secret_source(profile, market) if profile.key(market) else None
+    row["secret_command"] = profile.secret_command
+    if profile.environment == "sandbox":
+        row["note"] = "Kraken retired its Futures demo environment in 2026; use environment 'paper' instead"
+    out.emit(row, RECORD)
+    return row
+
+
+@command(app, "show", kind="public")
+def show(
+    name: Optional[str] = typer.Argument(None, help="Profile (default: --profile, $KRAKEN_OPS_PROFILE, then the default)."),
+    show_keys: bool = typer.Option(False, "--show-keys", help="Show public keys in full."),
+) -> None:
+    """Show one profile and where its secrets come from (never the secrets)."""
+    run_show(_chosen(name), _output(), show_keys=show_keys)
+
+
+# --- remove / rename / default -----------------------------------------------------------------------
+
+
+@command(app, "remove", kind="public")
+def remove(name: str = typer.Argument(..., help="Profile to remove.")) -> None:
+    """Remove a profile and delete its secrets from the keyring."""
+    from kraken_ops.profiles.manage import remove_profile
+
+    out = _output()
+    for warning in remove_profile(name):
+        out.warn(warning)
+    out.info(f"removed profile {name!r}")
+
+
+@command(app, "rename", kind="public")
+def rename(old: str = typer.Argument(..., help="Current name."), new: str = typer.Argument(..., help="New name.")) -> None:
+    """Rename a profile (its keyring entries move with it)."""
+    from kraken_ops.profiles.manage import rename_profile
+
+    out = _output()
+    for warning in rename_profile(old, new):
+        out.warn(warning)
+    out.info(f"renamed profile {old!r} to {new!r}")
+
+
+@command(app, "default", kind="public")
+def default(name: str = typer.Argument(..., help="Profile to use when none is given.")) -> None:
+    """Set the default profile."""
+    from kraken_ops.profiles.manage import set_default
+
+    set_default(name)
+    _output().info(f"default profile: {name}")
+
+
+# --- test --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One harmless private call that shows whether the key has a permission."""
+
+    market: str
+    permission: str
+    group: str  # "spot.user" module path under kraken_ops
+    cls: str
+    method: str
+    args: dict[str, Any] = field(default_factory=dict)
+    fallback: tuple[str, str] = ("POST", "")  # request() when the group is not available
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("spot", "query funds", "spot.user", "User", "get_account_balance", fallback=("POST", "/0/private/Balance")),
+    Check("spot", "query open orders & trades", "spot.user", "User", "get_open_orders", fallback=("POST", "/0/private/OpenOrders")),
+    Check("spot", "query closed orders & trades", "spot.user", "User", "get_closed_orders", fallback=("POST", "/0/private/ClosedOrders")),
+    Check("spot", "query ledger entries", "spot.user", "User", "get_ledgers_info", fallback=("POST", "/0/private/Ledgers")),
+    Check("spot", "websocket interface", "spot.user", "User", "get_websockets_token", fallback=("POST", "/0/private/GetWebSocketsToken")),
+    Check("futures", "general (accounts)", "futures.user", "User", "get_wallets", fallback=("GET", "/derivatives/api/v3/accounts")),
+    Check("futures", "open orders", "futures.user", "User", "get_open_orders", fallback=("GET", "/derivatives/api/v3/openorders")),
+    Check("futures", "open positions", "futures.user", "User", "get_open_positions", fallback=("GET", "/derivatives/api/v3/openpositions")),
+)
+
+
+def _client_for(check: Check, profile: str, timeout: float | None) -> tuple[Any, Callable[[], Any]]:
+    import importlib
+
+    overrides: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
+    try:
+        cls = getattr(importlib.import_module(f"kraken_ops.{check.group}"), check.cls)
+        method = getattr(cls, check.method)
+    except (ImportError, AttributeError):
+        base = importlib.import_module(f"kraken_ops.{check.market}.base")
+        cls = getattr(base, "SpotClient" if check.market == "spot" else "FuturesClient")
+        client = cls.from_profile(profile, **overrides)
+        verb, path = check.fallback
+        return client, lambda: client.request(verb, path)
+    client = cls.from_profile(profile, **overrides)
+    return client, lambda: method(client, **check.args)
+
+
+def run_test(name: str, out: Any, *, timeout: float | None = None, checks: tuple[Check, ...] = CHECKS) -> list[dict[str, Any]]:
+    """Try one harmless private call per permission; report what the key can do."""
+    from kraken_ops import exceptions as kx
+    from kraken_ops.cli.output import View, listed
+    from kraken_ops.profiles import get_profile
+
+    profile = get_profile(name)
+    if not profile.markets:
+        raise ConfigProblem(f"profile {name!r} has no key yet", hint=f"add one with: kraken-ops profile add {name} --market spot")
+    rows: list[dict[str, Any]] = []
+    rejected: dict[str, BaseException] = {}
+    for check in checks:
+        if check.market not in profile.markets:
+            continue
+        row = {"market": check.market, "permission": check.permission, "result": "", "detail": ""}
+        rows.append(row)
+        if check.market in rejected:
+            row.update(result="skipped", detail="key rejected")
+            continue
+        client, call = _client_for(check, name, timeout)
+        try:
+            call()
+            row["result"] = "ok"
+        except kx.KrakenPermissionDeniedError as exc:
+            row.update(result="denied", detail=exc.kraken_error or "permission denied")
+        except (kx.KrakenInvalidAPIKeyError, kx.KrakenInvalidSignatureError, kx.KrakenAuthenticationError, kx.KrakenAuthenticationFailedError) as exc:
+            row.update(result="rejected", detail=exc.kraken_error or type(exc).__name__)
+            rejected[check.market] = exc
+        except (kx.KrakenNetworkError, kx.KrakenConfigError):
+            raise
+        except kx.KrakenException as exc:
+            row.update(result="error", detail=exc.kraken_error or str(exc))
+        finally:
+            close = getattr(client, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    pass
+    out.emit(rows, View(listed(), ["market", "permission", "result", "detail"]))
+    if rejected and len(rejected) == len(profile.markets):
+        raise next(iter(rejected.values()))
+    return rows
+
+
+@command(app, "test", kind="public")
+def test(name: Optional[str] = typer.Argument(None, help="Profile (default: --profile, $KRAKEN_OPS_PROFILE, then the default).")) -> None:
+    """Check what a profile's keys can do with harmless private calls (balance, open orders, WebSocket token...)."""
+    chosen = _chosen(name)
+    run_test(chosen, _output(), timeout=current().timeout)
+
+
+# --- import / export -----------------------------------------------------------------------------------
+
+
+@command(app, "import", kind="public")
+def import_(
+    file: Path = typer.Argument(..., help="A profile file (TOML, [profiles.NAME] tables; see profiles/)."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite profiles of the same name."),
+    allow_shared_key: bool = typer.Option(False, "--allow-shared-key", help="Allow keys another profile already uses."),
+) -> None:
+    """Import profiles from a file (no secrets in it; store them with `profile add NAME --market M`)."""
+    from kraken_ops.profiles.manage import import_profiles
+
+    out = _output()
+    result = import_profiles(file, replace_existing=replace, allow_shared_key=allow_shared_key)
+    out.info(f"imported: {', '.join(result.imported)}" + (f" (default: {result.default})" if result.default else ""))
+    for name, market in result.needs_secret:
+        out.info(f"{name}: the {market} key has no secret yet: kraken-ops profile add {name} --market {market} --replace")
+    if out.is_json:
+        out.emit({"imported": result.imported, "needs_secret": [f"{n}:{m}" for n, m in result.needs_secret], "default": result.default})
+
+
+@command(app, "export", kind="public")
+def export(
+    names: Optional[list[str]] = typer.Argument(None, help="Profiles to export (default: all)."),
+    to: Optional[Path] = typer.Option(None, "--to", help="Write to this file instead of stdout."),
+    no_keys: bool = typer.Option(False, "--no-keys", help="Leave out the public API keys too."),
+) -> None:
+    """Export profiles as a TOML profile file (never a secret)."""
+    from kraken_ops.profiles.manage import export_document
+
+    text = export_document(list(names or []) or None, include_keys=not no_keys)
+    if current().output == "json":
+        import tomllib
+
+        from kraken_ops.cli.output import dumps
+
+        text = dumps(tomllib.loads(text)) + "\n"
+    if to is None:
+        sys.stdout.write(text)
+        return
+    try:
+        to.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigProblem(f"cannot write {to}: {exc.strerror or type(exc).__name__}") from None
+    _output().info(f"exported {len(names or []) or 'all'} profile(s) to {to}")
+
+
+__all__ = ["app", "run_add", "run_list", "run_show", "run_test", "AddOptions", "CHECKS", "Check"]
