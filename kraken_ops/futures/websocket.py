@@ -1,0 +1,471 @@
+"""Kraken Futures WebSocket client (:class:`FuturesWSClient`) and the Futures order book.
+
+Reference API of python-kraken-sdk's ``FuturesWSClient``, with two differences: ``url``
+may be a full ``ws://`` or ``wss://`` URL (a bare host path still gets ``wss://``), and the
+connection survives drops (kraken_ops._core.ws): after a reconnect a fresh challenge is
+requested and signed and every subscription is sent again.
+
+Private feeds use the challenge flow of kraken-protocol.md §5: ``{"event": "challenge",
+"api_key": key}`` is answered with a UUID, which is signed with the secret
+(:func:`kraken_ops._core.signing.sign_challenge`) and sent with every private
+(un)subscribe. A private :meth:`FuturesWSClient.subscribe` waits for Kraken's answer and
+raises :class:`~kraken_ops.exceptions.KrakenAuthenticationError` when the challenge or
+its signature is rejected, so a wrong secret is a clear error rather than silence.
+
+Subscribing to ``book`` keeps a :class:`FuturesOrderBook` per product from
+``book_snapshot`` plus deltas; a gap in ``seq`` marks the book invalid, tells the consumer
+(``{"kraken_ops": "book_gap", ...}``) and resubscribes the product for a new snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from decimal import Decimal
+from typing import Any, Callable
+
+from kraken_ops._core.ws import Dispatcher, ReconnectingWebSocket, notice
+from kraken_ops.exceptions import KrakenAuthenticationError, KrakenTimeoutError
+
+__all__ = ["FuturesWSClient", "FuturesOrderBook"]
+
+LOG = logging.getLogger(__name__)
+
+PUBLIC_FEEDS = ["trade", "book", "ticker", "ticker_lite", "heartbeat"]
+PRIVATE_FEEDS = [
+    "fills",
+    "open_positions",
+    "open_orders",
+    "open_orders_verbose",
+    "balances",
+    "deposits_withdrawals",
+    "account_balances_and_margins",
+    "account_log",
+    "notifications_auth",
+]
+
+
+class FuturesOrderBook:
+    """One product's book from ``book_snapshot`` and ``book`` deltas, with sequence-gap detection.
+
+    >>> book = FuturesOrderBook("PF_XBTUSD")
+    >>> book.apply({"feed": "book_snapshot", "product_id": "PF_XBTUSD", "seq": 1,
+    ...             "bids": [{"price": Decimal("100"), "qty": Decimal("2")}], "asks": []})
+    True
+    >>> book.apply({"feed": "book", "product_id": "PF_XBTUSD", "side": "buy", "seq": 3,
+    ...             "price": Decimal("101"), "qty": Decimal("1")})
+    False
+    >>> book.valid, book.gap
+    (False, (2, 3))
+    """
+
+    __slots__ = ("product_id", "_bids", "_asks", "seq", "valid", "gap", "timestamp")
+
+    def __init__(self, product_id: str) -> None:
+        self.product_id = product_id
+        self._bids: dict[Decimal, Decimal] = {}
+        self._asks: dict[Decimal, Decimal] = {}
+        self.seq: int | None = None
+        self.valid = False
+        self.gap: tuple[int, int] | None = None  # (expected seq, received seq) of the last gap
+        self.timestamp: Any = None
+
+    def apply(self, message: dict[str, Any]) -> bool:
+        """Apply a snapshot or a delta; returns whether the book is valid afterwards."""
+        if message.get("feed") == "book_snapshot":
+            self._bids = {Decimal(lv["price"]): Decimal(lv["qty"]) for lv in message.get("bids") or () if Decimal(lv["qty"])}
+            self._asks = {Decimal(lv["price"]): Decimal(lv["qty"]) for lv in message.get("asks") or () if Decimal(lv["qty"])}
+            self.seq = message.get("seq")
+            self.timestamp = message.get("timestamp")
+            self.valid = True
+            self.gap = None
+            return True
+        if not self.valid or self.seq is None:
+            return False  # waiting for a snapshot
+        seq = message.get("seq")
+        if seq is not None:
+            if seq <= self.seq:
+                return True  # duplicate or stale delta: already contained in the book
+            if seq != self.seq + 1:
+                self.gap = (self.seq + 1, seq)
+                self.valid = False
+                return False
+            self.seq = seq
+        side = self._bids if message.get("side") == "buy" else self._asks
+        price, qty = Decimal(message["price"]), Decimal(message["qty"])
+        if qty == 0:
+            side.pop(price, None)
+        else:
+            side[price] = qty
+        self.timestamp = message.get("timestamp", self.timestamp)
+        return True
+
+    def bids(self, limit: int | None = None) -> list[tuple[Decimal, Decimal]]:
+        """Bid levels, highest price first."""
+        return sorted(self._bids.items(), reverse=True)[:limit]
+
+    def asks(self, limit: int | None = None) -> list[tuple[Decimal, Decimal]]:
+        """Ask levels, lowest price first."""
+        return sorted(self._asks.items())[:limit]
+
+    def as_dict(self, limit: int | None = None) -> dict[str, Any]:
+        """``{"bid": {price: qty}, "ask": {price: qty}, "valid": bool, "seq": n}``, best first."""
+        return {"bid": dict(self.bids(limit)), "ask": dict(self.asks(limit)), "valid": self.valid, "seq": self.seq}
+
+
+def _full_url(url: str) -> str:
+    return url if "://" in url else f"wss://{url}"
+
+
+class FuturesWSClient:
+    """Kraken Futures WebSocket client (public feeds, and private feeds with key and secret).
+
+    >>> async def on_message(message):  # doctest: +SKIP
+    ...     print(message)
+    >>> async with FuturesWSClient(callback=on_message) as client:  # doctest: +SKIP
+    ...     await client.subscribe(feed="ticker", products=["PF_XBTUSD"])
+    ...     await asyncio.sleep(10)
+    """
+
+    PROD_ENV_URL = "wss://futures.kraken.com/ws/v1"
+    DEMO_ENV_URL = "wss://demo-futures.kraken.com/ws/v1"
+
+    def __init__(
+        self,
+        key: str = "",
+        secret: str = "",
+        url: str = "",
+        callback: Callable[..., Any] | None = None,
+        *,
+        sandbox: bool = False,
+        max_reconnect_attempts: int = 10,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        max_buffer: int = 10_000,
+        request_timeout: float = 10.0,
+    ) -> None:
+        self._key = key or ""
+        self.__secret = secret or ""
+        self.url = _full_url(url) if url else (self.DEMO_ENV_URL if sandbox else self.PROD_ENV_URL)
+        self._callback = callback
+        self._conn_options = {
+            "max_reconnect_attempts": max_reconnect_attempts,
+            "ping_interval": ping_interval,
+            "ping_timeout": ping_timeout,
+            "backoff_base": backoff_base,
+            "backoff_max": backoff_max,
+        }
+        self._max_buffer = max_buffer
+        self.request_timeout = request_timeout
+        self._conn: ReconnectingWebSocket | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._challenge: str | None = None
+        self._signed: str | None = None
+        self._challenge_lock: asyncio.Lock | None = None
+        self._waiters: list[tuple[Callable[[dict[str, Any]], bool], asyncio.Future[dict[str, Any]]]] = []
+        # (feed, product or None) -> wanted; acknowledged subscriptions
+        self._intent: dict[tuple[str, str | None], None] = {}
+        self._active: dict[tuple[str, str | None], None] = {}
+        self.books: dict[str, FuturesOrderBook] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.challenges = 0
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"{type(self).__name__}(key={'***' if self._key else ''!r}, url={self.url!r})"
+
+    # -- reference API -------------------------------------------------------------------
+    @property
+    def key(self) -> str:
+        return self._key
+
+    @property
+    def is_auth(self) -> bool:
+        """True when key and secret are set."""
+        return bool(self._key and self.__secret)
+
+    @staticmethod
+    def get_available_public_subscription_feeds() -> list[str]:
+        """Public feeds: trade, book, ticker, ticker_lite, heartbeat."""
+        return list(PUBLIC_FEEDS)
+
+    @staticmethod
+    def get_available_private_subscription_feeds() -> list[str]:
+        """Private feeds (need key and secret)."""
+        return list(PRIVATE_FEEDS)
+
+    def get_sign_challenge(self, challenge: str) -> str:
+        """Sign a challenge with the secret: base64(HMAC-SHA512(b64decode(secret), SHA256(challenge)))."""
+        if not self.is_auth:
+            raise KrakenAuthenticationError("signing a challenge needs an API key and secret")
+        from kraken_ops._core.signing import sign_challenge
+
+        return sign_challenge(self.__secret, challenge)
+
+    def get_active_subscriptions(self) -> list[dict[str, Any]]:
+        """Subscriptions acknowledged by Kraken, one entry per feed (product ids grouped)."""
+        grouped: dict[str, list[str]] = {}
+        for feed, product in self._active:
+            grouped.setdefault(feed, [])
+            if product is not None:
+                grouped[feed].append(product)
+        out = []
+        for feed, products in grouped.items():
+            entry: dict[str, Any] = {"event": "subscribe", "feed": feed}
+            if products:
+                entry["product_ids"] = products
+            out.append(entry)
+        return out
+
+    @property
+    def exception_occur(self) -> bool:
+        """True if the connection stopped because of an error."""
+        return self._conn is not None and self._conn.error is not None
+
+    @property
+    def error(self) -> BaseException | None:
+        return None if self._conn is None else self._conn.error
+
+    @property
+    def reconnects(self) -> int:
+        return 0 if self._conn is None else self._conn.reconnects
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open the connection."""
+        if self._dispatcher is None:
+            self._dispatcher = Dispatcher(self._deliver, self._max_buffer)
+        self._dispatcher.start()
+        self._challenge_lock = asyncio.Lock()
+        if self._conn is None:
+            self._conn = ReconnectingWebSocket(
+                self.url,
+                name="futures",
+                on_frame=self._on_frame,
+                on_open=self._on_open,
+                on_notice=self._push,
+                **self._conn_options,
+            )
+        try:
+            await self._conn.start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            await self._conn.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for _, future in self._waiters:
+            if not future.done():
+                future.set_exception(ConnectionError("the WebSocket client was closed"))
+        self._waiters.clear()
+        if self._dispatcher is not None:
+            await self._dispatcher.drain(1.0)
+            await self._dispatcher.close()
+        self._conn = None
+
+    def stop(self) -> None:
+        """Reference name: schedule :meth:`close`."""
+        self._spawn(self.close())
+
+    async def async_close(self) -> None:
+        await self.close()
+
+    async def __aenter__(self) -> FuturesWSClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection stops for good; raise the error that stopped it."""
+        if self._conn is not None:
+            await self._conn.wait_closed()
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- challenge -----------------------------------------------------------------------
+    def _expect(self, predicate: Callable[[dict[str, Any]], bool]) -> asyncio.Future[dict[str, Any]]:
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters.append((predicate, future))
+        return future
+
+    async def _await(self, future: asyncio.Future[dict[str, Any]], what: str) -> dict[str, Any]:
+        try:
+            return await asyncio.wait_for(future, self.request_timeout)
+        except asyncio.TimeoutError:
+            raise KrakenTimeoutError(f"Futures WebSocket: no answer to {what} within {self.request_timeout}s") from None
+        finally:
+            self._waiters = [(p, f) for p, f in self._waiters if f is not future]
+
+    async def _ensure_challenge(self) -> None:
+        if self._signed is not None:
+            return
+        if not self.is_auth:
+            raise KrakenAuthenticationError("private Futures feeds need an API key and secret")
+        assert self._conn is not None and self._challenge_lock is not None
+        async with self._challenge_lock:
+            if self._signed is not None:
+                return
+            future = self._expect(lambda m: m.get("event") in ("challenge", "error", "alert") and (m.get("event") != "challenge" or "message" in m))
+            await self._conn.send({"event": "challenge", "api_key": self._key})
+            answer = await self._await(future, "the challenge request")
+            if answer.get("event") != "challenge":
+                raise KrakenAuthenticationError(
+                    f"Futures WebSocket: the challenge request was rejected ({answer.get('message', 'no reason given')}); check the API key"
+                )
+            self.challenges += 1
+            self._challenge = str(answer["message"])
+            self._signed = self.get_sign_challenge(self._challenge)
+
+    def _auth_fields(self) -> dict[str, str]:
+        assert self._challenge is not None and self._signed is not None
+        return {"api_key": self._key, "original_challenge": self._challenge, "signed_challenge": self._signed}
+
+    # -- subscriptions -------------------------------------------------------------------
+    async def subscribe(self, feed: str, products: list[str] | None = None) -> None:
+        """Subscribe to ``feed`` (for public feeds, to ``products``).
+
+        >>> await client.subscribe(feed="ticker", products=["PF_XBTUSD"])  # doctest: +SKIP
+        """
+        await self._subscription("subscribe", feed, products)
+
+    async def unsubscribe(self, feed: str, products: list[str] | None = None) -> None:
+        """Unsubscribe from ``feed`` (for public feeds, from ``products``)."""
+        await self._subscription("unsubscribe", feed, products)
+
+    async def _subscription(self, event: str, feed: str, products: list[str] | None) -> None:
+        if products is not None and not isinstance(products, list):
+            raise TypeError("products must be a list of product ids")
+        private = feed in PRIVATE_FEEDS
+        if not private and feed not in PUBLIC_FEEDS:
+            raise ValueError(f"unknown feed {feed!r}; public: {PUBLIC_FEEDS}, private: {PRIVATE_FEEDS}")
+        if private and not self.is_auth:
+            raise KrakenAuthenticationError("private Futures feeds need an API key and secret")
+        keys = [(feed, p) for p in products] if products else [(feed, None)]
+        for key in keys:
+            if event == "subscribe":
+                self._intent[key] = None
+                if feed == "book" and key[1] is not None:
+                    self.books.setdefault(key[1], FuturesOrderBook(key[1]))
+            else:
+                self._intent.pop(key, None)
+                if feed == "book" and key[1] is not None:
+                    self.books.pop(key[1], None)
+        if self._conn is None or not self._conn.ready:
+            return  # replayed by on_open
+        try:
+            await self._send_subscription(event, feed, products, wait=private and event == "subscribe")
+        except Exception:
+            if event == "subscribe":
+                for key in keys:
+                    self._intent.pop(key, None)
+            raise
+
+    async def _send_subscription(self, event: str, feed: str, products: list[str] | None, *, wait: bool) -> None:
+        assert self._conn is not None
+        message: dict[str, Any] = {"event": event, "feed": feed}
+        if products:
+            message["product_ids"] = list(products)
+        future = None
+        if feed in PRIVATE_FEEDS:
+            await self._ensure_challenge()
+            message.update(self._auth_fields())
+            if wait:
+                future = self._expect(
+                    lambda m: (m.get("feed") == feed and m.get("event") in ("subscribed", "subscribed_failed"))
+                    or m.get("event") in ("error", "alert")
+                )
+        await self._conn.send(message)
+        if future is not None:
+            answer = await self._await(future, f"the {feed} subscription")
+            if answer.get("event") != "subscribed":
+                reason = answer.get("message") or answer.get("event")
+                raise KrakenAuthenticationError(
+                    f"Futures WebSocket: subscribing to {feed} failed ({reason}); the signed challenge was rejected - check the API secret"
+                )
+
+    async def _on_open(self, reconnect: bool) -> None:
+        self._challenge = self._signed = None
+        self._active.clear()
+        for book in self.books.values():
+            book.valid = False
+            book.seq = None
+        groups: dict[str, list[str]] = {}
+        for feed, product in list(self._intent):
+            products = groups.setdefault(feed, [])
+            if product is not None:
+                products.append(product)
+        for feed, products in groups.items():
+            await self._send_subscription("subscribe", feed, products or None, wait=feed in PRIVATE_FEEDS)
+
+    # -- receiving -----------------------------------------------------------------------
+    def _on_frame(self, message: Any) -> None:
+        if isinstance(message, dict):
+            if self._waiters:
+                for predicate, future in list(self._waiters):
+                    if not future.done() and predicate(message):
+                        future.set_result(message)
+                        break
+            event = message.get("event")
+            if event in ("subscribed", "unsubscribed"):
+                feed = message.get("feed")
+                products = message.get("product_ids") or [None]
+                for product in products:
+                    if event == "subscribed":
+                        self._active[(feed, product)] = None
+                    else:
+                        self._active.pop((feed, product), None)
+            feed = message.get("feed")
+            if feed in ("book_snapshot", "book") and "product_id" in message:
+                self._on_book(message)
+        self._push(message)
+
+    def _on_book(self, message: dict[str, Any]) -> None:
+        product = message["product_id"]
+        book = self.books.get(product)
+        if book is None:
+            return
+        if not book.apply(message) and book.gap is not None and message.get("feed") == "book":
+            expected, got = book.gap
+            book.gap = None
+            book.seq = None
+            self._push(notice("book_gap", product_id=product, expected_seq=expected, received_seq=got))
+            self._spawn(self._resubscribe_book(product))
+
+    async def _resubscribe_book(self, product: str) -> None:
+        try:
+            await self._send_subscription("unsubscribe", "book", [product], wait=False)
+            await self._send_subscription("subscribe", "book", [product], wait=False)
+        except Exception as exc:  # noqa: BLE001 - the reconnect logic takes over
+            LOG.warning("book %s: resubscription failed: %s", product, exc)
+
+    def get_book(self, product_id: str) -> FuturesOrderBook | None:
+        """The maintained book of ``product_id`` (kraken-ops addition)."""
+        return self.books.get(product_id)
+
+    def _push(self, message: Any) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.push(message)
+
+    async def _deliver(self, message: Any) -> None:
+        await self.on_message(message)
+
+    async def on_message(self, message: dict[str, Any]) -> None:
+        """Receives every message; calls ``callback`` if given. Override it in a subclass."""
+        if self._callback is not None:
+            result = self._callback(message)
+            if inspect.isawaitable(result):
+                await result
+        else:
+            LOG.debug("message without a callback: %s", message)
