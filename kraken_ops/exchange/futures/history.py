@@ -1,0 +1,271 @@
+"""Kraken Futures history API (``/api/history/v2/*``) and charts API (``/api/charts/v1/*``)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from kraken_ops.exchange.futures.engine import PUBLIC, FuturesEngine, account_uid
+from kraken_ops.exchange.futures.instruments import INSTRUMENTS, lookup
+from kraken_ops.exchange.futures.rest import Gate, Reject, read_params
+from kraken_ops.exchange.futures.util import error, iso_ms, json_response
+
+D = Decimal
+RESOLUTIONS = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "12h": 43200,
+               "1d": 86400, "1w": 604800}
+TICK_TYPES = ("mark", "spot", "trade")
+MAX_CANDLES = 2000
+CSV_COLUMNS = ("uid", "dateTime", "account", "type", "symbol", "contract", "change", "new balance",
+               "new average", "realized pnl", "fee", "realized funding", "funding rate", "trade price",
+               "mark price", "collateral", "execution")
+
+
+def _token(last_id: int) -> str:
+    return base64.urlsafe_b64encode(str(last_id).encode()).decode()
+
+
+def _untoken(token: str) -> int:
+    try:
+        return int(base64.urlsafe_b64decode(token.encode()).decode())
+    except Exception:
+        raise Reject("invalidArgument")
+
+
+def _int(params: Any, name: str) -> int | None:
+    v = params.get(name)
+    if v in (None, ""):
+        return None
+    try:
+        return int(v)
+    except ValueError:
+        raise Reject("invalidArgument")
+
+
+class FuturesHistory:
+    def __init__(self, ctx: Any, engine: FuturesEngine, gate: Gate) -> None:
+        self.ctx = ctx
+        self.engine = engine
+        self.gate = gate
+
+    def now(self) -> float:
+        return float(self.ctx.clock())
+
+    def wrap(self, fn: Any) -> Any:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            try:
+                return await fn(request)
+            except Reject as r:
+                return error(self.now(), r.code)
+        return handler
+
+    def routes(self, app: web.Application) -> None:
+        r, w = app.router, self.wrap
+        for kind in ("orders", "executions", "triggers"):
+            r.add_get(f"/api/history/v2/{kind}", w(self._private_events(kind)), allow_head=False)
+            r.add_get(f"/api/history/v2/market/{{tradeable}}/{kind}" if kind != "triggers" else
+                      "/api/history/v2/market/{tradeable}/price", w(self._market_events(kind)), allow_head=False)
+        r.add_get("/api/history/v2/account-log", w(self.account_log), allow_head=False)
+        r.add_get("/api/history/v2/accountlogcsv", w(self.account_log_csv), allow_head=False)
+        r.add_get("/api/charts/v1/", w(self.tick_types), allow_head=False)
+        r.add_get("/api/charts/v1", w(self.tick_types), allow_head=False)
+        r.add_get("/api/charts/v1/{tick_type}", w(self.symbols), allow_head=False)
+        r.add_get("/api/charts/v1/{tick_type}/{symbol}", w(self.resolutions), allow_head=False)
+        r.add_get("/api/charts/v1/{tick_type}/{symbol}/{resolution}", w(self.candles), allow_head=False)
+
+    # ------------------------------------------------------------------ events
+    def _page(self, account: str, kind: str, params: Any, tradeable: str | None) -> dict[str, Any]:
+        since, before = _int(params, "since"), _int(params, "before")
+        count = _int(params, "count") or 500
+        if count < 1 or count > 1000:
+            raise Reject("invalidArgument")
+        sort = str(params.get("sort") or "desc").lower()
+        if sort not in ("asc", "desc"):
+            raise Reject("invalidArgument")
+        sql = "SELECT id, data FROM fut_events WHERE account=? AND kind=?"
+        args: list[Any] = [account, kind]
+        if tradeable:
+            sql += " AND symbol=?"
+            args.append(tradeable)
+        if since is not None:
+            sql += " AND time>=?"
+            args.append(since)
+        if before is not None:
+            sql += " AND time<?"
+            args.append(before)
+        token = params.get("continuation_token") or params.get("continuationToken")
+        if token:
+            last = _untoken(token)
+            sql += " AND id>?" if sort == "asc" else " AND id<?"
+            args.append(last)
+        sql += f" ORDER BY id {'ASC' if sort == 'asc' else 'DESC'} LIMIT ?"
+        args.append(count + 1)
+        rows = self.ctx.db.query(sql, args)
+        more = len(rows) > count
+        rows = rows[:count]
+        out: dict[str, Any] = {"accountUid": account_uid(account) if account != PUBLIC else None,
+                               "len": len(rows), "serverTime": iso_ms(self.now()),
+                               "elements": [json.loads(r["data"]) for r in rows]}
+        if more:
+            out["continuationToken"] = _token(rows[-1]["id"])
+        return out
+
+    def _private_events(self, kind: str) -> Any:
+        async def handler(request: web.Request) -> web.Response:
+            acct, params = await self.gate.check(request, "history", history=True)
+            tradeable = params.get("tradeable")
+            inst = lookup(tradeable) if tradeable else None
+            if tradeable and inst is None:
+                raise Reject("invalidArgument")
+            return json_response(self._page(acct.name, kind, params, inst.symbol if inst else None))
+        return handler
+
+    def _market_events(self, kind: str) -> Any:
+        async def handler(request: web.Request) -> web.Response:
+            params, _, _ = await read_params(request)
+            inst = lookup(request.match_info["tradeable"])
+            if inst is None:
+                raise Reject("notFound")
+            if kind == "triggers":  # the /price route
+                return json_response(self._price_page(inst.symbol, params))
+            page = self._page(PUBLIC, kind, params, inst.symbol)
+            page.pop("accountUid", None)
+            return json_response(page)
+        return handler
+
+    def _price_page(self, symbol: str, params: Any) -> dict[str, Any]:
+        since, before = _int(params, "since"), _int(params, "before")
+        count = _int(params, "count") or 500
+        sort = str(params.get("sort") or "desc").lower()
+        series = self.engine.markets[symbol].series["mark"]
+        items = [(t * 1000, p) for t, p, _ in series
+                 if (since is None or t * 1000 >= since) and (before is None or t * 1000 < before)]
+        if sort == "desc":
+            items.reverse()
+        token = params.get("continuation_token")
+        start = _untoken(token) if token else 0
+        page = items[start:start + count]
+        out: dict[str, Any] = {"len": len(page), "serverTime": iso_ms(self.now()), "elements": [
+            {"uid": f"{symbol}-{ts}", "timestamp": ts, "event": {"price": str(p)}} for ts, p in page]}
+        if start + count < len(items):
+            out["continuationToken"] = _token(start + count)
+        return out
+
+    # ------------------------------------------------------------------ account log
+    def _log_rows(self, account: str, params: Any, limit_default: int = 500) -> list[dict[str, Any]]:
+        since, before = _int(params, "since"), _int(params, "before")
+        frm, to = _int(params, "from"), _int(params, "to")
+        count = _int(params, "count") or limit_default
+        if count < 1 or count > 500:
+            raise Reject("invalidArgument")
+        sort = str(params.get("sort") or "desc").lower()
+        if sort not in ("asc", "desc"):
+            raise Reject("invalidArgument")
+        sql, args = "SELECT id, data FROM fut_log WHERE account=?", [account]
+        for col, op, val in (("time", ">=", since), ("time", "<", before), ("id", ">=", frm), ("id", "<=", to)):
+            if val is not None:
+                sql += f" AND {col}{op}?"
+                args.append(val)
+        infos = [i for v in params.getall("info") for i in str(v).split(",") if i]
+        if infos:
+            sql += " AND info IN (%s)" % ",".join("?" * len(infos))
+            args.extend(infos)
+        sql += f" ORDER BY id {'ASC' if sort == 'asc' else 'DESC'} LIMIT ?"
+        args.append(count)
+        out = []
+        for row in self.ctx.db.query(sql, args):
+            entry = json.loads(row["data"])
+            entry["id"] = row["id"]
+            for k, v in list(entry.items()):
+                if isinstance(v, str) and k not in ("date", "asset", "info", "booking_uid", "margin_account",
+                                                    "execution", "collateral", "contract"):
+                    try:
+                        entry[k] = D(v)
+                    except Exception:
+                        pass
+            out.append(entry)
+        return out
+
+    async def account_log(self, request: web.Request) -> web.Response:
+        acct, params = await self.gate.check(request, "account-log", history=True)
+        return json_response({"accountUid": account_uid(acct.name), "logs": self._log_rows(acct.name, params)})
+
+    async def account_log_csv(self, request: web.Request) -> web.Response:
+        acct, params = await self.gate.check(request, "account-log", history=True)
+        rows = self.ctx.db.query("SELECT id, data FROM fut_log WHERE account=? ORDER BY id DESC LIMIT 500000",
+                                 (acct.name,))
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(CSV_COLUMNS)
+        for row in rows:
+            e = json.loads(row["data"])
+            change = ""
+            if e.get("old_balance") is not None and e.get("new_balance") is not None:
+                change = str(D(e["new_balance"]) - D(e["old_balance"]))
+            w.writerow([row["id"], e.get("date"), e.get("margin_account") or "", e.get("info"),
+                        e.get("asset") or "", e.get("contract") or "", change, e.get("new_balance") or "",
+                        e.get("new_average_entry_price") or "", e.get("realized_pnl") or "", e.get("fee") or "",
+                        e.get("realized_funding") or "", e.get("funding_rate") or "", e.get("trade_price") or "",
+                        e.get("mark_price") or "", e.get("collateral") or "", e.get("execution") or ""])
+        return web.Response(body=buf.getvalue().encode(), content_type="text/csv", charset="utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="account_log.csv"'})
+
+    # ------------------------------------------------------------------ charts
+    async def tick_types(self, request: web.Request) -> web.Response:
+        return json_response(list(TICK_TYPES))
+
+    def _tick_type(self, request: web.Request) -> str:
+        t = request.match_info["tick_type"]
+        if t not in TICK_TYPES:
+            raise web.HTTPNotFound(text='{"error":"not found"}', content_type="application/json")
+        return t
+
+    async def symbols(self, request: web.Request) -> web.Response:
+        self._tick_type(request)
+        return json_response(list(INSTRUMENTS))
+
+    async def resolutions(self, request: web.Request) -> web.Response:
+        self._tick_type(request)
+        if lookup(request.match_info["symbol"]) is None:
+            raise web.HTTPNotFound(text='{"error":"not found"}', content_type="application/json")
+        return json_response(list(RESOLUTIONS))
+
+    async def candles(self, request: web.Request) -> web.Response:
+        tick_type = self._tick_type(request)
+        inst = lookup(request.match_info["symbol"])
+        res = RESOLUTIONS.get(request.match_info["resolution"])
+        if inst is None or res is None:
+            raise web.HTTPNotFound(text='{"error":"not found"}', content_type="application/json")
+        params, _, _ = await read_params(request)
+        now = int(self.now())
+        frm, to = _int(params, "from"), _int(params, "to")
+        to = now if to is None else to
+        frm = to - res * MAX_CANDLES if frm is None else frm
+        series = self.engine.markets[inst.symbol].series[tick_type]
+        buckets: dict[int, list[Decimal]] = {}
+        for t, price, vol in series:
+            if t < frm - res or t > to:
+                continue
+            b = t // res * res
+            if b < frm // res * res:
+                continue
+            c = buckets.get(b)
+            if c is None:
+                buckets[b] = [price, price, price, price, vol]
+            else:
+                c[1] = max(c[1], price)
+                c[2] = min(c[2], price)
+                c[3] = price
+                c[4] += vol
+        keys = sorted(buckets)
+        more = len(keys) > MAX_CANDLES
+        keys = keys[-MAX_CANDLES:] if more else keys
+        candles = [{"time": k * 1000, "open": str(buckets[k][0]), "high": str(buckets[k][1]),
+                    "low": str(buckets[k][2]), "close": str(buckets[k][3]), "volume": str(buckets[k][4])}
+                   for k in keys]
+        return json_response({"candles": candles, "more_candles": more})
