@@ -1,0 +1,81 @@
+"""``kraken-ops earn``: strategies, allocations, allocate, deallocate, status."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from kraken_ops.cli.clients import read, run_write, single
+from kraken_ops.cli.context import command
+from kraken_ops.cli.output import RECORD, View, listed
+from kraken_ops.cli.params import decimal_text
+
+app = typer.Typer(help="Kraken Earn: strategies, allocations, (de)allocate.", no_args_is_help=True)
+
+SPEC = "spot.Earn"
+VIEWS = {
+    "strategies": View(listed("items"), ["id", "asset", "lock_type", "apr_estimate", "user_min_allocation", "can_allocate", "can_deallocate"]),
+    "allocations": View(listed("items"), ["strategy_id", "native_asset", "amount_allocated", "total_rewarded"]),
+}
+
+
+def run_status(earn: Any, strategy_id: str) -> dict[str, Any]:
+    """Pending allocation and deallocation of one strategy."""
+    return {
+        "strategy_id": strategy_id,
+        "allocation": earn.get_allocation_status(strategy_id=strategy_id),
+        "deallocation": earn.get_deallocation_status(strategy_id=strategy_id),
+    }
+
+
+@command(app, "strategies", kind="private")
+def strategies(
+    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    lock_type: Optional[list[str]] = typer.Option(None, "--lock-type", help="flex, bonded, timed or instant (repeatable)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Page size."),
+) -> None:
+    """Earn strategies.
+
+    Example: kraken-ops earn strategies --asset DOT
+    """
+    single(SPEC, lambda e: e.list_earn_strategies(asset=asset, lock_type=lock_type or None, limit=limit), VIEWS["strategies"])
+
+
+@command(app, "allocations", kind="read")
+def allocations(
+    converted_asset: Optional[str] = typer.Option(None, "--converted-asset", help="Value allocations in this asset (e.g. USD)."),
+    hide_zero: bool = typer.Option(False, "--hide-zero", help="Hide empty allocations."),
+) -> None:
+    """Your allocations per strategy.
+
+    Example: kraken-ops earn allocations --converted-asset USD
+    """
+    read(SPEC, lambda e: e.list_earn_allocations(converted_asset=converted_asset, hide_zero_allocations=hide_zero or None), VIEWS["allocations"])
+
+
+@command(app, "allocate", kind="write")
+def allocate(strategy_id: str = typer.Argument(..., help="Strategy id."), amount: str = typer.Argument(..., callback=decimal_text, help="Amount.")) -> None:
+    """Allocate funds to a strategy.
+
+    Example: kraken-ops earn allocate ESRFUO3-Q62XD-WIOIL7 10
+    """
+    run_write(SPEC, f"allocate {amount} to strategy {strategy_id}", lambda e: e.allocate_earn_funds(amount=amount, strategy_id=strategy_id), RECORD)
+
+
+@command(app, "deallocate", kind="write")
+def deallocate(strategy_id: str = typer.Argument(..., help="Strategy id."), amount: str = typer.Argument(..., callback=decimal_text, help="Amount.")) -> None:
+    """Deallocate funds from a strategy.
+
+    Example: kraken-ops earn deallocate ESRFUO3-Q62XD-WIOIL7 10
+    """
+    run_write(SPEC, f"deallocate {amount} from strategy {strategy_id}", lambda e: e.deallocate_earn_funds(amount=amount, strategy_id=strategy_id), RECORD)
+
+
+@command(app, "status", kind="private")
+def status(strategy_id: str = typer.Argument(..., help="Strategy id.")) -> None:
+    """Whether an allocation or deallocation is pending.
+
+    Example: kraken-ops earn status ESRFUO3-Q62XD-WIOIL7
+    """
+    single(SPEC, lambda e: run_status(e, strategy_id), RECORD)

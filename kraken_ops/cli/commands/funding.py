@@ -1,0 +1,148 @@
+"""``kraken-ops funding``: deposits, withdrawals and the Spot-to-Futures transfer."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from kraken_ops.cli.clients import read, run_write, single
+from kraken_ops.cli.context import command
+from kraken_ops.cli.output import RECORD, View, listed
+from kraken_ops.cli.params import decimal_text
+
+app = typer.Typer(help="Deposits, withdrawals and wallet transfers.", no_args_is_help=True)
+
+SPEC = "spot.Funding"
+STATUS_COLUMNS = ["refid", "time", "asset", "method", "amount", "fee", "status", "txid", "info"]
+VIEWS = {
+    "methods": View(listed(), None),
+    "addresses": View(listed(), ["address", "tag", "expiretm", "new", "memo"]),
+    "status": View(lambda r: listed("deposit")(r) if isinstance(r, dict) and "deposit" in r else listed("withdrawals")(r) if isinstance(r, dict) else listed()(r), STATUS_COLUMNS),
+    "result": RECORD,
+}
+
+
+@command(app, "deposit-methods", kind="private")
+def deposit_methods(asset: str = typer.Argument(..., help="Asset, e.g. XBT.")) -> None:
+    """Deposit methods of an asset.
+
+    Example: kraken-ops funding deposit-methods XBT
+    """
+    single(SPEC, lambda f: f.get_deposit_methods(asset=asset), VIEWS["methods"])
+
+
+@command(app, "deposit-address", kind="private")
+def deposit_address(
+    asset: str = typer.Argument(..., help="Asset, e.g. XBT."),
+    method: str = typer.Argument(..., help="Deposit method, e.g. Bitcoin."),
+    new: bool = typer.Option(False, "--new", help="Generate a new address."),
+) -> None:
+    """Deposit addresses of an asset and method.
+
+    Example: kraken-ops funding deposit-address XBT Bitcoin
+    """
+    single(SPEC, lambda f: f.get_deposit_address(asset=asset, method=method, new=new), VIEWS["addresses"])
+
+
+@command(app, "deposits", kind="read")
+def deposits(
+    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
+    start: Optional[str] = typer.Option(None, "--start", help="Start (unix time)."),
+    end: Optional[str] = typer.Option(None, "--end", help="End (unix time)."),
+) -> None:
+    """Recent deposits and their status.
+
+    Example: kraken-ops funding deposits --asset XBT
+    """
+    read(SPEC, lambda f: f.get_recent_deposits_status(asset=asset, method=method, start=start, end=end), VIEWS["status"])
+
+
+@command(app, "withdraw-methods", kind="private")
+def withdraw_methods(
+    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    network: Optional[str] = typer.Option(None, "--network", help="Only this network."),
+) -> None:
+    """Withdrawal methods.
+
+    Example: kraken-ops funding withdraw-methods --asset XBT
+    """
+    single(SPEC, lambda f: f.withdraw_methods(asset=asset, network=network), VIEWS["methods"])
+
+
+@command(app, "withdraw-addresses", kind="private")
+def withdraw_addresses(
+    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
+    verified: Optional[bool] = typer.Option(None, "--verified/--unverified", help="Only verified (or unverified) addresses."),
+) -> None:
+    """Saved withdrawal addresses (keys).
+
+    Example: kraken-ops funding withdraw-addresses --asset XBT --verified
+    """
+    single(SPEC, lambda f: f.withdraw_addresses(asset=asset, method=method, verified=verified), VIEWS["methods"])
+
+
+@command(app, "withdraw-info", kind="private")
+def withdraw_info(
+    asset: str = typer.Argument(..., help="Asset."),
+    key: str = typer.Argument(..., help="Withdrawal key (saved address name)."),
+    amount: str = typer.Argument(..., callback=decimal_text, help="Amount."),
+) -> None:
+    """Fee and limit of a withdrawal, without withdrawing.
+
+    Example: kraken-ops funding withdraw-info XBT my-wallet 0.1
+    """
+    single(SPEC, lambda f: f.get_withdrawal_info(asset=asset, key=key, amount=amount), RECORD)
+
+
+@command(app, "withdraw", kind="write")
+def withdraw(
+    asset: str = typer.Argument(..., help="Asset."),
+    key: str = typer.Argument(..., help="Withdrawal key (saved address name)."),
+    amount: str = typer.Argument(..., callback=decimal_text, help="Amount."),
+    max_fee: Optional[str] = typer.Option(None, "--max-fee", callback=decimal_text, help="Fail if the fee is higher."),
+) -> None:
+    """Withdraw funds to a saved address.
+
+    Example: kraken-ops funding withdraw XBT my-wallet 0.1 --max-fee 0.0005
+    """
+    run_write(SPEC, f"withdraw {amount} {asset} to {key!r}", lambda f: f.withdraw_funds(asset=asset, key=key, amount=amount, max_fee=max_fee), RECORD)
+
+
+@command(app, "withdrawals", kind="read")
+def withdrawals(
+    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
+    start: Optional[str] = typer.Option(None, "--start", help="Start (unix time)."),
+    end: Optional[str] = typer.Option(None, "--end", help="End (unix time)."),
+) -> None:
+    """Recent withdrawals and their status.
+
+    Example: kraken-ops funding withdrawals --asset XBT
+    """
+    read(SPEC, lambda f: f.get_recent_withdraw_status(asset=asset, method=method, start=start, end=end), VIEWS["status"])
+
+
+@command(app, "withdraw-cancel", kind="write")
+def withdraw_cancel(asset: str = typer.Argument(..., help="Asset."), refid: str = typer.Argument(..., help="Withdrawal reference id.")) -> None:
+    """Cancel a withdrawal that has not been sent yet.
+
+    Example: kraken-ops funding withdraw-cancel XBT FTQcuak-V6Za8qrWnhzTx67yYHz8Tg
+    """
+    run_write(SPEC, f"cancel withdrawal {refid}", lambda f: f.cancel_withdraw(asset=asset, refid=refid), RECORD)
+
+
+@command(app, "transfer", kind="write")
+def transfer(asset: str = typer.Argument(..., help="Asset."), amount: str = typer.Argument(..., callback=decimal_text, help="Amount.")) -> None:
+    """Transfer from the Spot wallet to the Futures wallet.
+
+    Example: kraken-ops funding transfer USD 100
+    """
+    run_write(
+        SPEC,
+        f"transfer {amount} {asset} from the Spot wallet to the Futures wallet",
+        lambda f: f.wallet_transfer(asset=asset, from_="Spot Wallet", to_="Futures Wallet", amount=amount),
+        RECORD,
+    )

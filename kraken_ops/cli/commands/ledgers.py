@@ -1,0 +1,42 @@
+"""``kraken-ops ledgers``: ledger entries (list, show)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from kraken_ops.cli.clients import read
+from kraken_ops.cli.context import command
+from kraken_ops.cli.output import View, keyed
+from kraken_ops.cli.params import one_or_many
+
+app = typer.Typer(help="Ledger entries: deposits, withdrawals, trades, fees, transfers.", no_args_is_help=True)
+
+SPEC = "spot.User"
+COLUMNS = ["id", "time", "type", "subtype", "asset", "amount", "fee", "balance", "refid"]
+VIEWS = {"list": View(keyed("id", "ledger"), COLUMNS), "show": View(keyed("id"), COLUMNS)}
+
+
+@command(app, "list", kind="read")
+def list_(
+    asset: Optional[list[str]] = typer.Option(None, "--asset", help="Assets (default: all)."),
+    type_: str = typer.Option("all", "--type", help="all, trade, deposit, withdrawal, transfer, margin, rollover, staking..."),
+    start: Optional[str] = typer.Option(None, "--start", help="Start (unix time or ledger id)."),
+    end: Optional[str] = typer.Option(None, "--end", help="End (unix time or ledger id)."),
+    ofs: Optional[int] = typer.Option(None, "--offset", help="Result offset (pages of 50)."),
+) -> None:
+    """Ledger entries, newest first (50 a page).
+
+    Example: kraken-ops ledgers list --asset ZUSD --type deposit
+    """
+    read(SPEC, lambda u: u.get_ledgers_info(asset=one_or_many(asset) or "all", type_=type_, start=start, end=end, ofs=ofs), VIEWS["list"])
+
+
+@command(app, "show", kind="read")
+def show(ledger_id: list[str] = typer.Argument(..., metavar="ID...", help="Ledger ids (up to 20).")) -> None:
+    """Ledger entries by id.
+
+    Example: kraken-ops ledgers show L4UESK-KG3EQ-UFO4T5
+    """
+    read(SPEC, lambda u: u.get_ledgers(id_=one_or_many(ledger_id)), VIEWS["show"])

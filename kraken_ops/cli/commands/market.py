@@ -1,0 +1,161 @@
+"""``kraken-ops market``: Spot market data (no API key needed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import typer
+
+from kraken_ops.cli.clients import read
+from kraken_ops.cli.context import command
+from kraken_ops.cli.errors import note_pair
+from kraken_ops.cli.output import RECORD, View, book_rows, keyed, pair_series
+from kraken_ops.cli.params import csv_list, one_or_many
+
+app = typer.Typer(help="Spot market data: time, status, assets, pairs, ticker, OHLC, book, trades, spreads.", no_args_is_help=True)
+
+SPEC = "spot.Market"
+VIEWS: dict[str, View] = {
+    "assets": View(keyed("asset"), ["asset", "altname", "aclass", "decimals", "display_decimals", "status"]),
+    "pairs": View(keyed("pair"), ["pair", "altname", "wsname", "base", "quote", "pair_decimals", "lot_decimals", "ordermin", "costmin", "tick_size", "status"]),
+    "ticker": View(keyed("pair"), ["pair", "a", "b", "c", "v", "p", "t", "l", "h", "o"]),
+    "ohlc": View(pair_series(["time", "open", "high", "low", "close", "vwap", "volume", "count"])),
+    "book": View(book_rows, ["pair", "side", "price", "volume", "timestamp"]),
+    "trades": View(pair_series(["price", "volume", "time", "side", "type", "misc", "trade_id"])),
+    "spreads": View(pair_series(["time", "bid", "ask"])),
+}
+
+
+@dataclass
+class PairQuery:
+    """Options of the per-pair market commands."""
+
+    pair: str
+    since: str | None = None
+    count: int | None = None
+    interval: int = 1
+
+
+def _pairs_lookup() -> Any:
+    from kraken_ops.cli.clients import make_client
+    from kraken_ops.cli.context import current
+
+    client = make_client(SPEC, (current().profiles or [None])[0], current())
+    return client.get_asset_pairs()
+
+
+def run_ohlc(market: Any, q: PairQuery) -> Any:
+    getter = getattr(market, "get_ohlc", None) or market.get_ohlcv
+    return getter(pair=q.pair, interval=q.interval, since=q.since)
+
+
+@command(app, "time", kind="public")
+def time_() -> None:
+    """Kraken's server time.
+
+    Example: kraken-ops market time -o json
+    """
+    read(SPEC, lambda m: m.get_server_time(), RECORD)
+
+
+@command(app, "status", kind="public")
+def status() -> None:
+    """System status: online, maintenance, cancel_only or post_only.
+
+    Example: kraken-ops market status
+    """
+    read(SPEC, lambda m: m.get_system_status(), RECORD)
+
+
+@command(app, "assets", kind="public")
+def assets(
+    asset: Optional[list[str]] = typer.Argument(None, help="Assets (default: all), e.g. XBT ETH."),
+    aclass: Optional[str] = typer.Option(None, "--aclass", help="Asset class, e.g. currency or tokenized_asset."),
+) -> None:
+    """Assets and their precision.
+
+    Example: kraken-ops market assets XBT ETH
+    """
+    read(SPEC, lambda m: m.get_assets(assets=one_or_many(asset), aclass=aclass), VIEWS["assets"])
+
+
+@command(app, "pairs", kind="public")
+def pairs(
+    pair: Optional[list[str]] = typer.Argument(None, help="Pairs (default: all), e.g. XBTUSD ETH/USD."),
+    info: Optional[str] = typer.Option(None, "--info", help="info, leverage, fees or margin."),
+    aclass_base: Optional[str] = typer.Option(None, "--aclass-base", help="currency or tokenized_asset."),
+) -> None:
+    """Tradable asset pairs: precision, minimums, tick size.
+
+    Example: kraken-ops market pairs XBTUSD
+    """
+    read(SPEC, lambda m: m.get_asset_pairs(pair=one_or_many(pair), info=info, aclass_base=aclass_base), VIEWS["pairs"])
+
+
+@command(app, "ticker", kind="public")
+def ticker(pair: Optional[list[str]] = typer.Argument(None, help="Pairs (default: all).")) -> None:
+    """Ticker: ask, bid, last trade, volume, VWAP, trades, low, high, open.
+
+    Example: kraken-ops market ticker XBTUSD ETHUSD
+    """
+    pairs_ = csv_list(pair)
+    note_pair(pairs_[0] if pairs_ else None, _pairs_lookup)
+    read(SPEC, lambda m: m.get_ticker(pair=one_or_many(pair)), VIEWS["ticker"])
+
+
+@command(app, "ohlc", kind="public")
+def ohlc(
+    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
+    interval: int = typer.Option(1, "--interval", help="Minutes: 1, 5, 15, 30, 60, 240, 1440, 10080, 21600."),
+    since: Optional[str] = typer.Option(None, "--since", help="Return candles after this time (the 'last' of a previous call)."),
+) -> None:
+    """OHLC candles (time, open, high, low, close, vwap, volume, count).
+
+    Example: kraken-ops market ohlc XBTUSD --interval 60
+    """
+    if interval not in (1, 5, 15, 30, 60, 240, 1440, 10080, 21600):
+        raise typer.BadParameter("must be one of 1, 5, 15, 30, 60, 240, 1440, 10080, 21600", param_hint="--interval")
+    note_pair(pair, _pairs_lookup)
+    q = PairQuery(pair, since=since, interval=interval)
+    read(SPEC, lambda m: run_ohlc(m, q), VIEWS["ohlc"])
+
+
+@command(app, "book", kind="public")
+def book(
+    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
+    count: int = typer.Option(10, "--count", "--depth", min=1, max=500, help="Levels per side (1-500)."),
+) -> None:
+    """Order book (asks and bids).
+
+    Example: kraken-ops market book XBTUSD --count 5
+    """
+    note_pair(pair, _pairs_lookup)
+    read(SPEC, lambda m: m.get_order_book(pair=pair, count=count), VIEWS["book"])
+
+
+@command(app, "trades", kind="public")
+def trades(
+    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
+    since: Optional[str] = typer.Option(None, "--since", help="Trades after this id (the 'last' of a previous call)."),
+    count: Optional[int] = typer.Option(None, "--count", min=1, max=1000, help="Number of trades (1-1000)."),
+) -> None:
+    """Recent public trades.
+
+    Example: kraken-ops market trades XBTUSD --count 20
+    """
+    note_pair(pair, _pairs_lookup)
+    read(SPEC, lambda m: m.get_recent_trades(pair=pair, since=since, count=count), VIEWS["trades"])
+
+
+@command(app, "spreads", kind="public")
+def spreads(
+    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
+    since: Optional[str] = typer.Option(None, "--since", help="Spreads after this time."),
+) -> None:
+    """Recent spreads (time, bid, ask).
+
+    Example: kraken-ops market spreads XBTUSD
+    """
+    note_pair(pair, _pairs_lookup)
+    read(SPEC, lambda m: m.get_recent_spreads(pair=pair, since=since), VIEWS["spreads"])

@@ -1,0 +1,31 @@
+"""``kraken-ops positions``: open margin positions."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from kraken_ops.cli.clients import read
+from kraken_ops.cli.context import command
+from kraken_ops.cli.output import View, keyed
+from kraken_ops.cli.params import one_or_many
+
+SPEC = "spot.User"
+VIEW = View(keyed("txid"), ["txid", "pair", "type", "ordertype", "vol", "vol_closed", "cost", "fee", "margin", "value", "net", "posstatus"])
+
+
+def register_top_level(root: typer.Typer) -> None:
+    """``kraken-ops positions`` is a top-level command."""
+
+    @command(root, "positions", kind="read")
+    def positions(
+        txid: Optional[list[str]] = typer.Argument(None, help="Only these positions."),
+        docalcs: bool = typer.Option(False, "--calcs", help="Include profit/loss calculations."),
+        consolidation: Optional[str] = typer.Option(None, "--consolidation", help="'market' to consolidate by pair."),
+    ) -> None:
+        """Open margin positions.
+
+        Example: kraken-ops positions --calcs --all-profiles
+        """
+        read(SPEC, lambda u: u.get_open_positions(txid=one_or_many(txid), docalcs=docalcs, consolidation=consolidation), VIEW)

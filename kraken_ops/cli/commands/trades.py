@@ -1,0 +1,61 @@
+"""``kraken-ops trades``: trade history, single trades, 30-day volume and fees."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from kraken_ops.cli.clients import read
+from kraken_ops.cli.context import command
+from kraken_ops.cli.output import RECORD, View, keyed
+from kraken_ops.cli.params import csv_list, one_or_many
+
+app = typer.Typer(help="Trade history (list, show) and trading volume.", no_args_is_help=True)
+
+SPEC = "spot.User"
+COLUMNS = ["txid", "pair", "time", "type", "ordertype", "price", "cost", "fee", "vol", "margin", "ordertxid", "maker"]
+VIEWS = {"list": View(keyed("txid", "trades"), COLUMNS), "show": View(keyed("txid"), COLUMNS), "volume": RECORD}
+
+
+class TradeType(str, Enum):
+    all = "all"
+    any_position = "any position"
+    closed_position = "closed position"
+    closing_position = "closing position"
+    no_position = "no position"
+
+
+@command(app, "list", kind="read")
+def list_(
+    type_: TradeType = typer.Option(TradeType.all, "--type", help="Which trades."),
+    start: Optional[str] = typer.Option(None, "--start", help="Start (unix time or trade id)."),
+    end: Optional[str] = typer.Option(None, "--end", help="End (unix time or trade id)."),
+    ofs: Optional[int] = typer.Option(None, "--offset", help="Result offset (pages of 50)."),
+    ledgers: bool = typer.Option(False, "--ledgers", help="Include ledger ids."),
+) -> None:
+    """Trade history, newest first (50 a page).
+
+    Example: kraken-ops trades list --all-profiles -o csv
+    """
+    read(SPEC, lambda u: u.get_trades_history(type_=type_.value, start=start, end=end, ofs=ofs, ledgers=ledgers), VIEWS["list"])
+
+
+@command(app, "show", kind="read")
+def show(txid: list[str] = typer.Argument(..., help="Trade ids (up to 20).")) -> None:
+    """Details of trades by id.
+
+    Example: kraken-ops trades show THVRQM-33VKH-UCI7BS
+    """
+    read(SPEC, lambda u: u.get_trades_info(txid=one_or_many(txid)), VIEWS["show"])
+
+
+@command(app, "volume", kind="read")
+def volume(pair: Optional[list[str]] = typer.Argument(None, help="Pairs to get fee tiers for.")) -> None:
+    """30-day trading volume and fee tiers.
+
+    Example: kraken-ops trades volume XBTUSD
+    """
+    pairs = csv_list(pair)
+    read(SPEC, lambda u: u.get_trade_volume(pair=pairs), VIEWS["volume"])

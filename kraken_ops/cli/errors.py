@@ -1,0 +1,336 @@
+"""From an exception to one line on stderr, a JSON envelope and an exit code.
+
+Everything is a table: :data:`CATEGORIES` gives each error category its exit
+code, whether retrying can help and a hint; :data:`CLASSIFICATION` maps
+exception classes to categories (looked up along the exception's MRO, so a
+subclass inherits its parent's category unless it is listed itself).
+
+Exit codes (documented in ``docs/scripting.md``)::
+
+    0   success
+    1   Kraken rejected the request (api, auth, permission, rate_limit, nonce, validation, parse)
+    2   usage error (bad option, refused confirmation, --yes needed without a terminal)
+    3   configuration or profile error (config, io)
+    4   network or timeout (network, websocket)
+    5   partial failure across profiles
+    130 interrupted (Ctrl-C)
+
+With ``-o json`` (or when stdout is not a terminal) a failing command also
+prints one JSON error envelope on stdout::
+
+    {"error": "permission", "message": "...", "kraken_error": "EGeneral:Permission denied",
+     "retryable": false, "profile": "bot1"}
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+from kraken_ops import exceptions as kx
+
+T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_KRAKEN = 1
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+EXIT_NETWORK = 4
+EXIT_PARTIAL = 5
+EXIT_INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """An error the CLI itself raises; ``category`` selects the exit code."""
+
+    category = "usage"
+
+    def __init__(self, message: str, *, hint: str | None = None, category: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+        if category:
+            self.category = category
+
+
+class UsageProblem(CliError):
+    """Wrong combination of options, refused confirmation, missing ``--yes``."""
+
+    category = "usage"
+
+
+class ConfigProblem(CliError):
+    """Profile or configuration problem (unknown profile, read-only profile)."""
+
+    category = "config"
+
+
+class PartialFailure(CliError):
+    """Some profiles of a multi-profile command failed (already reported)."""
+
+    category = "partial"
+
+
+@dataclass(frozen=True)
+class Category:
+    """One row of the category table."""
+
+    exit_code: int
+    retryable: bool
+    hint: str | None = None
+
+
+CATEGORIES: dict[str, Category] = {
+    "auth": Category(EXIT_KRAKEN, False, "check the profile's API key and secret: kraken-ops profile show NAME"),
+    "permission": Category(EXIT_KRAKEN, False, "the API key lacks the permission this command needs; enable it in Kraken's API key settings"),
+    "rate_limit": Category(EXIT_KRAKEN, True, "wait a moment and retry; give busy bots their own key or a higher tier"),
+    "nonce": Category(
+        EXIT_KRAKEN, True, "another program used this key at the same time; give each bot its own key or set the profile's nonce_window"
+    ),
+    "validation": Category(EXIT_KRAKEN, False, None),
+    "api": Category(EXIT_KRAKEN, False, None),
+    "parse": Category(EXIT_KRAKEN, True, "the server did not answer with Kraken's JSON; check the profile's URL or retry later"),
+    "network": Category(EXIT_NETWORK, True, "check the network and the profile's URL, or raise --timeout"),
+    "websocket": Category(EXIT_NETWORK, True, None),
+    "config": Category(EXIT_CONFIG, False, None),
+    "io": Category(EXIT_CONFIG, False, None),
+    "usage": Category(EXIT_USAGE, False, None),
+    "partial": Category(EXIT_PARTIAL, False, None),
+    "interrupted": Category(EXIT_INTERRUPTED, False, None),
+    "internal": Category(EXIT_KRAKEN, False, "this is a bug in kraken-ops; run again with -v and report the traceback"),
+}
+
+CLASSIFICATION: dict[type[BaseException], str] = {
+    kx.KrakenInvalidAPIKeyError: "auth",
+    kx.KrakenInvalidSignatureError: "auth",
+    kx.KrakenAuthenticationError: "auth",
+    kx.KrakenAuthenticationFailedError: "auth",
+    kx.KrakenPermissionDeniedError: "permission",
+    kx.KrakenEarnTierVerificationError: "permission",
+    kx.KrakenApiLimitExceededError: "rate_limit",
+    kx.KrakenRateLimitExceededError: "rate_limit",
+    kx.KrakenTemporaryLockoutError: "rate_limit",
+    kx.KrakenInvalidNonceError: "nonce",
+    kx.KrakenInvalidArgumentsError: "validation",
+    kx.KrakenRequiredArgumentMissingError: "validation",
+    kx.KrakenBadRequestError: "validation",
+    kx.KrakenInvalidOrderError: "validation",
+    kx.KrakenInvalidPriceError: "validation",
+    kx.KrakenInvalidAmountError: "validation",
+    kx.KrakenInvalidUnitError: "validation",
+    kx.KrakenOrderMinimumNotMetError: "validation",
+    kx.KrakenCostMinimumNotMetError: "validation",
+    kx.KrakenTickSizeInvalidCheckError: "validation",
+    kx.KrakenUnknownAssetPairError: "validation",
+    kx.KrakenUnknownAssetError: "validation",
+    kx.KrakenUnknownMethodError: "validation",
+    kx.KrakenEarnMinimumAllocationError: "validation",
+    kx.KrakenUnexpectedResponseError: "parse",
+    kx.KrakenNetworkError: "network",
+    kx.KrakenWebSocketError: "websocket",
+    kx.MaxReconnectError: "websocket",
+    kx.KrakenConfigError: "config",
+    kx.KrakenException: "api",
+    UsageProblem: "usage",
+    ConfigProblem: "config",
+    PartialFailure: "partial",
+    KeyboardInterrupt: "interrupted",
+    OSError: "io",
+    ValueError: "parse",  # malformed JSON input (orders batch) and friends
+}
+
+# Hints for single Kraken errors (more precise than the category's hint).
+HINTS: dict[type[BaseException], str] = {
+    kx.KrakenInsufficientFundsError: "check the balance with: kraken-ops balances",
+    kx.KrakenOrderMinimumNotMetError: "see the pair's ordermin with: kraken-ops market pairs PAIR",
+    kx.KrakenCostMinimumNotMetError: "see the pair's costmin with: kraken-ops market pairs PAIR",
+    kx.KrakenTickSizeInvalidCheckError: "round the price with --truncate, or see the pair's tick_size: kraken-ops market pairs PAIR",
+    kx.KrakenAuthRequiredError: "choose a profile with --profile NAME (kraken-ops profile list), or set KRAKEN_OPS_API_KEY and KRAKEN_OPS_SECRET_KEY",
+    kx.KrakenServiceUnavailableError: "Kraken is busy or in maintenance; check: kraken-ops market status",
+}
+
+
+def category_of(exc: BaseException) -> str:
+    """The error category of ``exc`` (nearest class of its MRO in :data:`CLASSIFICATION`)."""
+    explicit = getattr(exc, "category", None)
+    if isinstance(exc, CliError) and explicit:
+        return explicit
+    for cls in type(exc).__mro__:
+        name = CLASSIFICATION.get(cls)
+        if name is not None:
+            return name
+    if type(exc).__name__ == "ProfileError":  # kraken_ops.profiles.ProfileError, without importing it
+        return "config"
+    return "internal"
+
+
+@dataclass
+class ErrorInfo:
+    """Everything the CLI says about one failure."""
+
+    category: str
+    message: str
+    kraken_error: str | None
+    hint: str | None
+    profile: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return CATEGORIES[self.category].exit_code
+
+    @property
+    def retryable(self) -> bool:
+        return CATEGORIES[self.category].retryable
+
+    def line(self) -> str:
+        """``error: <what> (<Kraken error string>)``, prefixed with the profile when known."""
+        where = f"[{self.profile}] " if self.profile else ""
+        tail = f" ({self.kraken_error})" if self.kraken_error and self.kraken_error not in self.message else ""
+        return f"error: {where}{self.message}{tail}"
+
+    def envelope(self) -> dict[str, Any]:
+        """The JSON error envelope (stable keys; see docs/scripting.md)."""
+        return {
+            "error": self.category,
+            "message": self.message,
+            "kraken_error": self.kraken_error,
+            "retryable": self.retryable,
+            "profile": self.profile,
+        }
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, kx.KrakenException) and exc.kraken_error:
+        text = str(type(exc).default_message or exc)
+    else:
+        text = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and not isinstance(exc, kx.KrakenException) and exc.filename:
+        text = f"{exc.strerror or exc}: {exc.filename}"
+    text = text.strip()
+    return text[:1].lower() + text[1:].rstrip(".") if text else text
+
+
+def describe(exc: BaseException, profile: str | None = None) -> ErrorInfo:
+    """Classify ``exc`` into an :class:`ErrorInfo`."""
+    category = category_of(exc)
+    hint = getattr(exc, "hint", None)
+    if hint is None:
+        for cls in type(exc).__mro__:
+            if cls in HINTS:
+                hint = HINTS[cls]
+                break
+    if hint is None:
+        hint = CATEGORIES[category].hint
+    if hint is None and category == "validation" and isinstance(exc, kx.KrakenUnknownAssetPairError):
+        hint = closest_pair_hint()
+    kraken_error = getattr(exc, "kraken_error", None) if isinstance(exc, kx.KrakenException) else None
+    return ErrorInfo(category, _message(exc), kraken_error, hint, profile)
+
+
+# --- "unknown pair": suggest the closest known pair ---------------------------------------
+_pair_context: dict[str, Any] = {}
+
+
+def note_pair(pair: str | None, lookup: Callable[[], Any] | None) -> None:
+    """Remember the pair a command asked for, and how to list known pairs, for the hint."""
+    _pair_context["pair"] = pair
+    _pair_context["lookup"] = lookup
+
+
+def closest_pair_hint() -> str | None:
+    """``did you mean XBT/USD?`` from the pair the command asked for and the known pairs."""
+    pair, lookup = _pair_context.get("pair"), _pair_context.get("lookup")
+    if not pair or lookup is None:
+        return None
+    try:
+        known = lookup()
+    except Exception:
+        return None
+    names: dict[str, str] = {}
+    for key, info in (known or {}).items():
+        display = (info or {}).get("wsname") or key
+        for alias in (key, (info or {}).get("altname"), (info or {}).get("wsname")):
+            if alias:
+                names[str(alias).upper()] = str(display)
+    import difflib
+
+    match = difflib.get_close_matches(str(pair).upper(), list(names), n=1, cutoff=0.5)
+    return f"did you mean {names[match[0]]}? (list pairs with: kraken-ops market pairs)" if match else None
+
+
+# --- reporting ---------------------------------------------------------------------------------
+def report(exc: BaseException, options: Any, *, profile: str | None = None, envelope: bool | None = None) -> ErrorInfo:
+    """Print the one-line error (and hint) on stderr, the envelope on stdout in JSON mode."""
+    info = describe(exc, profile)
+    err = sys.stderr
+    if getattr(options, "verbose", False) and info.category not in ("usage", "partial", "interrupted"):
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=err)
+    if info.category != "partial":
+        print(info.line(), file=err)
+        if info.hint:
+            print(f"hint: {info.hint}", file=err)
+    if envelope is None:
+        envelope = not isinstance(exc, PartialFailure) and info.category != "interrupted" and json_mode(options)
+    if envelope:
+        from kraken_ops.cli.output import dumps
+
+        try:
+            sys.stdout.write(dumps(info.envelope(), indent=None) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            pass
+    return info
+
+
+def json_mode(options: Any) -> bool:
+    """Whether stdout gets JSON (explicit ``-o json``/``ndjson``, or not a terminal and no format)."""
+    fmt = getattr(options, "output", None)
+    if fmt:
+        return fmt in ("json", "ndjson")
+    try:
+        return not sys.stdout.isatty()
+    except (ValueError, AttributeError):
+        return True
+
+
+def silence_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so that the final flush stays quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def guarded(options: Any, fn: Callable[[], T]) -> T:
+    """Run a command body; turn failures into a reported error and an exit code."""
+    import typer
+
+    try:
+        return fn()
+    except typer.Exit:
+        raise
+    except BrokenPipeError:
+        silence_stdout()
+        raise typer.Exit(EXIT_OK) from None
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except Exception as exc:
+        if _is_click_exception(exc):
+            raise
+        profile = getattr(exc, "profile", None)
+        if profile is None and options is not None and len(getattr(options, "profiles", []) or []) == 1:
+            profile = options.profiles[0]
+        info = report(exc, options, profile=profile)
+        raise typer.Exit(info.exit_code) from None
+
+
+def _is_click_exception(exc: BaseException) -> bool:
+    from typer._click.exceptions import ClickException, Abort, Exit
+
+    return isinstance(exc, (ClickException, Abort, Exit))
