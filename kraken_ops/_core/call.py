@@ -62,7 +62,9 @@ def wire_value(value: Any, *, join_lists: bool = True) -> Any:
     if isinstance(value, (int, str)):
         return str(value)
     if isinstance(value, float):
-        return repr(value)  # shortest text that round-trips: what the caller typed
+        # shortest text that round-trips (what the caller typed), in plain notation:
+        # Kraken rejects exponents such as "1e-05"
+        return format(Decimal(repr(value)), "f")
     if isinstance(value, (list, tuple, set, frozenset)):
         items = [wire_value(v) for v in value]
         return ",".join(items) if join_lists else items
