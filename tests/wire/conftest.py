@@ -32,14 +32,14 @@ def client_kind(request: pytest.FixtureRequest) -> str:
 def invoke(server: RecordingServer, client_kind: str) -> Callable[..., Any]:
     """``invoke("Trade", "cancel_order", txid=...)`` with a fresh sync or async client."""
 
-    def run(group: str, method: str, *args: Any, **kwargs: Any) -> Any:
+    def run(group: str, name: str, /, *args: Any, **kwargs: Any) -> Any:
         if client_kind == "sync":
             with make_client(group, "sync", server.url) as client:
-                return getattr(client, method)(*args, **kwargs)
+                return getattr(client, name)(*args, **kwargs)
 
         async def go() -> Any:
             async with make_client(group, "async", server.url) as client:
-                return await getattr(client, method)(*args, **kwargs)
+                return await getattr(client, name)(*args, **kwargs)
 
         return asyncio.run(go())
 
