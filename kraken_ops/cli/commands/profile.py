@@ -85,8 +85,8 @@ def read_credentials(opts: AddOptions, need_secret: bool, *, stdin: Any = None, 
         key = stdin.readline().strip()
         secret = stdin.readline().strip() if need_secret else None
         if not key or (need_secret and not secret):
-            what = "the API key, then the secret" if need_secret else "the API key"
-            raise UsageProblem(f"--stdin expects {2 if need_secret else 1} line(s) on stdin: {what}")
+            what = "two lines on stdin: the API key, then the secret" if need_secret else "one line on stdin: the API key"
+            raise UsageProblem(f"--stdin expects {what}")
         return key, secret
     if prompt is None:
         try:
