@@ -96,7 +96,7 @@ class Params:
 async def read_params(request: web.Request) -> tuple[Params, str, str]:
     raw_path = request.raw_path
     raw_query = raw_path.split("?", 1)[1] if "?" in raw_path else ""
-    raw_body = (await request.read()).decode("utf-8", "replace") if request.can_read_body else ""
+    raw_body = (await request.read()).decode("utf-8", "replace") if request.body_exists else ""
     pairs: list[tuple[str, Any]] = parse_qsl(raw_query, keep_blank_values=True)
     if raw_body:
         if request.content_type == "application/json":
