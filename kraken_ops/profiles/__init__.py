@@ -73,6 +73,13 @@ def get_profile(name: str | None = None) -> Profile:
 load = get_profile  # ``kraken_ops.profiles.load("bot1")``
 
 
+def default_profile() -> Profile | None:
+    """The profile chosen without a name ($KRAKEN_OPS_PROFILE, then the default), or None."""
+    config = load_config()
+    chosen = resolve_name(None, config)
+    return config.get(chosen) if chosen else None
+
+
 def nonce_source(profile: Profile, market: str, key: str) -> Any:
     """The cross-process nonce store for ``key`` used with ``profile``'s nonce window."""
     from kraken_ops.profiles.nonce_store import store_for
@@ -152,6 +159,7 @@ __all__ = [
     "load_config",
     "get_profile",
     "load",
+    "default_profile",
     "resolve_name",
     "client_kwargs",
     "store_paper_profile",
