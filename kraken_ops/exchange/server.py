@@ -23,6 +23,8 @@ from kraken_ops.exchange.markets import Markets
 from kraken_ops.exchange.simulation import Simulation
 from kraken_ops.exchange.state import State
 
+CTX_KEY: web.AppKey[Any] = web.AppKey("ctx", object)
+
 BAD_GATEWAY_HTML = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
@@ -78,7 +80,7 @@ def make_context(state_dir: str | os.PathLike[str] | None = None, *, seed: int =
 
 @web.middleware
 async def _faults_middleware(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
-    ctx: Context = request.app["ctx"]
+    ctx: Context = request.app[CTX_KEY]
     faults = ctx.faults
     if faults.get("latency_ms"):
         ms = faults["latency_ms"] * ctx.fault_rng.uniform(0.5, 1.5)
@@ -94,7 +96,7 @@ def create_app(ctx: Context) -> web.Application:
     from kraken_ops.exchange import rest_spot, ws_spot
 
     app = web.Application(middlewares=[_faults_middleware])
-    app["ctx"] = ctx
+    app[CTX_KEY] = ctx
     rest_spot.setup(app, ctx)
     ws_spot.setup(app, ctx)
     try:
