@@ -259,7 +259,7 @@ def command(app: typer.Typer, name: str, kind: Kind | str = Kind.read, **typer_k
 
 def typer_get_current_context() -> Any:
     """The running click context, or ``None`` outside a command line."""
-    from typer._click import get_current_context
+    from typer._click.globals import get_current_context
 
     return get_current_context(silent=True)
 

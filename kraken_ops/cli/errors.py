@@ -331,6 +331,7 @@ def guarded(options: Any, fn: Callable[[], T]) -> T:
 
 
 def _is_click_exception(exc: BaseException) -> bool:
-    from typer._click.exceptions import ClickException, Abort, Exit
+    from typer._click import exceptions as click_exceptions
 
-    return isinstance(exc, (ClickException, Abort, Exit))
+    kinds = tuple(getattr(click_exceptions, n) for n in ("ClickException", "Abort", "Exit") if hasattr(click_exceptions, n))
+    return isinstance(exc, kinds)

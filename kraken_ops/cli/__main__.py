@@ -1,0 +1,5 @@
+"""``python -m kraken_ops.cli``: the ``kraken-ops`` command."""
+
+from kraken_ops.cli.app import main
+
+main()
