@@ -131,7 +131,7 @@ class SpotWSClient:
         # what the user asked for (replayed after a reconnect) and what Kraken acknowledged
         self._intent: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {"public": {}, "private": {}}
         self._active: dict[str, dict[tuple[Any, Any], dict[str, Any]]] = {"public": {}, "private": {}}
-        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._pending: dict[int, list[asyncio.Future[dict[str, Any]]]] = {}
         self._req_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -179,9 +179,10 @@ class SpotWSClient:
                 await conn.close()
         for task in list(self._tasks):
             task.cancel()
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(ConnectionError("the WebSocket client was closed"))
+        for waiting in self._pending.values():
+            for future in waiting:
+                if not future.done():
+                    future.set_exception(ConnectionError("the WebSocket client was closed"))
         self._pending.clear()
         if self._dispatcher is not None:
             await self._dispatcher.drain(1.0)
@@ -409,10 +410,13 @@ class SpotWSClient:
                     self._active[side][key] = dict(result)
                 else:
                     self._active[side].pop(key, None)
-        if req_id is not None and method not in ("pong",):
-            future = self._pending.pop(req_id, None)
-            if future is not None and not future.done():
-                future.set_result(message)
+        if req_id is not None and method != "pong":
+            waiting = self._pending.get(req_id)
+            if waiting:
+                for future in waiting:
+                    if not future.done():
+                        future.set_result(message)
+                        break
 
     async def _deliver(self, message: Any) -> None:
         await self.on_message(message)
@@ -427,31 +431,37 @@ class SpotWSClient:
             LOG.debug("message without a callback: %s", message)
 
     # -- trading helpers -----------------------------------------------------------------
-    async def request(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None) -> Any:
+    async def request(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None, expect: int = 1) -> Any:
         """Send a trading ``method`` and return its ``result``, or raise the mapped exception.
+
+        ``expect`` is how many responses Kraken sends for this ``req_id`` (``cancel_order``
+        answers once per order); with more than one, the list of results is returned.
 
         >>> await client.request("cancel_all")  # doctest: +SKIP
         {'count': 2}
         """
         conn = self._connection_for(True)
-        await conn.wait_ready(timeout or self.request_timeout)
+        wait = timeout or self.request_timeout
+        await conn.wait_ready(wait)
         req_id = next(self._req_ids)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[req_id] = future
-        message: dict[str, Any] = {"method": method, "req_id": req_id}
-        message["params"] = _numbers(params or {})
+        loop = asyncio.get_running_loop()
+        futures = [loop.create_future() for _ in range(max(1, expect))]
+        self._pending[req_id] = futures  # type: ignore[assignment]
+        message: dict[str, Any] = {"method": method, "req_id": req_id, "params": _numbers(params or {})}
         try:
             await self.send_message(message)
-            response = await asyncio.wait_for(future, timeout or self.request_timeout)
+            responses = await asyncio.wait_for(asyncio.gather(*futures), wait)
         except asyncio.TimeoutError:
-            raise KrakenTimeoutError(f"no response to {method} (req_id {req_id}) within {timeout or self.request_timeout}s") from None
+            raise KrakenTimeoutError(f"no response to {method} (req_id {req_id}) within {wait}s") from None
         finally:
             self._pending.pop(req_id, None)
-        if not response.get("success", False):
-            error = str(response.get("error") or "unknown error")
-            cls = spot_error_class(error)
-            raise cls(f"{method}: {error}", kraken_error=error, response=response)
-        return response.get("result")
+        for response in responses:
+            if not response.get("success", False):
+                error = str(response.get("error") or "unknown error")
+                cls = spot_error_class(error)
+                raise cls(f"{method}: {error}", kraken_error=error, response=responses if len(responses) > 1 else response)
+        results = [response.get("result") for response in responses]
+        return results[0] if len(results) == 1 else results
 
     async def add_order(self, order_type: str, side: str, order_qty: Any, symbol: str, *, limit_price: Any = None, **params: Any) -> dict[str, Any]:
         """Place an order; returns ``{"order_id": ..., ...}``.
@@ -473,8 +483,14 @@ class SpotWSClient:
     async def cancel_order(
         self, order_id: list[str] | None = None, *, cl_ord_id: list[str] | None = None, order_userref: list[int] | None = None
     ) -> dict[str, Any]:
-        """Cancel orders by id, client id or userref; returns Kraken's (first) response result."""
-        return await self.request("cancel_order", {"order_id": order_id, "cl_ord_id": cl_ord_id, "order_userref": order_userref})  # type: ignore[no-any-return]
+        """Cancel orders by id, client id or userref.
+
+        Kraken answers once per order: returns that result (``{"order_id": ...}``) for one
+        order, the list of results for several; raises on the first failure.
+        """
+        expect = len(order_id or []) + len(cl_ord_id or []) + len(order_userref or [])
+        body = {"order_id": order_id, "cl_ord_id": cl_ord_id, "order_userref": order_userref}
+        return await self.request("cancel_order", body, expect=max(1, expect))  # type: ignore[no-any-return]
 
     async def cancel_all(self) -> dict[str, Any]:
         """Cancel every open order; returns ``{"count": n}``."""
