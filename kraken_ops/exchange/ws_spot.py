@@ -531,6 +531,7 @@ def setup(app: web.Application, ctx: Any) -> None:
 
     async def _publisher(conn: Conn) -> None:
         loop = asyncio.get_running_loop()
+        last_heartbeat = loop.time()
         try:
             while not conn.ws.closed:
                 await asyncio.sleep(PUBLISH_INTERVAL)
@@ -538,7 +539,8 @@ def setup(app: web.Application, ctx: Any) -> None:
                     if "pair" not in sub:
                         continue
                     await _update(conn, channel, sub)
-                if conn.subs and loop.time() - conn.last_sent_at >= HEARTBEAT_INTERVAL:
+                if conn.subs and loop.time() - last_heartbeat >= HEARTBEAT_INTERVAL:
+                    last_heartbeat = loop.time()
                     await conn.send({"channel": "heartbeat"})
         except (Drop, ConnectionResetError, RuntimeError):
             pass
