@@ -63,20 +63,37 @@ def _root(
     2 usage, 3 configuration or profile, 4 network or timeout, 5 partial failure, 130 interrupted.
     """
     ctx.obj = context.root_options(profile, all_profiles, output, json_, verbose, no_color, yes, timeout)
+    _VERBOSE[0] = verbose
     if verbose:
         _verbose_logging()
+
+
+_VERBOSE = [False]
 
 
 def _verbose_logging() -> None:
     """``-v``: log HTTP requests (method, URL, status; never headers or bodies) on stderr."""
     import logging
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+    class _StderrHandler(logging.Handler):
+        """Writes to the *current* sys.stderr (which tests and pipes may replace)."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if not _VERBOSE[0]:
+                return
+            try:
+                sys.stderr.write(self.format(record) + "\n")
+            except (ValueError, OSError):
+                pass
+
     for name in ("urllib3", "kraken_ops"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.DEBUG)
-        logger.addHandler(handler)
+        if not any(getattr(h, "_kraken_ops", False) for h in logger.handlers):
+            handler = _StderrHandler()
+            handler._kraken_ops = True  # type: ignore[attr-defined]
+            handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+            logger.addHandler(handler)
 
 
 # --- raw commands -------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def finish_multi(
     infos = {name: describe(exc, name) for name, exc in errors.items()}
     out.emit_multi(results, infos, view)
     for name, exc in errors.items():
-        report(exc, options, profile=name, envelope=False)
+        report(exc, options, profile=name, envelope=False, show_profile=True)
     if errors and results:
         raise PartialFailure(f"{len(errors)} of {len(errors) + len(results)} profiles failed")
     if errors:

@@ -173,6 +173,7 @@ class ErrorInfo:
     kraken_error: str | None
     hint: str | None
     profile: str | None = None
+    show_profile: bool = False  # prefix the line with [profile] (multi-profile commands)
 
     @property
     def exit_code(self) -> int:
@@ -184,7 +185,7 @@ class ErrorInfo:
 
     def line(self) -> str:
         """``error: <what> (<Kraken error string>)``, prefixed with the profile when known."""
-        where = f"[{self.profile}] " if self.profile else ""
+        where = f"[{self.profile}] " if self.profile and self.show_profile else ""
         tail = f" ({self.kraken_error})" if self.kraken_error and self.kraken_error not in self.message else ""
         return f"error: {where}{self.message}{tail}"
 
@@ -259,9 +260,12 @@ def closest_pair_hint() -> str | None:
 
 
 # --- reporting ---------------------------------------------------------------------------------
-def report(exc: BaseException, options: Any, *, profile: str | None = None, envelope: bool | None = None) -> ErrorInfo:
+def report(
+    exc: BaseException, options: Any, *, profile: str | None = None, envelope: bool | None = None, show_profile: bool = False
+) -> ErrorInfo:
     """Print the one-line error (and hint) on stderr, the envelope on stdout in JSON mode."""
     info = describe(exc, profile)
+    info.show_profile = show_profile
     err = sys.stderr
     if getattr(options, "verbose", False) and info.category not in ("usage", "partial", "interrupted"):
         import traceback

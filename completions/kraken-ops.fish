@@ -1,0 +1,1 @@
+complete --command kraken-ops --no-files --arguments "(env _KRAKEN_OPS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) kraken-ops)" --condition "env _KRAKEN_OPS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) kraken-ops"
