@@ -1,0 +1,66 @@
+"""``kraken-ops exchange`` subcommands (run in-process through typer's runner)."""
+
+import json
+
+from typer.testing import CliRunner
+
+from kraken_ops.cli.app import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, ["exchange", *args])
+
+
+def test_account_lifecycle(tmp_path):
+    st = ["--state", str(tmp_path)]
+    r = run("account", "add", "alice", "--fund", "USD=100", "--tier", "starter", "--print-credentials", *st)
+    assert r.exit_code == 0
+    creds = json.loads(r.stdout)
+    assert len(creds["spot"]["key"]) == 56 and creds["futures"]["secret"]
+    listed = json.loads(run("account", "list", "-o", "json", *st).stdout)
+    assert listed[0]["name"] == "alice" and listed[0]["balances"] == {"ZUSD": "100.0000"}
+    assert "secret" not in json.dumps(listed)
+    assert run("account", "fund", "alice", "XBT=1", *st).exit_code == 0
+    assert run("deposit", "alice", "ETH", "2", *st).exit_code == 0
+    assert run("account", "add-withdraw-key", "alice", "XBT", "cold", "bc1qx", *st).exit_code == 0
+    assert run("account", "remove", "alice", *st).exit_code == 0
+    assert run("account", "remove", "alice", *st).exit_code == 3
+
+
+def test_bad_input_is_one_line_with_exit_code(tmp_path):
+    st = ["--state", str(tmp_path)]
+    r = run("account", "add", "bob", "--fund", "USD", *st)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert run("account", "add", "bob", "--tier", "gold", *st).exit_code == 2
+    assert run("deposit", "nobody", "XBT", "1", *st).exit_code == 3
+    assert run("deposit", "nobody", "XBT", "-1", *st).exit_code == 2
+    assert run("serve", "--fault", "nope=1", *st).exit_code == 2
+    assert run("serve", "--status", "sleepy", *st).exit_code == 2
+
+
+def test_cli_does_not_import_exchange_for_help():
+    import subprocess
+    import sys
+
+    code = ("import sys; from kraken_ops.cli import app; "
+            "print(any(m.startswith('kraken_ops.exchange') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_serve_prints_listening_line_and_records_url(tmp_path):
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", "from kraken_ops.cli.app import main; main()", "exchange", "serve", "--port", "0",
+                          "--state", str(tmp_path)], stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline().strip()
+        assert line.startswith("listening on http://127.0.0.1:")
+        info = json.loads((tmp_path / "server.json").read_text())
+        assert info["url"] == line.removeprefix("listening on ") and info["pid"] == p.pid
+    finally:
+        p.terminate()
+        p.wait(10)
