@@ -247,7 +247,9 @@ def _precision_from_pair(info: dict[str, Any]) -> tuple[int, int]:
 class SpotOrderBookClient(SpotWSClient):
     """Maintains Spot order books from the WebSocket v2 ``book`` channel (reference API).
 
-    Subscribe with :meth:`add_book`; after every message for a pair,
+    Precisions (price and quantity decimals for the checksum) come from AssetPairs at
+    ``rest_url`` when one is given, otherwise from the ``instrument`` channel of the same
+    WebSocket. Subscribe with :meth:`add_book`; after every message for a pair,
     :meth:`on_book_update` (or ``callback``) is called with the pair and the message.
     Read the current book with :meth:`get`. When a checksum does not match, the book
     is marked invalid, the client unsubscribes and resubscribes the pair for a fresh
@@ -278,6 +280,8 @@ class SpotOrderBookClient(SpotWSClient):
         if depth not in VALID_DEPTHS:
             raise ValueError(f"depth must be one of {VALID_DEPTHS}")
         super().__init__(rest_url=rest_url, ws_url=ws_url, **kwargs)
+        self._precision_from_rest = rest_url is not None
+        self._instrument_waiter: asyncio.Future[dict[str, Any]] | None = None
         self._depth = depth
         self._book_callback = callback
         self._books: dict[str, OrderBook] = {}
@@ -319,8 +323,12 @@ class SpotOrderBookClient(SpotWSClient):
         self._precisions[pair] = (price_decimals, qty_decimals)
 
     async def _load_precisions(self, pairs: list[str]) -> None:
+        """Precisions from AssetPairs when ``rest_url`` was given, else from the instrument channel."""
         missing = [p for p in pairs if p not in self._precisions]
         if not missing:
+            return
+        if not self._precision_from_rest:
+            await self._load_precisions_ws(missing)
             return
         from kraken_ops.spot.base import SpotAsyncClient
 
@@ -338,10 +346,30 @@ class SpotOrderBookClient(SpotWSClient):
                 raise KrakenUnknownAssetPairError(f"unknown pair {pair!r}", kraken_error="EQuery:Unknown asset pair")
             self._precisions[pair] = _precision_from_pair(info)
 
+    async def _load_precisions_ws(self, missing: list[str]) -> None:
+        self._instrument_waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self.subscribe(params={"channel": "instrument", "snapshot": True})
+            data = await asyncio.wait_for(self._instrument_waiter, self.request_timeout)
+        finally:
+            self._instrument_waiter = None
+        await self.unsubscribe(params={"channel": "instrument"})
+        by_symbol = {item.get("symbol"): item for item in data.get("pairs") or ()}
+        for pair in missing:
+            info = by_symbol.get(pair)
+            if info is None:
+                from kraken_ops.exceptions import KrakenUnknownAssetPairError
+
+                raise KrakenUnknownAssetPairError(f"unknown pair {pair!r}", kraken_error="EQuery:Unknown asset pair")
+            self._precisions[pair] = _precision_from_pair(info)
+
     # -- message flow --------------------------------------------------------------------
     def _preprocess(self, message: Any) -> Any:
         """Runs in the reader for every message: applies book data at once, returns what to queue."""
         if not isinstance(message, dict) or message.get("channel") != "book":
+            if self._instrument_waiter is not None and isinstance(message, dict) and message.get("channel") == "instrument":
+                if not self._instrument_waiter.done() and isinstance(message.get("data"), dict):
+                    self._instrument_waiter.set_result(message["data"])
             return message
         mtype = message.get("type")
         for item in message.get("data") or ():

@@ -340,7 +340,7 @@ def _build_spot_book(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Ca
     def callback(pair: Optional[str], message: dict[str, Any]) -> None:
         guard(lambda m: on_update(pair, m))(message)  # notices (checksum mismatch ...) go to stderr
 
-    client = SpotOrderBookClient(depth=sub_depth, callback=callback, rest_url=ends.spot_rest, ws_url=ends.spot_ws, **common)
+    client = SpotOrderBookClient(depth=sub_depth, callback=callback, ws_url=ends.spot_ws, **common)  # precisions: instrument channel
     holder["client"] = client
 
     async def subscribe() -> None:
