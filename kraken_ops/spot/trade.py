@@ -321,8 +321,10 @@ class _TradeEndpoints:
         >>> Trade(key="api-key", secret="secret-key").cancel_order(txid="OAUHYR-YCVK6-P22G6P")  # doctest: +SKIP
         {'count': 1}
         """
-        if (txid is None) == (cl_ord_id is None) and not extra_params:
-            raise ValueError("give exactly one of txid and cl_ord_id")
+        if txid is not None and cl_ord_id is not None:
+            raise ValueError("give either txid or cl_ord_id, not both")
+        if txid is None and cl_ord_id is None and not extra_params:
+            raise ValueError("give txid (or a userref) or cl_ord_id")
         return self._private("CancelOrder", params(txid=txid, cl_ord_id=cl_ord_id), extra_params)
 
     def cancel_all_orders(self, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -108,8 +108,8 @@ def _reference() -> list[tuple[str, str, list[tuple[str, str, Any]]]]:
             a = fn.args
             pos = a.args[1:]  # drop self
             pos_defaults = [_MISSING] * (len(pos) - len(a.defaults)) + [ast.literal_eval(d) for d in a.defaults]
-            spec = [(p.arg, "pos", d) for p, d in zip(pos, pos_defaults)]
-            spec += [(p.arg, "kw", _MISSING if d is None else ast.literal_eval(d)) for p, d in zip(a.kwonlyargs, a.kw_defaults)]
+            spec = [(p.arg, "pos", d) for p, d in zip(pos, pos_defaults, strict=True)]
+            spec += [(p.arg, "kw", _MISSING if d is None else ast.literal_eval(d)) for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=True)]
             out.append((cls.name, fn.name, spec))
     return out
 

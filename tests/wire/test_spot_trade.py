@@ -341,6 +341,7 @@ def test_edit_order_with_truncate(invoke, server) -> None:
         ("create_order", {"ordertype": "limit", "side": "buy", "pair": "XBTUSD", "volume": "1", "userref": 1, "cl_ord_id": "x"}),
         ("cancel_order", {"txid": "O1", "cl_ord_id": "x"}),
         ("cancel_order", {}),
+        ("cancel_order", {"txid": "O1", "cl_ord_id": "x", "extra_params": {"x": "1"}}),
         ("amend_order", {"txid": "O1", "cl_ord_id": "x", "order_qty": "1"}),
     ],
 )
