@@ -5,7 +5,8 @@ Commands that place, change or cancel orders go through
 profiles ask, ``--validate`` is Kraken's dry run).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer evaluates every string annotation
+# with compile() when it builds the app, which costs start-up time on every run.
 
 from dataclasses import dataclass, field
 from enum import Enum

@@ -1,6 +1,7 @@
 """``kraken-ops trades``: trade history, single trades, 30-day volume and fees."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: typer evaluates every string annotation
+# with compile() when it builds the app, which costs start-up time on every run.
 
 from enum import Enum
 from typing import Optional
