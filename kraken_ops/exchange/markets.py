@@ -346,8 +346,17 @@ class Markets:
         return out, last
 
     def stats(self, pair_id: str, now: float) -> dict[str, Any]:
-        """Today's and 24h volume, vwap, count, low, high and today's open."""
+        """Today's and 24h volume, vwap, count, low, high and today's open (cached per second and trade)."""
         pd = self.data[pair_id]
+        cache_key = (int(now), pd.trade_seq, len(pd.candles))
+        cached = getattr(pd, "_stats", None)
+        if cached is not None and cached[0] == cache_key:
+            return cached[1]
+        result = self._stats(pd, now)
+        pd._stats = (cache_key, result)  # type: ignore[attr-defined]
+        return result
+
+    def _stats(self, pd: PairData, now: float) -> dict[str, Any]:
         midnight = int(now // 86400) * 86400
         day_ago = now - 86400
 

@@ -23,7 +23,7 @@ def test_market_buy_fills_with_taker_fee(exchange):
     o = c.ok("QueryOrders", {"txid": txid, "trades": "true"})[txid]
     assert o["status"] == "closed" and o["vol_exec"] == "0.01000000"
     cost, fee = D(o["cost"]), D(o["fee"])
-    assert fee == (cost * D("0.0026")).quantize(D("0.00001"))
+    assert abs(fee - cost * D("0.0026")) <= D("0.00002") * len(o["trades"])  # fee per fill, rounded
     bal = c.ok("Balance")
     assert D(bal["XXBT"]) == D("10.01")
     assert D(bal["ZUSD"]) == (D("1000000") - cost - fee).quantize(D("0.0001"))
@@ -243,11 +243,11 @@ def test_ledgers_and_trades_history(exchange):
     a, c = _acct(exchange)
     c.ok("AddOrder", {"pair": "XBTUSD", "type": "sell", "ordertype": "market", "volume": "0.01"})
     th = c.ok("TradesHistory", {"ledgers": "true"})
-    assert th["count"] == 1
+    assert th["count"] >= 1  # one per level the market order crossed
     trade = next(iter(th["trades"].values()))
     led = c.ok("QueryLedgers", {"id": ",".join(trade["ledgers"])})
     assert {v["asset"] for v in led.values()} == {"XXBT", "ZUSD"}
-    assert c.ok("Ledgers", {"asset": "XBT", "type": "trade"})["count"] == 1
+    assert c.ok("Ledgers", {"asset": "XBT", "type": "trade"})["count"] == th["count"]
     assert c.ok("TradeVolume", {"pair": "XBTUSD"})["fees"]["XXBTZUSD"]["fee"] == "0.2600"
     assert c.ok("TradeBalance")["eb"]
     assert c.ok("OpenPositions") == {}
