@@ -5,7 +5,7 @@
 The message stream (one snapshot and N updates per depth, 10 and 1000) is generated with
 the local exchange's own book encoder and checksum (kraken_ops.exchange.ws_spot.dumps and
 book_checksum) from a seeded random walk, and cached as NDJSON under
-benchmarks/.cache/. Each side parses the raw frames with its own JSON settings
+the temp directory (kraken-ops-bench/). Each side parses the raw frames with its own JSON settings
 (kraken-ops: parse_float=Decimal; the SDK: plain json) and applies them with checksum
 verification. python-kraken-sdk runs in a separate interpreter (a scratch venv:
 ``python -m venv /tmp/pks && /tmp/pks/bin/pip install python-kraken-sdk==3.5.1``); without
@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CACHE = ROOT / "benchmarks" / ".cache"
+CACHE = Path(__import__("tempfile").gettempdir()) / "kraken-ops-bench"
 PD, QD = 1, 8
 
 
