@@ -158,6 +158,37 @@ def _side_list(levels: dict[Decimal, Decimal], reverse: bool) -> list[dict[str, 
     return [{"price": p, "qty": q} for p, q in sorted(levels.items(), key=lambda kv: kv[0], reverse=reverse)]
 
 
+def _side_update(old: dict[Decimal, Decimal], new: dict[Decimal, Decimal], depth: int,
+                 reverse: bool) -> list[dict[str, Decimal]]:
+    """One side of a book update, as Kraken sends it (kraken-protocol.md §4.6).
+
+    ``old`` is what the subscriber holds (the previous top ``depth``), ``new`` the current
+    top ``depth``. Levels that left the book are sent first with qty 0, then new and
+    changed levels best first. A level that merely fell below the subscribed depth is not
+    sent (the subscriber truncates it), and one that comes back into scope is sent again.
+    With deletions first, a client that truncates after every level (python-kraken-sdk)
+    and one that truncates after every message end with the same book: while levels
+    are being added, the worst level held is always one that is out of scope.
+    """
+    if new:
+        worst = min(new) if reverse else max(new)
+        full = len(new) >= depth
+    else:
+        worst, full = None, False
+    removed = [p for p in old if p not in new
+               and not (full and (p < worst if reverse else p > worst))]  # type: ignore[operator]
+    removed.sort(reverse=reverse)
+    changed = sorted((p for p, q in new.items() if old.get(p) != q), reverse=reverse)
+    return [{"price": p, "qty": D(0)} for p in removed] + [{"price": p, "qty": new[p]} for p in changed]
+
+
+def book_update(old_bids: dict[Decimal, Decimal], old_asks: dict[Decimal, Decimal], bids: dict[Decimal, Decimal],
+                asks: dict[Decimal, Decimal], depth: int) -> tuple[list[dict[str, Decimal]], list[dict[str, Decimal]]]:
+    """The ``bids`` and ``asks`` lists of the update that takes a depth-``depth`` subscriber
+    from (``old_bids``, ``old_asks``) to (``bids``, ``asks``); both empty when nothing changed."""
+    return _side_update(old_bids, bids, depth, True), _side_update(old_asks, asks, depth, False)
+
+
 def _trade_item(pair: Pair, t: tuple[Any, ...]) -> dict[str, Any]:
     price, vol, ts, side, kind, _, tid = t
     return {"symbol": pair.ws_symbol, "side": "buy" if side == "b" else "sell", "price": D(pair.fmt_price(price)),
@@ -564,15 +595,12 @@ def setup(app: web.Application, ctx: Any) -> None:
                 return
             sub["version"] = version
             bids, asks = _levels(ctx, pair, sub["depth"])
-            db = {p: q for p, q in bids.items() if sub["bids"].get(p) != q}
-            db.update({p: D(0) for p in sub["bids"] if p not in bids})
-            da = {p: q for p, q in asks.items() if sub["asks"].get(p) != q}
-            da.update({p: D(0) for p in sub["asks"] if p not in asks})
+            db, da = book_update(sub["bids"], sub["asks"], bids, asks, sub["depth"])
             sub["bids"], sub["asks"] = bids, asks
             if not db and not da:
                 return
             await conn.send({"channel": "book", "type": "update", "data": [{
-                "symbol": pair.ws_symbol, "bids": _side_list(db, True), "asks": _side_list(da, False),
+                "symbol": pair.ws_symbol, "bids": db, "asks": da,
                 "checksum": _checksum(ctx, pair, bids, asks), "timestamp": now_iso(ctx.clock())}]})
         elif channel == "trade":
             if pd.trade_seq == sub["seq"]:
