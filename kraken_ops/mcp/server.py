@@ -113,9 +113,10 @@ class KrakenOpsTools:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 try:
                     code = tool.root.main(args=argv, prog_name=" ".join(("kraken-ops", *tool.prefix)), standalone_mode=False)
-                except Exception as exc:  # click usage errors (bad choice, missing option ...)
-                    message = getattr(exc, "format_message", lambda: str(exc))()
-                    return ToolResult(envelope_for(UsageProblem(message), profile), True, err.getvalue())
+                except Exception as exc:
+                    formatter = getattr(exc, "format_message", None)  # click usage errors: bad choice, missing option ...
+                    problem: BaseException = UsageProblem(formatter()) if callable(formatter) else exc
+                    return ToolResult(envelope_for(problem, profile), True, err.getvalue())
         finally:
             sys.stdin = saved_stdin
         code = code if isinstance(code, int) else 0

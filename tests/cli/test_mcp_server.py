@@ -118,11 +118,11 @@ async def test_failures_come_back_as_error_envelopes(cli):
         assert bad_choice.is_error and payload(bad_choice)["error"] == "usage"
 
 
-async def test_unknown_profile_fails_at_start_with_one_line(cli):
+def test_unknown_profile_fails_at_start_with_one_line(cli):
     import subprocess
 
     result = subprocess.run(
-        [sys.executable, "-m", "kraken_ops.cli.commands.mcp", "--profile", "ghost"], capture_output=True, text=True, env=cli.env(), timeout=60, stdin=subprocess.DEVNULL
+        [sys.executable, "-m", "kraken_ops.cli.commands.mcp", "--profile", "ghost"], capture_output=True, text=True, env=cli.env(), timeout=60, stdin=subprocess.DEVNULL, check=False
     )
     assert result.returncode == 3
     assert result.stdout == ""
