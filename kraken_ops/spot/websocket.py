@@ -105,8 +105,10 @@ class SpotWSClient:
         backoff_max: float = 30.0,
         max_buffer: int = 10_000,
         request_timeout: float = 10.0,
+        nonce_source: Any = None,
     ) -> None:
         self._key = key or ""
+        self._nonce_source = nonce_source
         self.__secret = secret or ""
         self._callback = callback
         self._no_public = no_public
@@ -273,13 +275,29 @@ class SpotWSClient:
             raise ConnectionError("there is no authenticated connection")
         return list(self._active["private"].values())
 
+    @classmethod
+    def from_profile(cls, name: str | None = None, callback: Callable[..., Any] | None = None, **overrides: Any) -> "SpotWSClient":
+        """Build a client from a kraken-ops profile: its keys, its shared nonce store (for the
+        token request), and for paper or custom-URL profiles WebSocket URLs derived from the
+        profile's URL (``ws://HOST:PORT/ws/v2`` and ``/ws-auth/v2``)."""
+        from kraken_ops.profiles import client_kwargs
+
+        kwargs = client_kwargs(name, market="spot")
+        options: dict[str, Any] = {"nonce_source": kwargs.get("nonce_source")}
+        url = (kwargs.get("url") or "").rstrip("/")
+        if url and url != cls.REST_URL.rstrip("/"):
+            ws_base = "ws" + url[len("http") :] if url.startswith("http") else url
+            options.update(rest_url=url, ws_url=ws_base + "/ws/v2", auth_ws_url=ws_base + "/ws-auth/v2")
+        options.update(overrides)
+        return cls(kwargs.get("key", ""), kwargs.get("secret", ""), callback, **options)
+
     # -- token ---------------------------------------------------------------------------
     async def get_ws_token(self) -> dict[str, Any]:
         """Fetch a WebSocket token from ``GetWebSocketsToken`` (used on every authenticated (re)connect)."""
         if self._rest is None:
             from kraken_ops.spot.base import SpotAsyncClient
 
-            self._rest = SpotAsyncClient(self._key, self.__secret, url=self._rest_url)
+            self._rest = SpotAsyncClient(self._key, self.__secret, url=self._rest_url, nonce_source=self._nonce_source)
         result: dict[str, Any] = await self._rest.request("POST", "/0/private/GetWebSocketsToken")
         self.token_fetches += 1
         return result

@@ -55,6 +55,7 @@ class Endpoints:
     futures_ws: str = FUTURES_WS
     key: str = ""
     secret: str = field(default="", repr=False)
+    nonce_source: Any = field(default=None, repr=False)  # the profile's shared nonce store (token requests)
 
 
 @dataclass
@@ -115,6 +116,7 @@ def resolve_endpoints(profile_name: Optional[str], market: str, *, private: bool
         return ends
     kwargs = profiles.client_kwargs(profile_name, market)
     ends.key, ends.secret = kwargs["key"], kwargs["secret"]
+    ends.nonce_source = kwargs.get("nonce_source")
     profile = None
     chosen = profiles.resolve_name(profile_name)
     if chosen is not None:
@@ -293,7 +295,14 @@ def _build(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[...
 
     if opts.private:
         client = SpotWSClient(
-            ends.key, ends.secret, guard(handle), no_public=True, rest_url=ends.spot_rest, auth_ws_url=ends.spot_auth_ws, **common
+            ends.key,
+            ends.secret,
+            guard(handle),
+            no_public=True,
+            rest_url=ends.spot_rest,
+            auth_ws_url=ends.spot_auth_ws,
+            nonce_source=ends.nonce_source,
+            **common,
         )
     else:
         client = SpotWSClient(callback=guard(handle), ws_url=ends.spot_ws, rest_url=ends.spot_rest, **common)

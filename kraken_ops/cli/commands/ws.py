@@ -153,23 +153,11 @@ def parse_ws_batch(text: str, pair: Optional[str]) -> tuple[str, list[dict[str, 
 def ws_client(profile_name: Optional[str], url: Optional[str] = None, *, request_timeout: float = 10.0) -> Any:
     """A SpotWSClient on the profile's authenticated endpoint (not started yet)."""
     from kraken_ops.cli.commands.stream import resolve_endpoints
-    from kraken_ops.spot.base import SpotAsyncClient
     from kraken_ops.spot.websocket import SpotWSClient
 
     ends = resolve_endpoints(profile_name, "spot", private=True, url=url)
-
-    class ProfileWSClient(SpotWSClient):
-        """Fetches its token with the profile's REST client (shared nonce store and rate limiter)."""
-
-        async def get_ws_token(self) -> dict[str, Any]:
-            rest = SpotAsyncClient.from_profile(profile_name, url=ends.spot_rest)
-            try:
-                return await rest.request("POST", "/0/private/GetWebSocketsToken")  # type: ignore[no-any-return]
-            finally:
-                await rest.close()
-
-    client_cls = ProfileWSClient if _has_profile(profile_name) else SpotWSClient
-    return client_cls(
+    # The token request shares the profile's cross-process nonce store (ends.nonce_source).
+    return SpotWSClient(
         ends.key,
         ends.secret,
         no_public=True,
@@ -177,13 +165,8 @@ def ws_client(profile_name: Optional[str], url: Optional[str] = None, *, request
         auth_ws_url=ends.spot_auth_ws,
         max_reconnect_attempts=0,
         request_timeout=request_timeout,
+        nonce_source=ends.nonce_source,
     )
-
-
-def _has_profile(name: Optional[str]) -> bool:
-    from kraken_ops import profiles
-
-    return profiles.resolve_name(name) is not None
 
 
 async def run_ws_request(req: WSRequest, client: Any) -> Any:
