@@ -27,7 +27,8 @@ side; names are stable):
   when the Futures side has registered it (otherwise the amount is recorded in the
   ``balances`` table under wallet ``futures``).
 
-Extra attributes (Spot side, also usable by Futures): ``ctx.markets``
+Extra attributes (Spot side, also usable by Futures): ``ctx.inflight`` and
+``ctx.max_inflight_per_key`` (concurrent Spot private requests per key), ``ctx.markets``
 (:class:`~kraken_ops.exchange.markets.Markets`), ``ctx.engine``
 (:class:`~kraken_ops.exchange.engine.Engine`), ``ctx.tasks`` (background asyncio tasks
 cancelled on shutdown), ``ctx.on_shutdown`` (list of callables).
@@ -45,6 +46,11 @@ from typing import Any, Callable
 from kraken_ops.exchange.state import Account, State
 
 STATUSES = ("online", "maintenance", "cancel_only", "post_only")
+
+#: Spot private requests one API key may have in flight at once; one more is answered
+#: ``EService:Throttled: <unix ts>`` (kraken-protocol.md §1.7: "too many concurrent
+#: requests"). Kraken does not publish its number. Per context: ``ctx.max_inflight_per_key``.
+MAX_INFLIGHT_PER_KEY = 10
 
 
 class Clock:
@@ -93,6 +99,9 @@ class Context:
         self.on_shutdown: list[Callable[[], Any]] = []
         self.on_futures_credit: Callable[[str, str, Decimal], Any] | None = None
         self._recent_nonces: dict[str, deque[int]] = {}
+        #: Spot private requests in flight per API key, and the most allowed at once
+        self.inflight: dict[str, int] = {}
+        self.max_inflight_per_key = MAX_INFLIGHT_PER_KEY
 
     # -- accounts ----------------------------------------------------------
     def account_by_futures_key(self, key: str) -> Account | None:

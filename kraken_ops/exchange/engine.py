@@ -1130,11 +1130,21 @@ class Engine:
         book.bids = [o for o in book.bids if o.account is not None]
         book.asks = [o for o in book.asks if o.account is not None]
         for side, levels in (("buy", bids), ("sell", asks)):
+            opp = book.side("sell" if side == "buy" else "buy")
+            resting: list[Order] = []
             for price, qty in levels:
                 o = Order(txid="MM", account=None, pair=pair, side=side, ordertype="limit", volume=qty, price=price,
                           opentm=now)
                 o.seq = next(self.seq)
-                self._execute(o, now)
+                best = opp[0].resting_price if opp else None
+                if best is not None and (price >= best if side == "buy" else price <= best):
+                    self._execute(o, now)  # crosses a user order: trade
+                else:
+                    resting.append(o)
+            if resting:  # one sort instead of an insort per level (100 levels a side)
+                lst = book.side(side)
+                lst.extend(resting)
+                lst.sort(key=Book._key)
         self.book_version[pair_id] += 1
         self._run_triggers()
 

@@ -91,11 +91,36 @@ async def _faults_middleware(request: web.Request, handler: Callable[[web.Reques
     return await handler(request)
 
 
+@web.middleware
+async def _inflight_middleware(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+    """``EService:Throttled: <ts>`` past ``ctx.max_inflight_per_key`` Spot private requests in
+    flight on one ``API-Key`` (outermost middleware, so injected latency counts as in flight)."""
+    key = request.headers.get("API-Key", "")
+    if not key or not request.path.startswith("/0/private/"):
+        return await handler(request)
+    ctx: Context = request.app[CTX_KEY]
+    inflight = ctx.inflight
+    limit = ctx.max_inflight_per_key
+    if inflight.get(key, 0) >= limit:
+        from kraken_ops.exchange.rest_spot import err
+
+        return err(f"EService:Throttled: {int(ctx.clock()) + 1}")
+    inflight[key] = inflight.get(key, 0) + 1
+    try:
+        return await handler(request)
+    finally:
+        left = inflight[key] - 1
+        if left:
+            inflight[key] = left
+        else:
+            del inflight[key]
+
+
 def create_app(ctx: Context) -> web.Application:
     """The aiohttp application serving ``ctx``."""
     from kraken_ops.exchange import rest_spot, ws_spot
 
-    app = web.Application(middlewares=[_faults_middleware])
+    app = web.Application(middlewares=[_inflight_middleware, _faults_middleware])
     app[CTX_KEY] = ctx
     rest_spot.setup(app, ctx)
     ws_spot.setup(app, ctx)
@@ -155,13 +180,14 @@ async def start(ctx: Context, host: str = "127.0.0.1", port: int = 8787) -> tupl
 
 
 def run(host: str = "127.0.0.1", port: int = 8787, state_dir: str | os.PathLike[str] | None = None, seed: int = 0,
-        fresh: bool = False, status: str = "online", faults: list[str] | dict[str, Any] | None = None,
-        nonce_window: int | None = None) -> None:
-    """Serve until interrupted (``kraken-ops exchange serve``)."""
+        fresh: bool = False, status: str = "online", faults: list[str] | dict[str, Any] | None = None) -> None:
+    """Serve until interrupted (``kraken-ops exchange serve``).
+
+    Nonce windows are per account (``exchange account add --nonce-window N``), as at Kraken
+    where the window is a setting of each API key; there is no server-wide default.
+    """
     fault_dict = faults if isinstance(faults, dict) else parse_faults(faults)
     ctx = make_context(state_dir, seed=seed, fresh=fresh, status=status, faults=fault_dict)
-    if nonce_window is not None:
-        ctx.default_nonce_window = nonce_window
 
     async def main() -> None:
         runner, url = await start(ctx, host, port)

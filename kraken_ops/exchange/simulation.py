@@ -13,7 +13,7 @@ from typing import Any
 
 from kraken_ops.exchange.markets import PAIRS
 
-LEVELS = 30
+LEVELS = 100  # a side: enough for WS book depths 10, 25 and 100 and REST Depth's default count
 
 
 class Simulation:
@@ -29,8 +29,12 @@ class Simulation:
         mid = pd.mid
         step = max(pair.tick_size, pair.round_price(mid * Decimal("0.0001")))
         bids, asks = [], []
+        offset = Decimal(0)
         for i in range(LEVELS):
-            offset = step * (i + 1) + step * self.rng.randint(0, 2) * (1 if i else 0)
+            # strictly widening ladder (gaps of 1-3 steps), so that every level is a distinct
+            # price and a depth-N subscription really gets N levels
+            jitter = self.rng.randint(0, 2)
+            offset += step * (1 + (jitter if i else 0))
             bq = pair.round_vol(pair.ordermin * Decimal(self.rng.randint(10, 3000)))
             aq = pair.round_vol(pair.ordermin * Decimal(self.rng.randint(10, 3000)))
             bp = pair.round_price(mid - offset)
