@@ -1,165 +1,202 @@
 """Order book maintenance benchmark: kraken-ops vs python-kraken-sdk 3.5.1 (one command, ratios printed).
 
-    python benchmarks/bench_orderbook.py [--updates 50000] [--sdk-python /tmp/pks/bin/python]
+    python benchmarks/bench_orderbook.py [--sdk-python /tmp/refvenv/bin/python] [--depths 10,1000] [--repeat 3]
 
-The message stream (one snapshot and N updates per depth, 10 and 1000) is generated with
-the local exchange's own book encoder and checksum (kraken_ops.exchange.ws_spot.dumps and
-book_checksum) from a seeded random walk, and cached as NDJSON under
-the temp directory (kraken-ops-bench/). Each side parses the raw frames with its own JSON settings
-(kraken-ops: parse_float=Decimal; the SDK: plain json) and applies them with checksum
-verification. python-kraken-sdk runs in a separate interpreter (a scratch venv:
-``python -m venv /tmp/pks && /tmp/pks/bin/pip install python-kraken-sdk==3.5.1``); without
-it only kraken-ops numbers are printed. Peak memory is sampled with tracemalloc in a
-second pass.
+Input: the recorded BTC/USD streams in ``benchmarks/fixtures/book-XBTUSD-d{10,1000}.ndjson.gz``
+(one snapshot and 50,000 updates each, recorded from the local exchange by
+``benchmarks/record_book_stream.py``; every checksum in them is Kraken's rule of
+kraken-protocol.md §4.6). The frames are decompressed into memory before timing.
+
+Both sides do what their client does for every frame it receives, without a socket:
+
+* kraken-ops: ``kraken_ops._core.ws.loads`` (numbers as Decimal) and
+  ``SpotOrderBookClient._preprocess`` (applies the levels to the pair's ``OrderBook`` and
+  verifies the checksum), then ``on_message`` -> ``on_book_update`` (an async callback
+  that reads ``book.valid``). The socket-free ``OrderBook.apply`` alone is timed too.
+* python-kraken-sdk: ``json.loads`` and ``SpotOrderBookClient.on_message`` (applies the
+  levels and verifies the checksum) -> ``on_book_update`` reading ``get(pair)["valid"]``;
+  its resubscription (socket) is stubbed out. It runs in a separate interpreter with
+  python-kraken-sdk 3.5.1 (a scratch venv, never a kraken-ops dependency:
+  ``python -m venv /tmp/refvenv && /tmp/refvenv/bin/pip install python-kraken-sdk==3.5.1``).
+
+Timing: best of ``--repeat`` passes (``time.perf_counter``). Memory: a separate pass under
+``tracemalloc`` reports the peak allocated while replaying (the frames themselves are
+loaded before tracing starts) and the traced size after 10 % and after 100 % of the
+frames - "flat" means the two are about the same.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
-import random
 import subprocess
 import sys
-import time
-import tracemalloc
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CACHE = Path(__import__("tempfile").gettempdir()) / "kraken-ops-bench"
-PD, QD = 1, 8
+FIXTURES = ROOT / "benchmarks" / "fixtures"
+PAIR, PD, QD = "BTC/USD", 1, 8
 
+# Runs in either interpreter: ``setup(frames, depth)`` returns an async ``handle(raw)``
+# and a ``state`` dict with the invalid count.
+COMMON = r"""
+import asyncio, gc, gzip, json, sys, time, tracemalloc
 
-def generate(depth: int, updates: int, seed: int = 11) -> Path:
-    """Write one snapshot and ``updates`` updates for BTC/USD at ``depth`` (cached)."""
-    from kraken_ops.exchange.ws_spot import book_checksum, dumps
+def run(setup, path, depth, repeat, preparsed=False):
+    frames = gzip.open(path, "rt").read().splitlines()
+    if preparsed:  # time the book maintenance alone: frames parsed (with the side's own parser) beforehand
+        frames = [PARSE(raw) for raw in frames]
+    out = {"frames": len(frames)}
+    tenth = len(frames) // 10
 
-    path = CACHE / f"book-d{depth}-u{updates}-s{seed}.ndjson"
-    if path.exists():
-        return path
-    CACHE.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
-    tick = Decimal("0.1")
-    mid = Decimal("60000.0")
-
-    def qty() -> Decimal:
-        return Decimal(rng.randint(1, 500_000_000)).scaleb(-QD)
-
-    bids = {mid - tick * i: qty() for i in range(1, depth + 1)}
-    asks = {mid + tick * i: qty() for i in range(1, depth + 1)}
-
-    def top(levels: dict[Decimal, Decimal], reverse: bool) -> dict[Decimal, Decimal]:
-        return dict(sorted(levels.items(), reverse=reverse)[:depth])
-
-    with path.open("w") as fh:
-        snap = {"channel": "book", "type": "snapshot", "data": [{"symbol": "BTC/USD",
-                "bids": [{"price": p, "qty": q} for p, q in sorted(bids.items(), reverse=True)],
-                "asks": [{"price": p, "qty": q} for p, q in sorted(asks.items())],
-                "checksum": book_checksum(list(asks.items()), list(bids.items()), PD, QD)}]}
-        fh.write(dumps(snap) + "\n")
-        for n in range(updates):
-            changes = {"bids": [], "asks": []}
-            for _ in range(rng.randint(1, 3)):
-                side = rng.choice(("bids", "asks"))
-                levels = bids if side == "bids" else asks
-                best = max(bids) if side == "bids" else min(asks)
-                if rng.random() < 0.35 and len(levels) > 2:
-                    price = rng.choice(list(levels)[: min(len(levels), 20)] if depth <= 10 else list(levels))
-                    del levels[price]
-                    changes[side].append({"price": price, "qty": Decimal(0)})
-                else:
-                    offset = tick * rng.randint(0, min(depth, 40))
-                    price = best - offset if side == "bids" else best + offset
-                    if side == "bids" and price >= min(asks):
-                        price = min(asks) - tick
-                    if side == "asks" and price <= max(bids):
-                        price = max(bids) + tick
-                    levels[price] = qty()
-                    changes[side].append({"price": price, "qty": levels[price]})
-            bids, asks = top(bids, True), top(asks, False)
-            item = {"symbol": "BTC/USD", **changes, "checksum": book_checksum(list(asks.items()), list(bids.items()), PD, QD),
-                    "timestamp": "2026-01-01T00:00:00.000000Z"}
-            fh.write(dumps({"channel": "book", "type": "update", "data": [item]}) + "\n")
-    return path
-
-
-def bench_kraken_ops(path: Path, depth: int, memory: bool = False) -> dict[str, float]:
-    from kraken_ops._core.ws import loads
-    from kraken_ops.spot.orderbook import OrderBook
-
-    frames = path.read_text().splitlines()
-    book = OrderBook(depth=1000 if depth > 10 else depth, price_decimals=PD, qty_decimals=QD)
-    if memory:
+    async def main():
+        best = None
+        for _ in range(repeat):
+            handle, state, parse = setup(depth)
+            if not preparsed:
+                handle = _parsing(handle, parse)
+            gc.collect()
+            start = time.perf_counter()
+            for raw in frames:
+                await handle(raw)
+            elapsed = time.perf_counter() - start
+            if best is None or elapsed < best:
+                best = elapsed
+            out["invalid"] = state["invalid"]
+        out["seconds"] = best
+        out["per_s"] = len(frames) / best
+        handle, state, parse = setup(depth)
+        if not preparsed:
+            handle = _parsing(handle, parse)
+        gc.collect()
         tracemalloc.start()
-    invalid = 0
-    start = time.perf_counter()
-    for raw in frames:
-        message = loads(raw)
-        if not book.apply(message):
-            invalid += 1
-    elapsed = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1] if memory else 0
-    if memory:
+        for n, raw in enumerate(frames, 1):
+            await handle(raw)
+            if n == tenth:
+                out["kib_at_10pct"] = tracemalloc.get_traced_memory()[0] / 1024
+        current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    return {"seconds": elapsed, "per_s": len(frames) / elapsed, "invalid": invalid, "peak_kib": peak / 1024}
+        out["kib_at_end"] = current / 1024
+        out["peak_kib"] = peak / 1024
 
+    asyncio.run(main())
+    return out
 
-SDK_RUNNER = r"""
-import asyncio, json, sys, time
+def _parsing(handle, parse):
+    async def both(raw):
+        await handle(parse(raw))
+    return both
+"""
+
+OURS = COMMON + r"""
+sys.path.insert(0, sys.argv[4])
+from kraken_ops._core.ws import loads
+from kraken_ops.spot.orderbook import OrderBook, SpotOrderBookClient
+PARSE = loads
+
+def setup_client(depth):
+    state = {"invalid": 0}
+    async def on_update(pair, message):
+        if not client._books[pair].valid:
+            state["invalid"] += 1
+    client = SpotOrderBookClient(depth=depth, callback=on_update)
+    client._books["BTC/USD"] = OrderBook(depth, 1, 8)
+    client._spawn = lambda coro: coro.close()   # resubscription needs a socket
+    pre, on_message = client._preprocess, client.on_message
+    async def handle(message):
+        await on_message(pre(message))
+    return handle, state, loads
+
+def setup_book(depth):
+    state = {"invalid": 0}
+    book = OrderBook(depth, 1, 8)
+    apply = book.apply
+    async def handle(message):
+        if not apply(message):
+            state["invalid"] += 1
+    return handle, state, loads
+
+kind, path, depth, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[5])
+print(json.dumps(run(setup_client if kind.startswith("client") else setup_book, path, depth, repeat, kind.endswith("-preparsed"))))
+"""
+
+SDK = COMMON + r"""
 from kraken.spot import SpotOrderBookClient
-path, depth = sys.argv[1], int(sys.argv[2])
-frames = open(path).read().splitlines()
-async def main():
+PARSE = json.loads
+
+def setup(depth):
+    state = {"invalid": 0}
     client = SpotOrderBookClient(depth=depth)
     client._SpotOrderBookClient__book["BTC/USD"] = {"bid": {}, "ask": {}, "valid": True, "price_decimals": 1, "qty_decimals": 8}
-    invalid = 0
     async def on_book_update(pair, message):
-        nonlocal invalid
         if not client.get(pair)["valid"]:
-            invalid += 1
+            state["invalid"] += 1
     client.on_book_update = on_book_update
     async def no_socket(*args, **kwargs):  # its resubscription needs a live connection
         return None
     client.remove_book = no_socket
     client.add_book = no_socket
-    start = time.perf_counter()
-    for raw in frames:
-        await client.on_message(json.loads(raw))
-    elapsed = time.perf_counter() - start
-    print(json.dumps({"seconds": elapsed, "per_s": len(frames) / elapsed, "invalid": invalid}))
-asyncio.run(main())
+    on_message = client.on_message
+    async def handle(message):
+        await on_message(message)
+    return handle, state, json.loads
+
+path, depth, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+print(json.dumps(run(setup, path, depth, repeat, len(sys.argv) > 4 and sys.argv[4] == "preparsed")))
 """
 
 
-def bench_sdk(python: str, path: Path, depth: int) -> dict[str, float] | None:
-    proc = subprocess.run([python, "-c", SDK_RUNNER, str(path), str(depth)], capture_output=True, text=True, timeout=3600)
+def _run(cmd: list[str]) -> dict[str, float] | None:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=7200)
     if proc.returncode != 0:
-        print(f"  python-kraken-sdk run failed: {proc.stderr.strip()[-800:]}", file=sys.stderr)
+        print(f"  run failed: {proc.stderr.strip()[-800:]}", file=sys.stderr)
         return None
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def fixture(depth: int) -> Path:
+    path = FIXTURES / f"book-XBTUSD-d{depth}.ndjson.gz"
+    if not path.exists():
+        sys.exit(f"{path} is missing: python benchmarks/record_book_stream.py --depth {depth} --out {path}")
+    return path
+
+
+def _line(name: str, r: dict[str, float]) -> str:
+    return (f"  {name:<26}{r['per_s']:>11,.0f} msg/s  {r['seconds']:6.2f} s  {r['invalid']:>3} invalid  "
+            f"peak {r['peak_kib']:>7,.0f} KiB  (after 10%: {r['kib_at_10pct']:,.0f} KiB, at end: {r['kib_at_end']:,.0f} KiB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--updates", type=int, default=50_000)
-    parser.add_argument("--sdk-python", default="/tmp/pks/bin/python", help="interpreter with python-kraken-sdk==3.5.1")
+    parser.add_argument("--sdk-python", default="/tmp/refvenv/bin/python", help="interpreter with python-kraken-sdk==3.5.1")
     parser.add_argument("--depths", default="10,1000")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     have_sdk = Path(args.sdk_python).exists()
     for depth in (int(d) for d in args.depths.split(",")):
-        path = generate(depth, args.updates)
-        ours = bench_kraken_ops(path, depth)
-        mem = bench_kraken_ops(path, depth, memory=True)
-        print(f"depth {depth}: {args.updates} updates")
-        print(f"  kraken-ops        {ours['per_s']:>10,.0f} msg/s  ({ours['seconds']:.2f} s, {ours['invalid']} invalid, peak {mem['peak_kib']:.0f} KiB)")
-        if have_sdk:
-            sdk = bench_sdk(args.sdk_python, path, depth)
-            if sdk is not None:
-                print(f"  python-kraken-sdk {sdk['per_s']:>10,.0f} msg/s  ({sdk['seconds']:.2f} s, {sdk['invalid']} invalid)")
-                print(f"  ratio             {ours['per_s'] / sdk['per_s']:>10.1f}x")
-        else:
-            print("  (python-kraken-sdk not found; see the module docstring for the scratch venv)")
+        path = fixture(depth)
+        with gzip.open(path, "rt") as fh:
+            frames = sum(1 for _ in fh)
+        print(f"depth {depth}: {path.name}, 1 snapshot + {frames - 1:,} updates")
+        for title, suffix in (("JSON text in (parse + apply + checksum + callback)", ""),
+                              ("messages pre-parsed (apply + checksum + callback only)", "-preparsed")):
+            print(f" {title}")
+            client = _run([sys.executable, "-c", OURS, "client" + suffix, str(path), str(depth), str(ROOT), str(args.repeat)])
+            book = _run([sys.executable, "-c", OURS, "book" + suffix, str(path), str(depth), str(ROOT), str(args.repeat)])
+            if client:
+                print(_line("kraken-ops client handler", client))
+            if book:
+                print(_line("kraken-ops OrderBook.apply", book))
+            if not have_sdk:
+                print("  (python-kraken-sdk not found; see the module docstring for the scratch venv)")
+                continue
+            sdk = _run([args.sdk_python, "-c", SDK, str(path), str(depth), str(args.repeat), "preparsed" if suffix else "text"])
+            if sdk and client and book:
+                print(_line("python-kraken-sdk 3.5.1", sdk))
+                print(f"  ratio (client handler)    {client['per_s'] / sdk['per_s']:>10.1f}x")
+                print(f"  ratio (OrderBook.apply)   {book['per_s'] / sdk['per_s']:>10.1f}x")
 
 
 if __name__ == "__main__":

@@ -44,8 +44,17 @@ LOG = logging.getLogger("kraken_ops.ws")
 __all__ = ["loads", "dumps", "backoff_delay", "Dispatcher", "ReconnectingWebSocket", "notice"]
 
 
+_DECODE = json.JSONDecoder(parse_float=Decimal).decode
+
+
 def loads(raw: str | bytes) -> Any:
-    """Parse a frame; JSON numbers with a fraction become :class:`~decimal.Decimal`, never float."""
+    """Parse a frame; JSON numbers with a fraction become :class:`~decimal.Decimal`, never float.
+
+    One decoder is reused: ``json.loads(raw, parse_float=...)`` builds a new decoder per
+    call, which costs more than parsing a typical book update.
+    """
+    if type(raw) is str:
+        return _DECODE(raw)
     return json.loads(raw, parse_float=Decimal)
 
 

@@ -38,15 +38,21 @@ VALID_DEPTHS = (10, 25, 100, 500, 1000)
 CHECKSUM_LEVELS = 10
 
 
+def _as_decimal(value: Any) -> Decimal:
+    if type(value) is Decimal:
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))  # the shortest text that round-trips: what the JSON said
+    return Decimal(value if isinstance(value, (int, str)) else str(value))
+
+
 def _scaled(value: Any, decimals: int) -> int:
-    """``value`` (Decimal, str or int from JSON) as an integer in units of ``10**-decimals``.
+    """``value`` (Decimal, str, int or float from JSON) as an integer in units of ``10**-decimals``.
 
     Values with more decimals than the precision are rounded half-even, which is what
     ``format(Decimal(value), f".{decimals}f")`` (the documented token rule) does.
     """
-    if type(value) is not Decimal:
-        value = Decimal(str(value)) if not isinstance(value, int) else Decimal(value)
-    shifted = value.scaleb(decimals)
+    shifted = _as_decimal(value).scaleb(decimals)
     as_int = int(shifted)
     if as_int != shifted:
         as_int = int(shifted.to_integral_value())
@@ -95,10 +101,14 @@ class OrderBook:
         "depth",
         "price_decimals",
         "qty_decimals",
+        "_pscale",
+        "_qscale",
         "_bid_keys",
         "_ask_keys",
         "_bids",
         "_asks",
+        "_ask_crc",
+        "_bid_part",
         "valid",
         "checksum",
         "expected_checksum",
@@ -113,13 +123,19 @@ class OrderBook:
         self.depth = depth
         self.price_decimals = price_decimals
         self.qty_decimals = qty_decimals
+        self._pscale = Decimal(1).scaleb(price_decimals)
+        self._qscale = Decimal(1).scaleb(qty_decimals)
         # sorted lists of scaled prices, best first: asks ascending; bids stored negated so
         # that they sort ascending too and one bisect routine serves both sides
         self._ask_keys: list[int] = []
         self._bid_keys: list[int] = []
-        # scaled price -> (scaled qty, checksum segment "price token + qty token")
+        # scaled price (negated for bids) -> (scaled qty, checksum segment "price token + qty token")
         self._asks: dict[int, tuple[int, str]] = {}
         self._bids: dict[int, tuple[int, str]] = {}
+        # checksum cache: CRC32 of the top-ten asks part and the bytes of the top-ten bids
+        # part; None when a change touched the top ten of that side since the last checksum
+        self._ask_crc: int | None = None
+        self._bid_part: bytes | None = None
         self.valid = False
         self.checksum: int | None = None
         self.expected_checksum: int | None = None
@@ -134,6 +150,8 @@ class OrderBook:
         self._bid_keys.clear()
         self._asks.clear()
         self._bids.clear()
+        self._ask_crc = None
+        self._bid_part = None
         self.valid = False
         self.has_snapshot = False
         self.checksum = None
@@ -146,7 +164,7 @@ class OrderBook:
         item for this book when that is the case.
         """
         data = message["data"]
-        item = data[0] if isinstance(data, list) else data
+        item = data[0] if type(data) is list else data
         return self.apply_data(item, snapshot=message.get("type") == "snapshot")
 
     def apply_data(self, item: dict[str, Any], *, snapshot: bool = False) -> bool:
@@ -154,56 +172,96 @@ class OrderBook:
         if snapshot:
             self.reset()
             self.has_snapshot = True
-        pd = self.price_decimals
-        qd = self.qty_decimals
         asks = item.get("asks")
-        if asks:
-            keys, levels = self._ask_keys, self._asks
-            for level in asks:
-                self._set(keys, levels, _scaled(level["price"], pd), _scaled(level["qty"], qd))
+        if asks and self._apply_side(asks, self._ask_keys, self._asks, False):
+            self._ask_crc = None
         bids = item.get("bids")
-        if bids:
-            keys, levels = self._bid_keys, self._bids
-            for level in bids:
-                price = _scaled(level["price"], pd)
-                self._set(keys, levels, -price, _scaled(level["qty"], qd), price)
-        self._truncate()
+        if bids and self._apply_side(bids, self._bid_keys, self._bids, True):
+            self._bid_part = None
         self.timestamp = item.get("timestamp", self.timestamp)
         self.updates += 1
+        checksum = self.compute_checksum()
+        self.checksum = checksum
         expected = item.get("checksum")
-        self.checksum = self.compute_checksum()
-        self.expected_checksum = None if expected is None else int(expected)
-        self.valid = self.has_snapshot and (expected is None or self.checksum == self.expected_checksum)
+        if expected is None:
+            self.expected_checksum = None
+            self.valid = self.has_snapshot
+        else:
+            if type(expected) is not int:
+                expected = int(expected)
+            self.expected_checksum = expected
+            self.valid = self.has_snapshot and checksum == expected
         return self.valid
 
-    @staticmethod
-    def _set(keys: list[int], levels: dict[int, tuple[int, str]], key: int, qty: int, price: int | None = None) -> None:
-        if qty == 0:
-            if levels.pop(key, None) is not None:
-                del keys[bisect_left(keys, key)]
-            return
-        if key not in levels:
-            # common case at the top of the book: append at the end or insert by bisect
-            if not keys or key > keys[-1]:
-                keys.append(key)
-            else:
-                keys.insert(bisect_left(keys, key), key)
-        levels[key] = (qty, f"{key if price is None else price}{qty}")
+    def _apply_side(self, levels: list[dict[str, Any]], keys: list[int], book: dict[int, tuple[int, str]], negate: bool) -> bool:
+        """Apply the levels of one side in order, truncate it to the depth; True when the top ten changed.
 
-    def _truncate(self) -> None:
+        The hot path: two Decimal multiplications per level (exact integers in the pair's
+        units), a dict lookup, and for new or removed levels one bisect plus a short list
+        insert/delete. No sorting, no Decimal comparisons, no string formatting of Decimals.
+        """
+        pscale, qscale = self._pscale, self._qscale
+        top = False
+        for level in levels:
+            price = level["price"]
+            qty = level["qty"]
+            if type(price) is not Decimal:
+                price = _as_decimal(price)
+            if type(qty) is not Decimal:
+                qty = _as_decimal(qty)
+            shifted = price * pscale
+            pi = int(shifted)
+            if pi != shifted:
+                pi = int(shifted.to_integral_value())
+            shifted = qty * qscale
+            qi = int(shifted)
+            if qi != shifted:
+                qi = int(shifted.to_integral_value())
+            key = -pi if negate else pi
+            if qi == 0:
+                if book.pop(key, None) is not None:
+                    i = bisect_left(keys, key)
+                    del keys[i]
+                    if i < CHECKSUM_LEVELS:
+                        top = True
+                continue
+            if key in book:
+                if not top and (len(keys) <= CHECKSUM_LEVELS or key <= keys[CHECKSUM_LEVELS - 1]):
+                    top = True
+            else:
+                n = len(keys)
+                if not n or key > keys[-1]:
+                    i = n
+                    keys.append(key)
+                else:
+                    i = bisect_left(keys, key)
+                    keys.insert(i, key)
+                if i < CHECKSUM_LEVELS:
+                    top = True
+            book[key] = (qi, f"{pi}{qi}")
         depth = self.depth
-        for keys, levels in ((self._ask_keys, self._asks), (self._bid_keys, self._bids)):
-            extra = len(keys) - depth
-            if extra > 0:
-                for key in keys[depth:]:
-                    del levels[key]
-                del keys[depth:]
+        if len(keys) > depth:  # levels pushed below the depth: Kraken sends no removal for them
+            for key in keys[depth:]:
+                del book[key]
+            del keys[depth:]
+        return top
 
     def compute_checksum(self) -> int:
-        """CRC32 over the top ten levels of each side (kraken-protocol.md §4.6)."""
-        asks, bids = self._asks, self._bids
-        payload = "".join([asks[k][1] for k in self._ask_keys[:CHECKSUM_LEVELS]] + [bids[k][1] for k in self._bid_keys[:CHECKSUM_LEVELS]])
-        return zlib.crc32(payload.encode()) & 0xFFFFFFFF
+        """CRC32 over the top ten levels of each side (kraken-protocol.md §4.6).
+
+        The asks part (lowest first) comes before the bids part (highest first), so the
+        CRC of the asks part is cached and the bids part is fed on top of it; a side is
+        rebuilt from its cached per-level segments only after a change in its top ten.
+        """
+        ask_crc = self._ask_crc
+        if ask_crc is None:
+            asks = self._asks
+            ask_crc = self._ask_crc = zlib.crc32("".join([asks[k][1] for k in self._ask_keys[:CHECKSUM_LEVELS]]).encode())
+        bid_part = self._bid_part
+        if bid_part is None:
+            bids = self._bids
+            bid_part = self._bid_part = "".join([bids[k][1] for k in self._bid_keys[:CHECKSUM_LEVELS]]).encode()
+        return zlib.crc32(bid_part, ask_crc) & 0xFFFFFFFF
 
     # -- reading -------------------------------------------------------------------------
     def _decimal(self, scaled: int, decimals: int) -> Decimal:

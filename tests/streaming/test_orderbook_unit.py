@@ -179,3 +179,58 @@ def test_dumps_writes_decimals_as_json_numbers_exactly() -> None:
     text = dumps({"a": [D("4.0"), D("0.00100000"), 1, True, None, "x\n"], "b": {"c": D("-1E-8")}})
     assert text == '{"a":[4.0,0.00100000,1,true,null,"x\\n"],"b":{"c":-1E-8}}'
     assert loads(text)["a"][1] == D("0.001")
+
+
+@pytest.mark.parametrize("depth,seed", [(10, 1), (25, 2), (100, 3), (1000, 4)])
+def test_random_streams_match_the_naive_model_at_every_depth(depth: int, seed: int) -> None:
+    """Deep and shallow changes, removals of unknown levels, levels pushed out and back in:
+    the cached checksum parts must always equal a from-scratch computation."""
+    rng = random.Random(seed)
+    book = OrderBook(depth=depth, price_decimals=2, qty_decimals=5)
+    span = depth + 30
+    asks = {D(5000) + D(i) / 100: D(rng.randint(1, 10**7)) / 10**5 for i in range(1, depth + 1)}
+    bids = {D(5000) - D(i) / 100: D(rng.randint(1, 10**7)) / 10**5 for i in range(0, depth)}
+    assert book.apply(_snapshot([{"price": p, "qty": q} for p, q in asks.items()], [{"price": p, "qty": q} for p, q in bids.items()],
+                                book_checksum(asks.items(), bids.items(), 2, 5)))
+    for n in range(1500):
+        ask_changes, bid_changes = [], []
+        for side, changes, levels in (("ask", ask_changes, asks), ("bid", bid_changes, bids)):
+            for _ in range(rng.randint(0, 4)):
+                near = rng.random() < 0.6
+                offset = D(rng.randint(0, 12 if near else span)) / 100
+                price = D(5000) + D("0.01") + offset if side == "ask" else D(5000) - offset
+                qty = D(0) if rng.random() < 0.35 else D(rng.randint(1, 10**8)) / 10**5
+                changes.append({"price": price, "qty": qty})
+                if qty == 0:
+                    levels.pop(price, None)
+                else:
+                    levels[price] = qty
+        asks, bids = _reference_state(asks, bids, depth)
+        expected = book_checksum(asks.items(), bids.items(), 2, 5)
+        # the same values as JSON text would give them: str, int or float must work too
+        if n % 3 == 1:
+            ask_changes = [{"price": str(c["price"]), "qty": str(c["qty"])} for c in ask_changes]
+        elif n % 3 == 2:
+            bid_changes = [{"price": float(c["price"]), "qty": float(c["qty"]) if c["qty"] else 0} for c in bid_changes]
+        assert book.apply(_update(ask_changes, bid_changes, expected))
+        assert book.checksum == expected
+    assert [p for p, _ in book.asks()] == sorted(asks)
+    assert [p for p, _ in book.bids()] == sorted(bids, reverse=True)
+    assert dict(book.asks()) == asks and dict(book.bids()) == bids
+
+
+def test_recorded_fixtures_validate_every_checksum() -> None:
+    """The benchmark fixtures (recorded from the local exchange) are a valid Kraken stream."""
+    import gzip
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "benchmarks" / "fixtures"
+    for depth in (10, 1000):
+        path = root / f"book-XBTUSD-d{depth}.ndjson.gz"
+        book = OrderBook(depth, 1, 8)
+        with gzip.open(path, "rt") as fh:
+            for n, raw in enumerate(fh):
+                assert book.apply(loads(raw)), f"{path.name} line {n + 1}"
+                if n >= 5000:
+                    break
+        assert len(book) == 2 * depth
