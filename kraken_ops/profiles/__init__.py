@@ -87,13 +87,23 @@ def nonce_source(profile: Profile, market: str, key: str) -> Any:
     return store_for(market, key, nonce_window=profile.nonce_window)
 
 
+def rate_limiter(profile: Profile, market: str, key: str) -> Any:
+    """The cross-process rate-limit counter of ``key`` sized by ``profile``'s tier."""
+    from kraken_ops.profiles.rate_store import shared_counter_for
+
+    return shared_counter_for(market, key, profile.tier or "starter")
+
+
 def client_kwargs(name: str | None = None, market: str = "spot") -> dict[str, Any]:
     """Constructor arguments for an SDK client of ``market`` built from a profile.
 
     Returns ``key``, ``secret``, ``url`` (Kraken's for production, the Futures demo
     URL for sandbox, the profile's for paper and custom), ``nonce_source`` (the
-    cross-process :class:`~kraken_ops.profiles.nonce_store.NonceStore`), ``tier`` and,
-    for a Futures sandbox profile, ``sandbox=True``.
+    cross-process :class:`~kraken_ops.profiles.nonce_store.NonceStore`), ``tier``,
+    ``rate_limiter`` (the cross-process
+    :class:`~kraken_ops.profiles.rate_store.SharedCallCounter` of the key, so that all
+    processes on one key wait instead of tripping Kraken's limit together) and, for a
+    Futures sandbox profile, ``sandbox=True``.
 
     With no profile chosen and no config, ``KRAKEN_OPS_API_KEY`` and
     ``KRAKEN_OPS_SECRET_KEY`` alone give a production client (for CI).
@@ -124,6 +134,7 @@ def _kwargs(profile: Profile, market: str, key: str, secret: str) -> dict[str, A
         "url": profile.url_for(market),
         "nonce_source": nonce_source(profile, market, key),
         "tier": profile.tier or "starter",
+        "rate_limiter": rate_limiter(profile, market, key),
     }
     if market == "futures" and profile.environment == "sandbox":
         kwargs["sandbox"] = True
@@ -164,6 +175,7 @@ __all__ = [
     "client_kwargs",
     "store_paper_profile",
     "nonce_source",
+    "rate_limiter",
     "config_path",
     "state_dir",
     "ENVIRONMENTS",

@@ -50,19 +50,26 @@ SDK_WORKER = textwrap.dedent(
 
 
 @pytest.fixture
-def jittery(exchange_factory: Any) -> Iterator[Any]:
+def jittery(exchange_factory: Any, tmp_path: Path) -> Iterator[Any]:
     """An exchange with 10-30 ms random latency whose REST rate counter keeps draining.
 
     The exchange checks the nonce before the rate limit; moving its clock forward in the
     background keeps 200 quick calls on one key under Kraken's call counter, so that
-    every call gets a definite answer about its nonce.
+    every call gets a definite answer about its nonce. The clients' shared rate counter
+    (``<state>/nonces/*.rate``) is emptied as often, so that they do not wait for the
+    real decay either (``test_rate_store.py`` tests the waiting).
     """
+    from kraken_ops.profiles.rate_store import SharedCallCounter
+
     server = exchange_factory(faults=["latency=20"])
     stop = threading.Event()
+    nonces = tmp_path / "state" / "nonces"
 
     def drain() -> None:
         while not stop.wait(0.02):
             server.ctx.clock.advance(10)
+            for path in nonces.glob("*.rate"):
+                SharedCallCounter(20.0, 1.0, path).reset()
 
     thread = threading.Thread(target=drain, daemon=True)
     thread.start()
