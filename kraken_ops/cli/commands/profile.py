@@ -144,6 +144,61 @@ def run_add(opts: AddOptions, out: Any, *, stdin: Any = None, prompt: Callable[[
     return result.profile
 
 
+@dataclass
+class PaperOptions:
+    """``profile add NAME --paper``: an account on the local exchange, in one step."""
+
+    name: str
+    url: str | None = None
+    state: Path | None = None
+    funds: list[str] = field(default_factory=list)
+    account: str | None = None
+    tier: str | None = None
+    nonce_window: int | None = None
+    description: str | None = None
+    make_default: bool = False
+    start_timeout: float = 30.0
+
+
+def run_add_paper(opts: PaperOptions, out: Any) -> dict[str, Any]:
+    """Start the local exchange if needed, create a funded account, store the paper profile."""
+    from kraken_ops.cli.output import RECORD
+    from kraken_ops.profiles.manage import set_default
+    from kraken_ops.profiles.paper import add_paper_profile
+
+    result = add_paper_profile(
+        opts.name,
+        url=opts.url,
+        state_dir=opts.state,
+        funds=opts.funds,
+        account=opts.account,
+        tier=opts.tier,
+        nonce_window=opts.nonce_window,
+        description=opts.description,
+        start_timeout=opts.start_timeout,
+    )
+    ex = result.exchange
+    if ex.started:
+        out.info(f"started the local exchange on {ex.url} (pid {ex.pid}, state {ex.state_dir}, log {ex.log}); stop it with: kill {ex.pid}")
+    funded = ", ".join(f"{a}={v}" for a, v in result.funds)
+    out.info(f"created account {result.account!r} on {ex.url} ({funded}); profile {opts.name!r} (paper) stored, secrets in the keyring")
+    if opts.make_default:
+        set_default(opts.name)
+    row = {
+        "profile": opts.name,
+        "account": result.account,
+        "url": ex.url,
+        "state_dir": str(ex.state_dir),
+        "started": ex.started,
+        "pid": ex.pid,
+        "funds": dict(result.funds),
+        "spot_key": result.profile.spot_key,
+        "futures_key": result.profile.futures_key,
+    }
+    out.emit(row, RECORD)
+    return row
+
+
 def _other(market: str) -> str:
     return "futures" if market == "spot" else "spot"
 
@@ -164,8 +219,35 @@ def add(
     allow_shared_key: bool = typer.Option(False, "--allow-shared-key", help="Allow a key another profile already uses."),
     replace: bool = typer.Option(False, "--replace", help="Replace the profile's existing key for this market."),
     from_stdin: bool = typer.Option(False, "--stdin", help="Read the key and the secret as two lines from stdin instead of prompting."),
+    paper: bool = typer.Option(False, "--paper", help="Create a funded account on the local exchange (started in the background if needed) and store its keys."),
+    fund: Optional[list[str]] = typer.Option(None, "--fund", metavar="ASSET=AMOUNT", help="With --paper: ASSET=AMOUNT to deposit (repeatable; default ZUSD=10000 XXBT=1 XETH=10)."),
+    state: Optional[Path] = typer.Option(None, "--state", metavar="DIR", help="With --paper: the exchange's state dir (default: its user data dir)."),
+    account: Optional[str] = typer.Option(None, "--account", help="With --paper: the exchange account name (default: the profile name)."),
+    start_timeout: float = typer.Option(30.0, "--start-timeout", min=1, help="With --paper: seconds to wait for a started exchange to listen."),
 ) -> None:
-    """Add a profile (or a market key to one). Prompts for the key and secret with hidden input."""
+    """Add a profile (or a market key to one). Prompts for the key and secret with hidden input.
+
+    With --paper: a new account on the local exchange, with both keys, in one step.
+    """
+    if paper:
+        clashes = [flag for flag, given in (
+            ("--market futures", market != Market.spot), ("--environment", environment not in (None, Environment.paper)),
+            ("--secret-command", secret_command is not None), ("--stdin", from_stdin), ("--replace", replace),
+            ("--allow-shared-key", allow_shared_key), ("--read-only", read_only is not None), ("--confirm", confirm is not None),
+        ) if given]
+        if clashes:
+            raise UsageProblem(f"--paper creates both keys itself; it does not take {', '.join(clashes)}")
+        run_add_paper(
+            PaperOptions(
+                name=name, url=url, state=state, funds=list(fund or []), account=account,
+                tier=tier.value if tier else None, nonce_window=nonce_window, description=description,
+                make_default=make_default, start_timeout=start_timeout,
+            ),
+            _output(),
+        )
+        return
+    if fund or state is not None or account is not None:
+        raise UsageProblem("--fund, --state and --account go with --paper")
     opts = AddOptions(
         name=name,
         market=market.value,
@@ -452,4 +534,4 @@ def export(
     _output().info(f"exported {len(names or []) or 'all'} profile(s) to {to}")
 
 
-__all__ = ["app", "run_add", "run_list", "run_show", "run_test", "AddOptions", "CHECKS", "Check"]
+__all__ = ["app", "run_add", "run_add_paper", "PaperOptions", "run_list", "run_show", "run_test", "AddOptions", "CHECKS", "Check"]
