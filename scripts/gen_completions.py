@@ -5,6 +5,8 @@ option value with an autocompletion) complete dynamically.
 
     python scripts/gen_completions.py          # write completions/
     python scripts/gen_completions.py --check  # exit 1 when they are out of date
+
+After changing any command: python scripts/gen_docs.py && python scripts/gen_completions.py
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def main(argv: list[str]) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
     if stale:
-        print(f"out of date: {', '.join(stale)}; run python scripts/gen_completions.py", file=sys.stderr)
+        print(f"out of date: {', '.join(stale)}; run python scripts/gen_docs.py && python scripts/gen_completions.py", file=sys.stderr)
         return 1
     return 0
 

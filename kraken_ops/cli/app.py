@@ -1,9 +1,13 @@
 """The ``kraken-ops`` command-line application.
 
-Every command group lives in ``kraken_ops.cli.commands.<group>`` and is registered
-here. Command modules import heavy dependencies (the SDK endpoint groups, aiohttp,
-the exchange, rich tables) inside the command functions so that ``kraken-ops
---help`` stays fast.
+Every command group lives in ``kraken_ops.cli.commands.<group>`` and is listed in
+:data:`COMMANDS`, a static registry of names, one-line helps and loaders. The root
+group (:class:`Root`, a :class:`~kraken_ops.cli.groups.LazyGroup`) imports and converts
+to click only the command that runs: ``kraken-ops market time`` never imports the
+orders module, and ``kraken-ops --help`` imports no command module at all (it shows
+the registry's one-line helps). ``kraken-ops --version`` is answered before typer is
+asked to build anything. Command modules import heavy dependencies (the SDK endpoint
+groups, aiohttp, the exchange, rich tables) inside the command functions.
 
 ``kraken-ops spot URL`` and ``kraken-ops futures URL`` are the raw commands of
 :mod:`kraken_ops.cli.raw`; ``kraken-ops futures market ...`` is the typed futures
@@ -13,16 +17,25 @@ group. :class:`RawFallbackGroup` tells them apart: an argument that starts with
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import typer
 
 from kraken_ops import __version__
 from kraken_ops.cli import context
 
-from kraken_ops.cli.groups import RAW_COMMAND, RawFallbackGroup, looks_like_url  # noqa: F401
+from kraken_ops.cli.groups import RAW_COMMAND, LazyCommand, LazyGroup, RawFallbackGroup, looks_like_url  # noqa: F401
+
+
+class Root(LazyGroup):
+    """The ``kraken-ops`` group: commands come from :data:`COMMANDS`, loaded on first use."""
+
+    @property
+    def registry(self) -> dict[str, LazyCommand]:  # type: ignore[override]
+        return COMMANDS
 
 
 app = typer.Typer(
@@ -31,6 +44,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    cls=Root,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -63,37 +77,12 @@ def _root(
     2 usage, 3 configuration or profile, 4 network or timeout, 5 partial failure, 130 interrupted.
     """
     ctx.obj = context.root_options(profile, all_profiles, output, json_, verbose, no_color, yes, timeout)
-    _VERBOSE[0] = verbose
+    from kraken_ops.cli import verbose as verbose_logging
+
     if verbose:
-        _verbose_logging()
-
-
-_VERBOSE = [False]
-
-
-def _verbose_logging() -> None:
-    """``-v``: log HTTP requests (method, URL, status; never headers or bodies) on stderr."""
-    import logging
-
-    class _StderrHandler(logging.Handler):
-        """Writes to the *current* sys.stderr (which tests and pipes may replace)."""
-
-        def emit(self, record: logging.LogRecord) -> None:
-            if not _VERBOSE[0]:
-                return
-            try:
-                sys.stderr.write(self.format(record) + "\n")
-            except (ValueError, OSError):
-                pass
-
-    for name in ("urllib3", "kraken_ops"):
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.DEBUG)
-        if not any(getattr(h, "_kraken_ops", False) for h in logger.handlers):
-            handler = _StderrHandler()
-            handler._kraken_ops = True  # type: ignore[attr-defined]
-            handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
-            logger.addHandler(handler)
+        verbose_logging.enable()
+    else:
+        verbose_logging.set_active(False)  # a previous in-process run may have turned it on
 
 
 # --- raw commands -------------------------------------------------------------------------
@@ -118,49 +107,101 @@ def _raw_command(market: str) -> Any:
     return raw
 
 
-def _register() -> None:
-    """Register every command group (modules are small; heavy imports stay inside commands)."""
-    groups = [
-        ("market", "market"),
-        ("balances", "balances"),
-        ("orders", "orders"),
-        ("trades", "trades"),
-        ("ledgers", "ledgers"),
-        ("exports", "exports"),
-        ("funding", "funding"),
-        ("earn", "earn"),
-        ("subaccounts", "subaccounts"),
-        ("futures", "futures"),
-    ]
-    for name, module in groups:
-        mod = importlib.import_module(f"kraken_ops.cli.commands.{module}")
-        app.add_typer(mod.app, name=name)
-    from kraken_ops.cli.commands import balances, positions
+# --- the registry: one row per top-level command, in display order ---------------------------
+def _convert_group(name: str, sub_app: typer.Typer) -> Any:
+    """``sub_app`` as the click group ``app.add_typer(sub_app, name=name)`` would have made."""
+    holder = typer.Typer()
+    holder.add_typer(sub_app, name=name)
+    return typer.main.get_group_from_info(
+        holder.registered_groups[0],
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+        suggest_commands=app.suggest_commands,
+    )
 
-    balances.register_top_level(app)
-    positions.register_top_level(app)
 
-    # `kraken-ops spot URL`: a group whose only command is the raw one, reached by the URL.
-    spot_raw = typer.Typer(cls=RawFallbackGroup, help="Raw Spot REST requests: kraken-ops spot [OPTIONS] URL.", no_args_is_help=True)
-    context.command(spot_raw, RAW_COMMAND, kind="private")(_raw_command("spot"))
-    app.add_typer(spot_raw, name="spot")
+def _group(module: str, build: Callable[[Any], typer.Typer] | None = None, *, optional: bool = False) -> Callable[[], Any]:
+    """Loader of the group ``kraken_ops.cli.commands.<module>.app`` (``build`` may extend it first)."""
 
-    futures_mod = importlib.import_module("kraken_ops.cli.commands.futures")
-    context.command(futures_mod.app, RAW_COMMAND, kind="private", hidden=True)(_raw_command("futures"))
-
-    for name, module in (("profile", "profile"), ("exchange", "exchange"), ("stream", "stream")):
+    def load() -> Any:
         try:
             mod = importlib.import_module(f"kraken_ops.cli.commands.{module}")
         except ImportError:
-            continue
-        app.add_typer(mod.app, name=name)
+            if optional:
+                return None
+            raise
+        return _convert_group(module, build(mod) if build else mod.app)
+
+    return load
 
 
-_register()
+def _top_level(module: str, name: str) -> Callable[[], Any]:
+    """Loader of a command that ``<module>.register_top_level(root)`` adds at the top level."""
+
+    def load() -> Any:
+        holder = typer.Typer()
+        importlib.import_module(f"kraken_ops.cli.commands.{module}").register_top_level(holder)
+        (info,) = [c for c in holder.registered_commands if c.name == name]
+        return typer.main.get_command_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode)
+
+    return load
+
+
+@functools.cache
+def _spot_raw_app() -> typer.Typer:
+    """``kraken-ops spot URL``: a group whose only command is the raw one, reached by the URL."""
+    spot_raw = typer.Typer(cls=RawFallbackGroup, help="Raw Spot REST requests: kraken-ops spot [OPTIONS] URL.", no_args_is_help=True)
+    context.command(spot_raw, RAW_COMMAND, kind="private")(_raw_command("spot"))
+    return spot_raw
+
+
+@functools.cache
+def _futures_app(futures_mod: Any) -> typer.Typer:
+    """The typed futures group plus the hidden raw command (``kraken-ops futures URL``), added once."""
+    context.command(futures_mod.app, RAW_COMMAND, kind="private", hidden=True)(_raw_command("futures"))
+    return futures_mod.app
+
+
+COMMANDS: dict[str, LazyCommand] = {
+    "trade-balance": LazyCommand("Margin trade balance: equity, margin, free margin, unrealised P&L.", _top_level("balances", "trade-balance")),
+    "positions": LazyCommand("Open margin positions.", _top_level("positions", "positions")),
+    "market": LazyCommand("Spot market data: time, status, assets, pairs, ticker, OHLC, book, trades, spreads.", _group("market")),
+    "balances": LazyCommand("Account balances (several profiles: --profile a --profile b, or --all-profiles).", _group("balances")),
+    "orders": LazyCommand("Spot orders: list, create, batch, edit, amend, cancel, dead man's switch.", _group("orders")),
+    "trades": LazyCommand("Trade history (list, show) and trading volume.", _group("trades")),
+    "ledgers": LazyCommand("Ledger entries: deposits, withdrawals, trades, fees, transfers.", _group("ledgers")),
+    "exports": LazyCommand("Trades and ledgers reports: create, status, download, delete, cancel.", _group("exports")),
+    "funding": LazyCommand("Deposits, withdrawals and wallet transfers.", _group("funding")),
+    "earn": LazyCommand("Kraken Earn: strategies, allocations, (de)allocate.", _group("earn")),
+    "subaccounts": LazyCommand("Subaccounts (institutional clients): create, transfer.", _group("subaccounts")),
+    "futures": LazyCommand(
+        "Kraken Futures: market, orders, positions, fills, accounts, transfers, preferences, history. "
+        "`kraken-ops futures URL` sends a raw request.",
+        _group("futures", _futures_app),
+    ),
+    "spot": LazyCommand("Raw Spot REST requests: kraken-ops spot [OPTIONS] URL.", lambda: _convert_group("spot", _spot_raw_app())),
+    "profile": LazyCommand(
+        "Named Kraken accounts: API keys (secrets in the OS keyring), environment, safety settings.", _group("profile", optional=True)
+    ),
+    "exchange": LazyCommand("The local Kraken-compatible exchange (paper trading and tests).", _group("exchange", optional=True)),
+    "stream": LazyCommand("Live WebSocket feeds as NDJSON (one JSON object a line).", _group("stream", optional=True)),
+}
+
+
+def build_all() -> Any:
+    """The whole click command tree, every command loaded (for the docs and completion generators)."""
+    root = typer.main.get_command(app)
+    ctx = typer.Context(root, info_name="kraken-ops")
+    for name in root.list_commands(ctx):
+        root.get_command(ctx, name)
+    return root
 
 
 def main() -> None:  # console-script entry point
     """Run the app; a closed pipe ends quietly, Ctrl-C exits 130."""
+    if sys.argv[1:] == ["--version"]:  # answered before any click command is built
+        print(f"kraken-ops {__version__}")
+        return
     try:
         app()
     except KeyboardInterrupt:

@@ -242,6 +242,7 @@ def command(app: typer.Typer, name: str, kind: Kind | str = Kind.read, **typer_k
             options = _root_of(ctx).merged(local)
             options.kind = kind
             options.command_path = ctx.command_path if ctx is not None else name
+            _enable_verbose(options)
             token = _current.set(options)
             try:
                 return guarded(options, lambda: func(*args, **kwargs))
@@ -255,6 +256,14 @@ def command(app: typer.Typer, name: str, kind: Kind | str = Kind.read, **typer_k
         return func
 
     return decorate
+
+
+def _enable_verbose(options: GlobalOptions) -> None:
+    """``-v`` after the command turns on HTTP logging just like ``-v`` before it."""
+    if options.verbose:
+        from kraken_ops.cli import verbose
+
+        verbose.enable()
 
 
 def typer_get_current_context() -> Any:
@@ -290,6 +299,7 @@ def callback(app: typer.Typer, kind: Kind | str = Kind.read, **typer_kwargs: Any
                 return None
             options.kind = kind
             options.command_path = ctx.command_path if ctx is not None else ""
+            _enable_verbose(options)
             token = _current.set(options)
             try:
                 return guarded(options, lambda: func(*args, **kwargs))

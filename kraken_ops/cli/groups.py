@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
+from typer._click import Command
+from typer._click.exceptions import UsageError
+from typer._click.utils import make_default_short_help
 from typer.core import TyperGroup
 
 RAW_COMMAND = "url"
@@ -25,3 +29,85 @@ class RawFallbackGroup(TyperGroup):
         if args and args[0] not in self.commands and any(looks_like_url(a) for a in args):
             args = [RAW_COMMAND, *args]
         return super().parse_args(ctx, args)
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """One top-level command of a :class:`LazyGroup`: its one-line help and how to build it.
+
+    ``help`` is what ``kraken-ops --help`` and shell completion show without importing
+    the command's module (a test checks it against the real command's help).
+    ``load`` imports the module and returns the click command (``None`` when the
+    module is not installed).
+    """
+
+    help: str
+    load: Callable[[], Command | None]
+
+
+class LazyGroup(TyperGroup):
+    """A group whose commands are imported and converted from typer only when used.
+
+    ``registry`` (set by a subclass) lists the commands in display order. ``--help``
+    and completion of the command names read the registry; running a command (or
+    completing below it) loads that one command only. The group's own help is
+    plain click text, so that ``kraken-ops --help`` needs neither rich nor any
+    command module. Parsing turns on :mod:`kraken_ops.cli.coercion`, which builds
+    typer's pydantic adapters only for option values that need them.
+    """
+
+    registry: Mapping[str, LazyCommand] = {}
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from kraken_ops.cli import coercion
+
+        coercion.enable()  # options are parsed on every run: keep pydantic out of it
+        return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.registry) + [name for name in self.commands if name not in self.registry]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Command | None:
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in self.registry:
+            command = self.registry[cmd_name].load()
+            if command is not None:
+                self.commands[cmd_name] = command
+        return command
+
+    def one_line_help(self, name: str, limit: int = 45) -> str:
+        """The one-line help of ``name`` without loading it (unless it is loaded already)."""
+        loaded = self.commands.get(name)
+        if loaded is not None:
+            return loaded.get_short_help_str(limit)
+        return make_default_short_help(self.registry[name].help, limit)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Command | None, list[str]]:
+        try:
+            return self._click_resolve_command(ctx, args)
+        except UsageError as exc:  # "Did you mean ...?" over every command, loaded or not
+            from difflib import get_close_matches
+
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if self.suggest_commands and args else []
+            if matches:
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {', '.join(repr(m) for m in matches)}?"
+            raise
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        Command.format_help(self, ctx, formatter)  # click's plain layout: no rich, no command imports
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        # the whole first sentence, wrapped by write_dl (as typer's rich help shows it), never cut short
+        rows = [(name, self.one_line_help(name, 200)) for name in names if name in self.registry or not self.commands[name].hidden]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        from typer._click.shell_completion import CompletionItem
+
+        results = [CompletionItem(name, help=self.one_line_help(name)) for name in self.list_commands(ctx) if name.startswith(incomplete)]
+        results.extend(Command.shell_complete(self, ctx, incomplete))
+        return results

@@ -1,0 +1,113 @@
+"""Option values without pydantic on the common paths (start-up time).
+
+typer (0.16+) coerces every option value, even an absent one, through a pydantic
+``TypeAdapter`` that it builds on first use; importing pydantic and building the
+adapters costs about 80 ms, more than a whole ``kraken-ops market time`` otherwise
+needs. :func:`enable` gives every typer parameter a
+:class:`DeferredRuntimeParam` that handles the values a command line actually
+carries (absent values, plain strings, numbers written as digits, enum choices,
+lists of those) exactly as typer's adapter would, and hands everything else (an
+invalid value, a path, a value outside ``min``/``max``) to typer's own adapter, so
+error messages stay typer's.
+
+With a typer that does not coerce through pydantic, :func:`enable` does nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, get_args, get_origin
+
+try:  # typer's private coercion layer (typer >= 0.16); absent in older typers
+    from typer._coercion import RuntimeParam, build_runtime_param
+    from typer._param_types import coerce_cli_choice
+except ImportError:  # pragma: no cover - older typer: nothing to speed up
+    RuntimeParam = None  # type: ignore[assignment,misc]
+
+_INT = re.compile(r"[+-]?[0-9]+\Z")
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+_MISS = object()
+
+
+def _leaf(annotation: Any, info: Any, value: Any, ctx: Any) -> Any:
+    """``value`` coerced to ``annotation`` when that is certain, else ``_MISS``."""
+    if info.parser is not None:
+        return _MISS
+    if annotation is str:
+        return value if isinstance(value, str) else _MISS
+    if annotation is bool:
+        return value if isinstance(value, bool) else _MISS
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        try:
+            return coerce_cli_choice(value, choices=list(annotation), case_sensitive=info.case_sensitive, ctx=ctx)
+        except ValueError:
+            return _MISS
+    if annotation in (int, float) and not info.clamp:
+        if isinstance(value, str) and (_INT if annotation is int else _FLOAT).match(value):
+            number = annotation(value)
+        elif type(value) is annotation:
+            number = value
+        else:
+            return _MISS
+        if (info.min is not None and number < info.min) or (info.max is not None and number > info.max):
+            return _MISS  # typer's adapter words the error
+        return number
+    return _MISS
+
+
+def fast_coerce(annotation: Any, info: Any, value: Any, ctx: Any = None) -> Any:
+    """The coerced value, or ``_MISS`` when typer's own adapter must decide."""
+    if get_origin(annotation) is list:
+        (item_type,) = get_args(annotation) or (Any,)
+        items = value if isinstance(value, (list, tuple)) else [value]
+        out = [_leaf(item_type, info, item, ctx) for item in items]
+        return _MISS if any(item is _MISS for item in out) else out
+    return _leaf(annotation, info, value, ctx)
+
+
+if RuntimeParam is not None:
+
+    @dataclass(frozen=True)
+    class DeferredRuntimeParam(RuntimeParam):  # type: ignore[misc,valid-type]
+        """typer's runtime coercion, with pydantic built only when a value needs it."""
+
+        descriptor: Any = None
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            result = fast_coerce(self.annotation, self.parameter_info, value, ctx)
+            if result is not _MISS:
+                return result
+            real = build_runtime_param(self.descriptor)
+            param._runtime_param = real
+            return real._coerce_value(value, param=param, ctx=ctx)
+
+
+_enabled = [False]
+
+
+def enable() -> None:
+    """Give every typer parameter the deferred coercion from now on (idempotent).
+
+    Patches ``typer.core._TyperParameter.get_runtime_param`` (typer builds a parameter's
+    coercion lazily there), so that options created late (``--help``, the completion
+    options) are covered too. Called when ``kraken-ops`` parses its command line, not
+    on import.
+    """
+    if RuntimeParam is None or _enabled[0]:
+        return
+    from typer.core import _TyperParameter
+
+    original = getattr(_TyperParameter, "get_runtime_param", None)
+    if original is None:  # pragma: no cover - a typer without lazy runtime params
+        return
+
+    def get_runtime_param(self: Any) -> Any:
+        if self._runtime_param is None and self.type_descriptor.file_annotation is None:
+            d = self.type_descriptor
+            self._runtime_param = DeferredRuntimeParam(parameter_info=d.parameter_info, annotation=d.annotation, descriptor=d)
+        return original(self)
+
+    _TyperParameter.get_runtime_param = get_runtime_param  # type: ignore[method-assign]
+    _enabled[0] = True

@@ -1,0 +1,168 @@
+"""Lazy start-up: what --version, --help and one command import, the command registry, completion, -v.
+
+Timing is measured by benchmarks/bench_cli_startup.sh, never asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from enum import Enum
+
+import pytest
+import typer
+
+from kraken_ops.cli import app as app_module
+from kraken_ops.cli.verbose import redact
+
+HEAVY = ("aiohttp", "websockets", "requests", "rich.table", "kraken_ops.exchange")
+
+_PROBE = """
+import json, sys
+sys.argv = ["kraken-ops", *json.loads(sys.argv[1])]
+from kraken_ops.cli.app import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def _modules_after(*args: str, env: dict[str, str] | None = None) -> tuple[str, set[str]]:
+    """Run ``kraken-ops ARGS`` in a fresh interpreter; its stdout and the modules it imported."""
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(list(args))], capture_output=True, text=True, env=env, timeout=60
+    )
+    return result.stdout, set(json.loads(result.stderr.strip().splitlines()[-1]))
+
+
+def _imported(modules: set[str], name: str) -> bool:
+    return any(m == name or m.startswith(name + ".") for m in modules)
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"]])
+def test_version_and_help_import_nothing_heavy(args):
+    out, modules = _modules_after(*args)
+    assert out.strip()
+    assert [name for name in HEAVY if _imported(modules, name)] == []
+
+
+def test_help_imports_no_command_module_and_lists_every_command():
+    out, modules = _modules_after("--help")
+    assert [m for m in modules if m.startswith("kraken_ops.cli.commands")] == []
+    for name in app_module.COMMANDS:
+        assert f"  {name} " in out
+
+
+def test_one_command_imports_only_its_own_module(cli):
+    cli.add_profile("paper")
+    _, modules = _modules_after("market", "time", "-p", "paper", "-o", "json", env=cli.env())
+    assert sorted(m for m in modules if m.startswith("kraken_ops.cli.commands.")) == ["kraken_ops.cli.commands.market"]
+    assert not _imported(modules, "aiohttp") and not _imported(modules, "rich.table") and not _imported(modules, "kraken_ops.exchange")
+
+
+def test_registry_helps_match_the_commands():
+    root = typer.main.get_command(app_module.app)
+    for name, entry in app_module.COMMANDS.items():
+        command = entry.load()
+        assert command is not None, name
+        assert command.get_short_help_str(200) == root.one_line_help(name, 200), name
+        assert command.name == name
+
+
+def test_every_command_loads_and_keeps_its_subcommands():
+    root = app_module.build_all()
+    ctx = typer.Context(root, info_name="kraken-ops")
+    assert root.list_commands(ctx) == list(app_module.COMMANDS)
+    futures = root.get_command(ctx, "futures")
+    assert {"market", "orders", "url"} <= set(futures.commands)
+    assert futures.commands["url"].hidden
+
+
+def test_unknown_command_suggests_the_closest(cli):
+    result = cli("markt")
+    assert result.exit_code == 2
+    assert "Did you mean 'market'?" in result.output
+
+
+def _complete(words: str, cword: int) -> list[str]:
+    env = {**os.environ, "_KRAKEN_OPS_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+    code = "import sys; sys.argv[0] = 'kraken-ops'; from kraken_ops.cli.app import main; main()"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    return result.stdout.split()
+
+
+def test_shell_completion_of_groups_and_subcommands():
+    assert _complete("kraken-ops ", 1) == list(app_module.COMMANDS)
+    assert _complete("kraken-ops mar", 1) == ["market"]
+    assert _complete("kraken-ops market t", 2) == ["time", "ticker", "trades"]
+    assert "instruments" in _complete("kraken-ops futures market ", 3)
+
+
+def test_verbose_after_the_command_logs_http_like_before_it(cli):
+    cli.add_profile("paper")
+    before = cli("-v", "market", "time", "-p", "paper", "-o", "json")
+    after = cli("market", "time", "-p", "paper", "-o", "json", "-v")
+    quiet = cli("market", "time", "-p", "paper", "-o", "json")
+    for result in (before, after):
+        assert result.exit_code == 0
+        assert '"GET /0/public/Time HTTP/1.1" 200' in result.stderr
+    assert quiet.stderr == ""
+
+
+def test_verbose_after_the_command_on_a_private_call_shows_no_secret(cli):
+    account = cli.add_profile("bot")
+    result = cli("balances", "-p", "bot", "-o", "json", "--verbose")
+    assert result.exit_code == 0
+    assert "POST /0/private/Balance" in result.stderr
+    assert account.spot_secret not in result.stderr and account.spot_key not in result.stderr
+
+
+def test_redact_hides_credentials_in_urls_and_parameters():
+    line = "https://user:pw@example.com/x?otp=123456&pair=XBTUSD API-Key: abc secret=s3cr3t"
+    text = redact(line)
+    assert "pw" not in text and "123456" not in text and "abc" not in text and "s3cr3t" not in text
+    assert "pair=XBTUSD" in text
+
+
+class _Color(str, Enum):
+    red = "red"
+    blue = "blue"
+
+
+@pytest.mark.parametrize(
+    "annotation, info, value",
+    [
+        (str, {}, "XBTUSD"),
+        (int, {}, "42"),
+        (int, {"min": 1, "max": 500}, "500"),
+        (int, {"min": 1, "max": 500}, "501"),
+        (int, {}, "1_000"),
+        (float, {"min": 0.1}, "2.5"),
+        (float, {"min": 0.1}, "0.01"),
+        (float, {}, "1e3"),
+        (_Color, {}, "blue"),
+        (_Color, {}, "green"),
+        (list[str], {}, ["a", "b"]),
+        (bool, {}, True),
+    ],
+)
+def test_fast_option_coercion_agrees_with_typer(annotation, info, value):
+    from typer._adapters import build_adapter
+    from typer.models import OptionInfo
+
+    from kraken_ops.cli.coercion import _MISS, fast_coerce
+
+    option = OptionInfo(**info)
+    try:
+        expected = build_adapter(annotation, option).validate_python(value)
+    except Exception:
+        expected = _MISS  # invalid: the fast path must leave it to typer (and its error message)
+    got = fast_coerce(annotation, option, value)
+    assert got is _MISS or (got == expected and type(got) is type(expected))
+    if expected is _MISS:
+        assert got is _MISS
