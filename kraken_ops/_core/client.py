@@ -13,7 +13,6 @@ A client class is ``<Endpoints mixin>, <Market protocol>, <Executor>``:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import random
@@ -98,11 +97,15 @@ class _Protocol:
         return self.__secret
 
     @classmethod
-    def from_profile(cls, name: str | None = None, **overrides: Any) -> Any:
-        """Build a client from a kraken-ops profile (keyring secret, shared nonce store)."""
+    def from_profile(cls, name: str | None = None, *, public: bool = False, **overrides: Any) -> Any:
+        """Build a client from a kraken-ops profile (keyring secret, shared nonce store).
+
+        ``public=True`` takes only the profile's URL (no key or secret is looked up), for
+        clients that call public endpoints only.
+        """
         from kraken_ops.profiles import client_kwargs
 
-        kwargs = client_kwargs(name, market=cls._market)
+        kwargs = client_kwargs(name, market=cls._market, public=public)
         kwargs.update(overrides)
         return cls(**kwargs)
 
@@ -399,6 +402,8 @@ class AsyncExecutor:
         return self._session
 
     async def _send(self, call: Call) -> Any:
+        import asyncio
+
         import aiohttp
         import yarl
 

@@ -63,7 +63,7 @@ def make_client(spec: str, profile: str | None, options: GlobalOptions, *, async
         overrides["timeout"] = options.timeout
     if profile is None and options.kind is Kind.public and _nothing_chosen():
         return cls(**overrides)
-    return cls.from_profile(profile, **overrides)
+    return cls.from_profile(profile, public=options.kind is Kind.public, **overrides)
 
 
 def _nothing_chosen() -> bool:

@@ -94,7 +94,7 @@ def rate_limiter(profile: Profile, market: str, key: str) -> Any:
     return shared_counter_for(market, key, profile.tier or "starter")
 
 
-def client_kwargs(name: str | None = None, market: str = "spot") -> dict[str, Any]:
+def client_kwargs(name: str | None = None, market: str = "spot", *, public: bool = False) -> dict[str, Any]:
     """Constructor arguments for an SDK client of ``market`` built from a profile.
 
     Returns ``key``, ``secret``, ``url`` (Kraken's for production, the Futures demo
@@ -107,6 +107,10 @@ def client_kwargs(name: str | None = None, market: str = "spot") -> dict[str, An
 
     With no profile chosen and no config, ``KRAKEN_OPS_API_KEY`` and
     ``KRAKEN_OPS_SECRET_KEY`` alone give a production client (for CI).
+
+    ``public=True`` is for clients that only call public endpoints (market data): the
+    profile chooses the URL, and no key or secret is looked up — a profile without a key
+    for ``market`` works, and the keyring is never touched.
     """
     from kraken_ops.profiles import secrets
 
@@ -121,6 +125,11 @@ def client_kwargs(name: str | None = None, market: str = "spot") -> dict[str, An
             return _kwargs(profile, market, env[0], env[1])
     profile = get_profile(chosen) if chosen is None else config.get(chosen)
     url = profile.url_for(market)  # raises for a Spot sandbox before any secret is read
+    if public:
+        kwargs: dict[str, Any] = {"key": "", "secret": "", "url": url, "tier": profile.tier or "starter"}
+        if market == "futures" and profile.environment == "sandbox":
+            kwargs["sandbox"] = True
+        return kwargs
     credentials = secrets.resolve(profile, market)
     kwargs = _kwargs(profile, market, credentials.key, credentials.secret)
     kwargs["url"] = url
