@@ -5,15 +5,25 @@ code, whether retrying can help and a hint; :data:`CLASSIFICATION` maps
 exception classes to categories (looked up along the exception's MRO, so a
 subclass inherits its parent's category unless it is listed itself).
 
-Exit codes (documented in ``docs/scripting.md``)::
+Exit codes (documented in ``docs/scripting.md``): every category has its own, so a
+script can branch on ``$?`` without parsing the envelope::
 
     0   success
-    1   Kraken rejected the request (api, auth, permission, rate_limit, nonce, validation, parse)
-    2   usage error (bad option, refused confirmation, --yes needed without a terminal)
-    3   configuration or profile error (config, io)
-    4   network or timeout (network, websocket)
-    5   partial failure across profiles
-    130 interrupted (Ctrl-C)
+    1   api          Kraken rejected the request (any other Kraken error)
+    2   usage        bad option, refused confirmation, --yes needed without a terminal
+    3   config       configuration or profile error
+    4   network      network error or timeout
+    5   partial      some profiles of a multi-profile command failed
+    6   auth         invalid key or signature
+    7   permission   the key lacks the permission
+    8   rate_limit   a Kraken rate limit (retry later)
+    9   nonce        invalid nonce
+    10  validation   invalid arguments, unknown pair, order minimum, tick size ...
+    11  websocket    WebSocket failure (connection, gave up reconnecting)
+    12  io           a local file could not be read or written
+    13  parse        the server did not answer with Kraken's JSON, or input JSON is malformed
+    70  internal     a bug in kraken-ops
+    130 interrupted  Ctrl-C
 
 With ``-o json`` (or when stdout is not a terminal) a failing command also
 prints one JSON error envelope on stdout::
@@ -38,6 +48,15 @@ EXIT_USAGE = 2
 EXIT_CONFIG = 3
 EXIT_NETWORK = 4
 EXIT_PARTIAL = 5
+EXIT_AUTH = 6
+EXIT_PERMISSION = 7
+EXIT_RATE_LIMIT = 8
+EXIT_NONCE = 9
+EXIT_VALIDATION = 10
+EXIT_WEBSOCKET = 11
+EXIT_IO = 12
+EXIT_PARSE = 13
+EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 
@@ -81,23 +100,23 @@ class Category:
 
 
 CATEGORIES: dict[str, Category] = {
-    "auth": Category(EXIT_KRAKEN, False, "check the profile's API key and secret: kraken-ops profile show NAME"),
-    "permission": Category(EXIT_KRAKEN, False, "the API key lacks the permission this command needs; enable it in Kraken's API key settings"),
-    "rate_limit": Category(EXIT_KRAKEN, True, "wait a moment and retry; give busy bots their own key or a higher tier"),
+    "auth": Category(EXIT_AUTH, False, "check the profile's API key and secret: kraken-ops profile show NAME"),
+    "permission": Category(EXIT_PERMISSION, False, "the API key lacks the permission this command needs; enable it in Kraken's API key settings"),
+    "rate_limit": Category(EXIT_RATE_LIMIT, True, "wait a moment and retry; give busy bots their own key or a higher tier"),
     "nonce": Category(
-        EXIT_KRAKEN, True, "another program used this key at the same time; give each bot its own key or set the profile's nonce_window"
+        EXIT_NONCE, True, "another program used this key at the same time; give each bot its own key or set the profile's nonce_window"
     ),
-    "validation": Category(EXIT_KRAKEN, False, None),
+    "validation": Category(EXIT_VALIDATION, False, None),
     "api": Category(EXIT_KRAKEN, False, None),
-    "parse": Category(EXIT_KRAKEN, True, "the server did not answer with Kraken's JSON; check the profile's URL or retry later"),
+    "parse": Category(EXIT_PARSE, True, "the server did not answer with Kraken's JSON; check the profile's URL or retry later"),
     "network": Category(EXIT_NETWORK, True, "check the network and the profile's URL, or raise --timeout"),
-    "websocket": Category(EXIT_NETWORK, True, None),
+    "websocket": Category(EXIT_WEBSOCKET, True, None),
     "config": Category(EXIT_CONFIG, False, None),
-    "io": Category(EXIT_CONFIG, False, None),
+    "io": Category(EXIT_IO, False, None),
     "usage": Category(EXIT_USAGE, False, None),
     "partial": Category(EXIT_PARTIAL, False, None),
     "interrupted": Category(EXIT_INTERRUPTED, False, None),
-    "internal": Category(EXIT_KRAKEN, False, "this is a bug in kraken-ops; run again with -v and report the traceback"),
+    "internal": Category(EXIT_INTERNAL, False, "this is a bug in kraken-ops; run again with -v and report the traceback"),
 }
 
 CLASSIFICATION: dict[type[BaseException], str] = {

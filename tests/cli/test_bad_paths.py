@@ -120,7 +120,7 @@ def test_verbose_adds_the_traceback(cli):
 def test_unknown_pair_hints_the_closest_known_pair(cli):
     cli.add_profile("paper")
     result = cli("market", "ticker", "XBTUSDD", "-p", "paper")
-    assert result.exit_code == 1
+    assert result.exit_code == 10  # validation
     assert "EQuery:Unknown asset pair" in result.stderr
     assert "did you mean" in result.stderr
 
@@ -128,7 +128,7 @@ def test_unknown_pair_hints_the_closest_known_pair(cli):
 def test_missing_permission_hint(cli):
     cli.add_profile("limited", cli.account(permissions=["query_funds"]))
     result = cli("orders", "cancel-all", "-p", "limited", "--yes")
-    assert result.exit_code == 1
+    assert result.exit_code == 7  # permission
     assert "hint:" in result.stderr and "permission" in result.stderr
 
 

@@ -211,7 +211,7 @@ def test_profile_test_with_a_wrong_secret_fails_clearly(stub: KrakenStub) -> Non
     stub.errors["*"] = "EAPI:Invalid key"
     add("bot1", "KEY1", SECRET, "--environment", "custom", "--url", stub.url)
     result = run("test", "bot1")
-    assert_one_line_error(result, 1)
+    assert_one_line_error(result, 6)  # auth
     assert "EAPI:Invalid key" in result.stderr and SECRET not in result.stderr
     rows = json.loads(result.stdout.split("\n]\n")[0] + "\n]")
     assert rows[0]["result"] == "rejected" and all(r["result"] == "skipped" for r in rows[1:])
