@@ -173,6 +173,7 @@ def main() -> None:
     parser.add_argument("--sdk-python", default="/tmp/refvenv/bin/python", help="interpreter with python-kraken-sdk==3.5.1")
     parser.add_argument("--depths", default="10,1000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--modes", default="text,preparsed", help="text (JSON parsing included) and/or preparsed")
     args = parser.parse_args()
     have_sdk = Path(args.sdk_python).exists()
     for depth in (int(d) for d in args.depths.split(",")):
@@ -182,6 +183,8 @@ def main() -> None:
         print(f"depth {depth}: {path.name}, 1 snapshot + {frames - 1:,} updates")
         for title, suffix in (("JSON text in (parse + apply + checksum + callback)", ""),
                               ("messages pre-parsed (apply + checksum + callback only)", "-preparsed")):
+            if (suffix or "-text")[1:] not in args.modes.split(","):
+                continue
             print(f" {title}")
             client = _run([sys.executable, "-c", OURS, "client" + suffix, str(path), str(depth), str(ROOT), str(args.repeat)])
             book = _run([sys.executable, "-c", OURS, "book" + suffix, str(path), str(depth), str(ROOT), str(args.repeat)])
