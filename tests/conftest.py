@@ -22,7 +22,8 @@
 ``exchange_factory(**server_options)`` (function scope)
     Starts a separate exchange with options ``seed``, ``status``
     (``online|maintenance|cancel_only|post_only``), ``faults`` (list like
-    ``["latency=50", "http-502=0.5"]`` or a ctx.faults dict) and ``fresh``; returns the
+    ``["latency=50", "http-502=0.5"]`` or a ctx.faults dict), ``fresh`` and ``prices``
+    (``"synthetic"``, ``"replay:FILE"`` or a ``PriceFeed``; see ``kraken_ops.exchange.prices``); returns the
     same kind of object as ``exchange``. Servers are stopped at the end of the test.
 """
 
@@ -45,12 +46,12 @@ class ExchangeServer:
     """A local exchange running on its own event loop in a background thread."""
 
     def __init__(self, state_dir: str | Path, seed: int = 7, status: str = "online",
-                 faults: list[str] | dict[str, Any] | None = None, fresh: bool = False) -> None:
+                 faults: list[str] | dict[str, Any] | None = None, fresh: bool = False, prices: Any = None) -> None:
         from kraken_ops.exchange.server import make_context, parse_faults, start
 
         self.state_dir = Path(state_dir)
         fault_dict = faults if isinstance(faults, dict) else parse_faults(faults)
-        self.ctx = make_context(self.state_dir, seed=seed, status=status, faults=fault_dict, fresh=fresh)
+        self.ctx = make_context(self.state_dir, seed=seed, status=status, faults=fault_dict, fresh=fresh, prices=prices)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="kraken-exchange", daemon=True)
         self.thread.start()

@@ -34,9 +34,14 @@ class Asset:
     display_decimals: int
     aclass: str = "currency"
     collateral_value: float | None = None
+    #: further asset classes the asset is listed under (the fiat currencies are also ``forex``)
+    also: tuple[str, ...] = ()
 
-    def to_kraken(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"aclass": self.aclass, "altname": self.altname, "decimals": self.decimals,
+    def in_class(self, aclass: str) -> bool:
+        return aclass == self.aclass or aclass in self.also
+
+    def to_kraken(self, aclass: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"aclass": aclass or self.aclass, "altname": self.altname, "decimals": self.decimals,
                                "display_decimals": self.display_decimals}
         if self.collateral_value is not None:
             out["collateral_value"] = self.collateral_value
@@ -47,15 +52,20 @@ class Asset:
 ASSETS: dict[str, Asset] = {a.id: a for a in [
     Asset("XXBT", "XBT", 10, 5, collateral_value=1.0),
     Asset("XETH", "ETH", 10, 5, collateral_value=1.0),
-    Asset("ZUSD", "USD", 4, 2, collateral_value=1.0),
-    Asset("ZEUR", "EUR", 4, 2, collateral_value=1.0),
+    Asset("ZUSD", "USD", 4, 2, collateral_value=1.0, also=("forex",)),
+    Asset("ZEUR", "EUR", 4, 2, collateral_value=1.0, also=("forex",)),
+    Asset("ZGBP", "GBP", 4, 2, collateral_value=1.0, also=("forex",)),
     Asset("DOT", "DOT", 10, 8, collateral_value=0.9),
     Asset("SOL", "SOL", 10, 5, collateral_value=0.9),
     Asset("AAPLx", "AAPLx", 10, 8, aclass="tokenized_asset"),
     Asset("TSLAx", "TSLAx", 10, 8, aclass="tokenized_asset"),
+    Asset("NVDAx", "NVDAx", 10, 8, aclass="tokenized_asset"),
 ]}
 
-_ASSET_ALIASES = {"BTC": "XXBT", "XBT": "XXBT", "ETH": "XETH", "USD": "ZUSD", "EUR": "ZEUR"}
+#: the asset classes of Kraken's ``aclass`` / ``aclass_base`` / ``asset_class`` parameters
+ASSET_CLASSES = ("currency", "tokenized_asset", "forex")
+
+_ASSET_ALIASES = {"BTC": "XXBT", "XBT": "XXBT", "ETH": "XETH", "USD": "ZUSD", "EUR": "ZEUR", "GBP": "ZGBP"}
 
 
 def fmt_asset(asset_id: str, value: Decimal) -> str:
@@ -131,7 +141,7 @@ class Pair:
             "wsname": self.wsname,
             "aclass_base": self.aclass_base,
             "base": self.base,
-            "aclass_quote": "currency",
+            "aclass_quote": "forex" if self.aclass_base == "forex" else "currency",
             "quote": self.quote,
             "lot": "unit",
             "cost_decimals": self.cost_decimals,
@@ -192,6 +202,12 @@ PAIRS: dict[str, Pair] = {p.id: p for p in [
          aclass_base="tokenized_asset", leverage=()),
     Pair("TSLAxUSD", "TSLAxUSD", "TSLAx/USD", "TSLAx", "ZUSD", 2, 8, 5, D("0.01"), D("0.5"), D("0.01"), D("250"),
          aclass_base="tokenized_asset", leverage=()),
+    Pair("NVDAxUSD", "NVDAxUSD", "NVDAx/USD", "NVDAx", "ZUSD", 2, 8, 5, D("0.01"), D("0.5"), D("0.01"), D("180"),
+         aclass_base="tokenized_asset", leverage=()),
+    Pair("ZEURZUSD", "EURUSD", "EUR/USD", "ZEUR", "ZUSD", 5, 8, 5, D("0.5"), D("0.5"), D("0.00001"), D("1.08"),
+         aclass_base="forex", leverage=()),
+    Pair("ZGBPZUSD", "GBPUSD", "GBP/USD", "ZGBP", "ZUSD", 5, 8, 5, D("0.5"), D("0.5"), D("0.00001"), D("1.27"),
+         aclass_base="forex", leverage=()),
 ]}
 
 _LOOKUP: dict[str, Pair] = {}
@@ -203,6 +219,11 @@ for _p in PAIRS.values():
 def find_pair(name: str) -> Pair | None:
     """Pair for an id, altname, wsname or BTC alias (case-insensitive)."""
     return _LOOKUP.get(name.strip().upper()) if name else None
+
+
+def pair_in_class(pair: Pair, aclass: str | None) -> bool:
+    """Whether ``pair`` is listed under ``aclass`` (None: Kraken's default, ``currency``)."""
+    return pair.aclass_base == (aclass or "currency")
 
 
 def result_key(pair: Pair, queried: str) -> str:
@@ -287,6 +308,27 @@ class Markets:
         factor = D(repr(math.exp(self.rng.gauss(0, sigma))))
         pd.mid = pd.pair.round_price(pd.mid * factor)
         return pd.mid
+
+    def rebase(self, pair_id: str, mid: Decimal) -> None:
+        """Move the pair's history (candles, public trades, spreads, last) to a new price
+        level: the seeded backfill is scaled so that it ends at ``mid`` (used when an outside
+        price feed first quotes the pair)."""
+        pd = self.data[pair_id]
+        if mid <= 0 or pd.mid <= 0:
+            return
+        factor = mid / pd.mid
+        rp = pd.pair.round_price
+        for c in pd.candles.values():
+            c.open, c.high, c.low, c.close = rp(c.open * factor), rp(c.high * factor), rp(c.low * factor), \
+                rp(c.close * factor)
+            c.notional *= factor
+        pd.trades = deque(((rp(t[0] * factor),) + tuple(t[1:]) for t in pd.trades), maxlen=pd.trades.maxlen)
+        pd.spreads = deque(((t[0], rp(t[1] * factor), rp(t[2] * factor)) for t in pd.spreads),
+                           maxlen=pd.spreads.maxlen)
+        pd.last = rp(pd.last * factor)
+        pd.mid = mid
+        if hasattr(pd, "_stats"):
+            del pd._stats  # type: ignore[attr-defined]
 
     def record_trade(self, pair_id: str, price: Decimal, vol: Decimal, side: str, ordertype: str, now: float) -> int:
         """Record a public trade; returns the public trade id."""

@@ -23,8 +23,8 @@ from aiohttp import web
 
 from kraken_ops.exchange import auth
 from kraken_ops.exchange.engine import KrakenError, Order, as_list, invalid, parse_bool, parse_decimal
-from kraken_ops.exchange.markets import (ASSETS, INTERVALS, MAKER_RATE, PAIRS, TAKER_RATE, find_pair, fmt_asset,
-                                         normalize_asset, result_key)
+from kraken_ops.exchange.markets import (ASSET_CLASSES, ASSETS, INTERVALS, MAKER_RATE, PAIRS, TAKER_RATE, find_pair,
+                                         fmt_asset, normalize_asset, pair_in_class, result_key)
 from kraken_ops.exchange.state import Account, StateError, new_id
 
 D = Decimal
@@ -69,16 +69,30 @@ class RestCounter:
 
 
 # ------------------------------------------------------------------ public
-def _pairs_param(params: dict[str, Any], default_all: bool = True) -> list[tuple[str, Any]]:
+def asset_class_param(params: dict[str, Any], name: str = "asset_class") -> str:
+    """The asset class a request names (``asset_class``, ``aclass`` or ``aclass_base``);
+    Kraken's default is ``currency``."""
+    value = params.get(name)
+    if value in (None, ""):
+        return "currency"
+    if value not in ASSET_CLASSES:
+        raise invalid(name)
+    return str(value)
+
+
+def _pairs_param(params: dict[str, Any], default_all: bool = True, class_param: str = "asset_class") -> list[tuple[str, Any]]:
+    """The pairs a public request names, within its asset class (as at Kraken, an xStock or
+    forex pair is unknown unless the request carries its class; no pair: every pair of the class)."""
+    aclass = asset_class_param(params, class_param)
     names = as_list(params.get("pair"))
     if not names:
         if not default_all:
             raise invalid("pair")
-        return [(p.id, p) for p in PAIRS.values()]
+        return [(p.id, p) for p in PAIRS.values() if pair_in_class(p, aclass)]
     out = []
     for n in names:
         p = find_pair(n)
-        if p is None:
+        if p is None or not pair_in_class(p, aclass):
             raise KrakenError("EQuery:Unknown asset pair")
         out.append((result_key(p, n), p))
     return out
@@ -100,15 +114,15 @@ def pub_status(ctx: Any, params: dict[str, Any]) -> Any:
 
 def pub_assets(ctx: Any, params: dict[str, Any]) -> Any:
     names = as_list(params.get("asset"))
-    aclass = params.get("aclass")
+    aclass = asset_class_param(params, "aclass")
     if not names:
-        return {a.id: a.to_kraken() for a in ASSETS.values() if not aclass or a.aclass == aclass}
+        return {a.id: a.to_kraken(aclass) for a in ASSETS.values() if a.in_class(aclass)}
     out = {}
     for n in names:
         aid = normalize_asset(n)
-        if aid is None:
+        if aid is None or not ASSETS[aid].in_class(aclass):
             raise KrakenError("EQuery:Unknown asset")
-        out[aid] = ASSETS[aid].to_kraken()
+        out[aid] = ASSETS[aid].to_kraken(aclass)
     return out
 
 
@@ -116,25 +130,13 @@ def pub_asset_pairs(ctx: Any, params: dict[str, Any]) -> Any:
     info = params.get("info") or "info"
     if info not in ("info", "leverage", "fees", "margin"):
         raise invalid("info")
-    aclass_base = params.get("aclass_base")
-    if aclass_base and aclass_base not in ("currency", "tokenized_asset"):
-        raise invalid("aclass_base")
-    out = {}
-    for key, p in _pairs_param(params):
-        if aclass_base and p.aclass_base != aclass_base and not params.get("pair"):
-            continue
-        if not params.get("pair") and not aclass_base and p.aclass_base != "currency":
-            continue
-        out[key] = p.to_kraken(info)
-    return out
+    return {key: p.to_kraken(info) for key, p in _pairs_param(params, class_param="aclass_base")}
 
 
 def pub_ticker(ctx: Any, params: dict[str, Any]) -> Any:
     now = ctx.clock()
     out = {}
     for key, p in _pairs_param(params):
-        if not params.get("pair") and p.aclass_base != "currency":
-            continue
         pd = ctx.markets.data[p.id]
         book = ctx.engine.books[p.id]
         bids = book.levels("buy", 1) or [(pd.mid, D(0), 0)]
@@ -453,11 +455,24 @@ def _order_params(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def _check_pair_class(params: dict[str, Any], pair_name: Any = None) -> None:
+    """Orders on xStocks and forex pairs must name their class (``asset_class``), as at
+    Kraken (kraken-protocol.md §2, python-kraken-sdk's xStocks chapter); without it the pair
+    is unknown. Pairs that do not exist are left to the engine's own checks."""
+    aclass = asset_class_param(params)
+    name = params.get("pair") if pair_name is None else pair_name
+    pair = find_pair(str(name)) if name else None
+    if pair is not None and not pair_in_class(pair, aclass):
+        raise KrakenError("EQuery:Unknown asset pair")
+
+
 def p_add_order(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
+    _check_pair_class(params)
     return ctx.engine.add_order(acct, _order_params(params))
 
 
 def p_add_order_batch(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
+    _check_pair_class(params)
     orders = params.get("orders")
     if isinstance(orders, str):
         try:
@@ -469,10 +484,26 @@ def p_add_order_batch(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 def p_amend_order(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
+    """AmendOrder: Kraken needs ``pair`` for orders on xStocks (and forex pairs); when given
+    it must be the order's pair (``asset_class``, if given, must be the pair's class)."""
+    ref = params.get("txid") or params.get("order_id") or params.get("cl_ord_id")
+    found = ctx.engine.find_open(acct.name, str(ref)) if ref else []
+    if found:
+        pair = found[0].pair
+        name = params.get("pair")
+        if name:
+            named = find_pair(str(name))
+            if named is None or named is not pair:
+                raise KrakenError("EQuery:Unknown asset pair")
+        elif pair.aclass_base != "currency":
+            raise invalid("pair")
+        if params.get("asset_class") not in (None, "") and asset_class_param(params) != pair.aclass_base:
+            raise KrakenError("EQuery:Unknown asset pair")
     return ctx.engine.amend_order(acct, params)
 
 
 def p_edit_order(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
+    _check_pair_class(params)
     return ctx.engine.edit_order(acct, params)
 
 
@@ -627,19 +658,32 @@ DEPOSIT_METHODS = {
     "XXBT": ("Bitcoin", "0.0001", "0.00040"), "XETH": ("Ether (Hex)", "0.001", "0.00250"),
     "ZUSD": ("Bank Frick (SWIFT)", "10.00", "5.00"), "ZEUR": ("SEPA (Instant)", "1.00", "0.00"),
     "DOT": ("Polkadot", "1", "0.05"), "SOL": ("Solana", "0.01", "0.001"),
+    "ZGBP": ("Faster Payments", "1.00", "0.00"),
+    "AAPLx": ("AAPLx (SPL)", "0.001", "0.00010"), "TSLAx": ("TSLAx (SPL)", "0.001", "0.00010"),
+    "NVDAx": ("NVDAx (SPL)", "0.001", "0.00010"),
 }
 
 
-def _asset_param(params: dict[str, Any], error: str = "EQuery:Unknown asset", required: bool = True) -> str | None:
+def _asset_param(params: dict[str, Any], error: str = "EQuery:Unknown asset", required: bool = True,
+                 class_param: str | None = "aclass") -> str | None:
+    """The request's asset id. With ``class_param`` the asset must be of the asset class the
+    request names there (default ``currency``): xStocks need ``aclass=tokenized_asset``."""
     name = params.get("asset")
     if not name:
         if required:
             raise invalid("asset")
+        if class_param:
+            asset_class_param(params, class_param)
         return None
     aid = normalize_asset(str(name))
-    if aid is None:
+    if aid is None or (class_param and not ASSETS[aid].in_class(asset_class_param(params, class_param))):
         raise KrakenError(error)
     return aid
+
+
+def _in_requested_class(params: dict[str, Any], asset_id: str) -> bool:
+    a = ASSETS.get(asset_id)
+    return a is None or a.in_class(asset_class_param(params, "aclass"))
 
 
 def p_deposit_methods(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
@@ -675,6 +719,8 @@ def _funding_rows(ctx: Any, acct: Account, kind: str, params: dict[str, Any]) ->
             ctx.db.execute("UPDATE funding SET status='Success', data=? WHERE refid=?", (json.dumps(d), r["refid"]))
         if aid and r["asset"] != aid:
             continue
+        if not aid and not _in_requested_class(params, r["asset"]):
+            continue
         if params.get("method") and d.get("method") != params["method"]:
             continue
         out.append(d)
@@ -692,7 +738,7 @@ def p_withdraw_methods(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     aid = _asset_param(params, required=False)
     out = []
     for a, (method, minimum, _) in DEPOSIT_METHODS.items():
-        if aid is None or a == aid:
+        if (aid is None and _in_requested_class(params, a)) or a == aid:
             out.append({"asset": a, "method": method, "network": method.split(" ")[0], "minimum": minimum})
     return out
 
@@ -702,6 +748,8 @@ def p_withdraw_addresses(ctx: Any, acct: Account, params: dict[str, Any]) -> Any
     out = []
     for r in ctx.db.query("SELECT * FROM withdraw_keys WHERE account=? ORDER BY key", (acct.name,)):
         if aid and r["asset"] != aid:
+            continue
+        if not aid and not _in_requested_class(params, r["asset"]):
             continue
         if params.get("key") and r["key"] != params["key"]:
             continue
@@ -755,7 +803,8 @@ def p_withdraw(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     now = ctx.clock()
     refid = new_id("A", (6, 6, 6))
     ctx.db.credit(acct.name, aid, -(amount - fee), type="withdrawal", refid=refid, fee=fee, now=now)
-    data = {"method": DEPOSIT_METHODS.get(aid, ("Local",))[0], "aclass": "currency", "asset": aid, "refid": refid,
+    data = {"method": DEPOSIT_METHODS.get(aid, ("Local",))[0], "aclass": ASSETS[aid].aclass, "asset": aid,
+            "refid": refid,
             "txid": "", "info": row["address"], "amount": fmt_asset(aid, amount - fee), "fee": fmt_asset(aid, fee),
             "time": int(now), "status": "Initial", "key": row["key"]}
     ctx.db.execute("INSERT INTO funding(refid, account, kind, asset, time, status, data) VALUES(?,?,?,?,?,?,?)",
@@ -773,7 +822,7 @@ def p_withdraw_status(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 def p_withdraw_cancel(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
-    aid = _asset_param(params, "EFunding:Unknown asset")
+    aid = _asset_param(params, "EFunding:Unknown asset", class_param=None)
     refid = params.get("refid")
     if not refid:
         raise KrakenError("EFunding:Invalid reference id")
@@ -794,7 +843,7 @@ def p_withdraw_cancel(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 def p_wallet_transfer(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
-    aid = _asset_param(params, "EFunding:Unknown asset")
+    aid = _asset_param(params, "EFunding:Unknown asset", class_param=None)
     if params.get("from") != "Spot Wallet":
         raise invalid("from")
     if params.get("to") != "Futures Wallet":
@@ -823,7 +872,7 @@ def p_create_subaccount(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 def p_account_transfer(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
-    aid = _asset_param(params, "EFunding:Unknown asset")
+    aid = _asset_param(params, "EFunding:Unknown asset", class_param="asset_class")
     amount = _funding_amount(params)
     src, dst = params.get("from"), params.get("to")
     a_src, a_dst = ctx.db.account(str(src or "")), ctx.db.account(str(dst or ""))

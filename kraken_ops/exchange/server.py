@@ -20,6 +20,7 @@ from aiohttp import web
 from kraken_ops.exchange.context import STATUSES, Context
 from kraken_ops.exchange.engine import Engine
 from kraken_ops.exchange.markets import Markets
+from kraken_ops.exchange.prices import PriceFeed, make_feed
 from kraken_ops.exchange.simulation import Simulation
 from kraken_ops.exchange.state import State
 
@@ -64,14 +65,18 @@ def parse_faults(items: list[str] | None) -> dict[str, Any]:
 
 def make_context(state_dir: str | os.PathLike[str] | None = None, *, seed: int = 0, fresh: bool = False,
                  status: str = "online", faults: dict[str, Any] | None = None,
-                 clock: Callable[[], float] | None = None) -> Context:
+                 clock: Callable[[], float] | None = None, prices: str | PriceFeed | None = None,
+                 prices_url: str | None = None) -> Context:
+    """The exchange's context. ``prices``: ``synthetic`` (default), ``live``, ``replay:FILE``
+    or a :class:`~kraken_ops.exchange.prices.PriceFeed`; the feed starts with the server."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (use one of {', '.join(STATUSES)})")
+    feed = make_feed(prices, prices_url)
     db = State(state_dir, fresh=fresh)
     ctx = Context(db, seed=seed, status=status, faults=faults, clock=clock)
     ctx.markets = Markets(ctx.rng, ctx.clock())
     ctx.engine = Engine(db, ctx.markets, ctx.clock, ctx)
-    ctx.simulation = Simulation(ctx)
+    ctx.simulation = Simulation(ctx, feed=feed)
     # a few steps so that books and trades exist before the first request
     for _ in range(3):
         ctx.simulation.step()
@@ -132,6 +137,9 @@ def create_app(ctx: Context) -> web.Application:
         futures.setup(app, ctx)
 
     async def _start(app: web.Application) -> None:
+        # before the site listens: an unreachable live feed fails the start (PriceFeedError)
+        await ctx.simulation.feed.start()
+        ctx.on_shutdown.append(ctx.simulation.feed.stop)
         ctx.tasks.append(asyncio.ensure_future(ctx.simulation.run()))
 
     async def _stop(app: web.Application) -> None:
@@ -180,14 +188,18 @@ async def start(ctx: Context, host: str = "127.0.0.1", port: int = 8787) -> tupl
 
 
 def run(host: str = "127.0.0.1", port: int = 8787, state_dir: str | os.PathLike[str] | None = None, seed: int = 0,
-        fresh: bool = False, status: str = "online", faults: list[str] | dict[str, Any] | None = None) -> None:
+        fresh: bool = False, status: str = "online", faults: list[str] | dict[str, Any] | None = None,
+        prices: str | PriceFeed | None = None, prices_url: str | None = None) -> None:
     """Serve until interrupted (``kraken-ops exchange serve``).
 
     Nonce windows are per account (``exchange account add --nonce-window N``), as at Kraken
     where the window is a setting of each API key; there is no server-wide default.
+    ``prices`` picks the market maker's price source (see :mod:`kraken_ops.exchange.prices`);
+    a live feed that cannot be reached raises ``PriceFeedError`` before anything listens.
     """
     fault_dict = faults if isinstance(faults, dict) else parse_faults(faults)
-    ctx = make_context(state_dir, seed=seed, fresh=fresh, status=status, faults=fault_dict)
+    ctx = make_context(state_dir, seed=seed, fresh=fresh, status=status, faults=fault_dict, prices=prices,
+                       prices_url=prices_url)
 
     async def main() -> None:
         runner, url = await start(ctx, host, port)

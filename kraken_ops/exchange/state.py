@@ -164,6 +164,14 @@ def new_futures_key() -> str:
     return base64.b64encode(secrets.token_bytes(42)).decode().replace("/", "C").replace("+", "D")[:56]
 
 
+def asset_class_of(asset: str) -> str:
+    """Kraken's ``aclass`` of an asset id (``tokenized_asset`` for xStocks), for ledgers and funding."""
+    from kraken_ops.exchange.markets import ASSETS
+
+    a = ASSETS.get(asset)
+    return a.aclass if a is not None else "currency"
+
+
 @dataclass
 class Account:
     """An exchange account with one Spot and one Futures API key."""
@@ -383,7 +391,8 @@ class State:
             self.conn.execute(
                 "INSERT INTO ledgers(id, account, refid, time, type, subtype, aclass, asset, wallet, amount, fee, balance)"
                 " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-                (lid, account, refid, now, type, subtype, "currency", asset, wallet, str(amount), str(fee), str(new)),
+                (lid, account, refid, now, type, subtype, asset_class_of(asset), asset, wallet, str(amount), str(fee),
+                 str(new)),
             )
         return lid, new
 
@@ -398,7 +407,7 @@ class State:
             self.conn.execute(
                 "INSERT INTO funding(refid, account, kind, asset, time, status, data) VALUES(?,?,?,?,?,?,?)",
                 (refid, account, "deposit", asset, now, "Success", json.dumps({
-                    "method": method, "aclass": "currency", "asset": asset, "refid": refid,
+                    "method": method, "aclass": asset_class_of(asset), "asset": asset, "refid": refid,
                     "txid": secrets.token_hex(32), "info": "local", "amount": str(amount), "fee": "0",
                     "time": int(now), "status": "Success",
                 })),

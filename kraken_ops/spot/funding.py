@@ -49,6 +49,7 @@ class _FundingEndpoints:
         *,
         new: bool | None = False,
         amount: Amount | None = None,
+        aclass: str | None = None,
         extra_params: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Deposit addresses of ``asset`` for ``method``; ``new=True`` creates one.
@@ -56,7 +57,7 @@ class _FundingEndpoints:
         >>> Funding(key="api-key", secret="secret-key").get_deposit_address(asset="XLM", method="Stellar XLM")  # doctest: +SKIP
         [{'address': 'GA5XIGA5C7QTPWXQHY6MCJRMTRZDOSHR6EFIBNDQTCQHG262N4GGKTM', 'expiretm': '0', 'new': True, ...}]
         """
-        return self._private("DepositAddresses", params(asset=asset, method=method, new=new, amount=amount), extra_params)
+        return self._private("DepositAddresses", params(asset=asset, aclass=aclass, method=method, new=new, amount=amount), extra_params)
 
     def get_recent_deposits_status(
         self,
@@ -118,6 +119,7 @@ class _FundingEndpoints:
         key: str,
         amount: Amount,
         *,
+        aclass: str | None = None,
         extra_params: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Fee and limit of a possible withdrawal to the withdrawal key ``key``.
@@ -126,7 +128,7 @@ class _FundingEndpoints:
         ...     asset="DOT", key="MyPolkadotWallet", amount="4")  # doctest: +SKIP
         {'method': 'Polkadot', 'limit': '4.49880000', 'amount': '3.95000000', 'fee': '0.05000000'}
         """
-        return self._private("WithdrawInfo", params(asset=asset, key=key, amount=amount), extra_params)
+        return self._private("WithdrawInfo", params(asset=asset, aclass=aclass, key=key, amount=amount), extra_params)
 
     def withdraw_funds(
         self,
@@ -136,6 +138,7 @@ class _FundingEndpoints:
         max_fee: str | None = None,
         *,
         address: str | None = None,
+        aclass: str | None = None,
         extra_params: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Withdraw to the withdrawal key ``key``; fails if the fee would exceed ``max_fee``.
@@ -144,7 +147,7 @@ class _FundingEndpoints:
         ...     asset="DOT", key="MyPolkadotWallet", amount="4")  # doctest: +SKIP
         {'refid': 'I7KGS6-UFMTTQ-AGBSO6T'}
         """
-        data = params(asset=asset, key=key, amount=amount, address=address, max_fee=max_fee)
+        data = params(asset=asset, aclass=aclass, key=key, amount=amount, address=address, max_fee=max_fee)
         return self._private("Withdraw", data, extra_params)
 
     def get_recent_withdraw_status(

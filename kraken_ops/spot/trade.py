@@ -284,11 +284,13 @@ class _TradeEndpoints:
         pair: str | None = None,
         post_only: bool | None = None,
         deadline: str | None = None,
+        asset_class: str | None = None,
         extra_params: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Amend an open order in place, keeping its id and queue priority (``AmendOrder``).
 
-        Identify the order by ``txid`` or ``cl_ord_id``; ``pair`` is needed for xStocks.
+        Identify the order by ``txid`` or ``cl_ord_id``; ``pair`` is needed for xStocks
+        (and ``asset_class="tokenized_asset"`` may accompany it).
 
         >>> Trade(key="api-key", secret="secret-key").amend_order(
         ...     txid="OVM3PT-56ACO-53SM2T", limit_price="105636.9")  # doctest: +SKIP
@@ -306,6 +308,7 @@ class _TradeEndpoints:
             pair=pair,
             post_only=post_only,
             deadline=deadline,
+            asset_class=asset_class,
         )
         return self._private("AmendOrder", data, extra_params)
 

@@ -74,9 +74,16 @@ def serve(
     fresh: bool = typer.Option(False, "--fresh", help="Start from an empty state (deletes the database)."),
     status: str = typer.Option("online", "--status", help="online, maintenance, cancel_only or post_only."),
     fault: List[str] = typer.Option([], "--fault", help="ws-drop=N, latency=MS, http-502=RATE, bad-checksum=RATE."),
+    prices: str = typer.Option(
+        "synthetic", "--prices", help="Market maker's prices: synthetic (seeded random walk), live (Kraken's public ticker and book) or replay:FILE (recorded NDJSON)."
+    ),
+    prices_url: Optional[str] = typer.Option(
+        None, "--prices-url", envvar="KRAKEN_OPS_PRICES_URL", help="WebSocket v2 URL of --prices live (default wss://ws.kraken.com/v2)."
+    ),
 ) -> None:
     """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr."""
     from kraken_ops.exchange.context import STATUSES
+    from kraken_ops.exchange.prices import PriceFeedError, make_feed
     from kraken_ops.exchange.server import parse_faults, run
 
     if status not in STATUSES:
@@ -88,7 +95,13 @@ def serve(
     except ValueError as exc:
         _fail(str(exc), 2)
     try:
-        run(host=host, port=port, state_dir=state, seed=seed, fresh=fresh, status=status, faults=faults)
+        feed = make_feed(prices, prices_url)
+    except ValueError as exc:
+        _fail(f"bad --prices: {exc}", 2)
+    try:
+        run(host=host, port=port, state_dir=state, seed=seed, fresh=fresh, status=status, faults=faults, prices=feed)
+    except PriceFeedError as exc:
+        _fail(str(exc), 4 if exc.kind == "network" else 3)  # docs/scripting.md: 4 network, 3 io
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 3)
 

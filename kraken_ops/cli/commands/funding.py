@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from kraken_ops.cli.clients import read, run_write, single
+from kraken_ops.cli.commands.market import ASSET_CLASS_HELP, AssetClass, asset_class_value
 from kraken_ops.cli.context import command
 from kraken_ops.cli.output import RECORD, View, listed
 from kraken_ops.cli.params import decimal_text
@@ -25,12 +26,16 @@ VIEWS = {
 
 
 @command(app, "deposit-methods", kind="private")
-def deposit_methods(asset: str = typer.Argument(..., help="Asset, e.g. XBT.")) -> None:
+def deposit_methods(
+    asset: str = typer.Argument(..., help="Asset, e.g. XBT."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
+) -> None:
     """Deposit methods of an asset.
 
-    Example: kraken-ops funding deposit-methods XBT
+    Example: kraken-ops funding deposit-methods AAPLx --asset-class tokenized_asset
     """
-    single(SPEC, lambda f: f.get_deposit_methods(asset=asset), VIEWS["methods"])
+    aclass = asset_class_value(asset_class)
+    single(SPEC, lambda f: f.get_deposit_methods(asset=asset, aclass=aclass), VIEWS["methods"])
 
 
 @command(app, "deposit-address", kind="private")
@@ -38,12 +43,14 @@ def deposit_address(
     asset: str = typer.Argument(..., help="Asset, e.g. XBT."),
     method: str = typer.Argument(..., help="Deposit method, e.g. Bitcoin."),
     new: bool = typer.Option(False, "--new", help="Generate a new address."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Deposit addresses of an asset and method.
 
     Example: kraken-ops funding deposit-address XBT Bitcoin
     """
-    single(SPEC, lambda f: f.get_deposit_address(asset=asset, method=method, new=new), VIEWS["addresses"])
+    aclass = asset_class_value(asset_class)
+    single(SPEC, lambda f: f.get_deposit_address(asset=asset, method=method, new=new, aclass=aclass), VIEWS["addresses"])
 
 
 @command(app, "deposits", kind="read")
@@ -52,24 +59,28 @@ def deposits(
     method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
     start: Optional[str] = typer.Option(None, "--start", help="Start (unix time)."),
     end: Optional[str] = typer.Option(None, "--end", help="End (unix time)."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Recent deposits and their status.
 
     Example: kraken-ops funding deposits --asset XBT
     """
-    read(SPEC, lambda f: f.get_recent_deposits_status(asset=asset, method=method, start=start, end=end), VIEWS["status"])
+    aclass = asset_class_value(asset_class)
+    read(SPEC, lambda f: f.get_recent_deposits_status(asset=asset, aclass=aclass, method=method, start=start, end=end), VIEWS["status"])
 
 
 @command(app, "withdraw-methods", kind="private")
 def withdraw_methods(
     asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
     network: Optional[str] = typer.Option(None, "--network", help="Only this network."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Withdrawal methods.
 
     Example: kraken-ops funding withdraw-methods --asset XBT
     """
-    single(SPEC, lambda f: f.withdraw_methods(asset=asset, network=network), VIEWS["methods"])
+    aclass = asset_class_value(asset_class)
+    single(SPEC, lambda f: f.withdraw_methods(asset=asset, aclass=aclass, network=network), VIEWS["methods"])
 
 
 @command(app, "withdraw-addresses", kind="private")
@@ -77,12 +88,14 @@ def withdraw_addresses(
     asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
     method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
     verified: Optional[bool] = typer.Option(None, "--verified/--unverified", help="Only verified (or unverified) addresses."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Saved withdrawal addresses (keys).
 
     Example: kraken-ops funding withdraw-addresses --asset XBT --verified
     """
-    single(SPEC, lambda f: f.withdraw_addresses(asset=asset, method=method, verified=verified), VIEWS["methods"])
+    aclass = asset_class_value(asset_class)
+    single(SPEC, lambda f: f.withdraw_addresses(asset=asset, aclass=aclass, method=method, verified=verified), VIEWS["methods"])
 
 
 @command(app, "withdraw-info", kind="private")
@@ -90,12 +103,14 @@ def withdraw_info(
     asset: str = typer.Argument(..., help="Asset."),
     key: str = typer.Argument(..., help="Withdrawal key (saved address name)."),
     amount: str = typer.Argument(..., callback=decimal_text, help="Amount."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Fee and limit of a withdrawal, without withdrawing.
 
     Example: kraken-ops funding withdraw-info XBT my-wallet 0.1
     """
-    single(SPEC, lambda f: f.get_withdrawal_info(asset=asset, key=key, amount=amount), RECORD)
+    aclass = asset_class_value(asset_class)
+    single(SPEC, lambda f: f.get_withdrawal_info(asset=asset, key=key, amount=amount, aclass=aclass), RECORD)
 
 
 @command(app, "withdraw", kind="write")
@@ -104,12 +119,19 @@ def withdraw(
     key: str = typer.Argument(..., help="Withdrawal key (saved address name)."),
     amount: str = typer.Argument(..., callback=decimal_text, help="Amount."),
     max_fee: Optional[str] = typer.Option(None, "--max-fee", callback=decimal_text, help="Fail if the fee is higher."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Withdraw funds to a saved address.
 
     Example: kraken-ops funding withdraw XBT my-wallet 0.1 --max-fee 0.0005
     """
-    run_write(SPEC, f"withdraw {amount} {asset} to {key!r}", lambda f: f.withdraw_funds(asset=asset, key=key, amount=amount, max_fee=max_fee), RECORD)
+    aclass = asset_class_value(asset_class)
+    run_write(
+        SPEC,
+        f"withdraw {amount} {asset} to {key!r}",
+        lambda f: f.withdraw_funds(asset=asset, key=key, amount=amount, max_fee=max_fee, aclass=aclass),
+        RECORD,
+    )
 
 
 @command(app, "withdrawals", kind="read")
@@ -118,12 +140,14 @@ def withdrawals(
     method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
     start: Optional[str] = typer.Option(None, "--start", help="Start (unix time)."),
     end: Optional[str] = typer.Option(None, "--end", help="End (unix time)."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Recent withdrawals and their status.
 
     Example: kraken-ops funding withdrawals --asset XBT
     """
-    read(SPEC, lambda f: f.get_recent_withdraw_status(asset=asset, method=method, start=start, end=end), VIEWS["status"])
+    aclass = asset_class_value(asset_class)
+    read(SPEC, lambda f: f.get_recent_withdraw_status(asset=asset, aclass=aclass, method=method, start=start, end=end), VIEWS["status"])
 
 
 @command(app, "withdraw-cancel", kind="write")

@@ -4,6 +4,7 @@
 # with compile() when it builds the app, which costs start-up time on every run.
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Optional
 
 import typer
@@ -28,6 +29,22 @@ VIEWS: dict[str, View] = {
 }
 
 
+class AssetClass(str, Enum):
+    """Kraken's asset classes (``asset_class`` / ``aclass`` / ``aclass_base``)."""
+
+    currency = "currency"
+    tokenized_asset = "tokenized_asset"
+    forex = "forex"
+
+
+ASSET_CLASS_HELP = "Asset class: currency (Kraken's default), tokenized_asset (xStocks such as AAPLx/USD) or forex."
+
+
+def asset_class_value(value: Optional[AssetClass]) -> Optional[str]:
+    """The wire value of an ``--asset-class`` option (None when not given)."""
+    return value.value if value is not None else None
+
+
 @dataclass
 class PairQuery:
     """Options of the per-pair market commands."""
@@ -36,18 +53,26 @@ class PairQuery:
     since: str | None = None
     count: int | None = None
     interval: int = 1
+    asset_class: str | None = None
 
 
-def _pairs_lookup() -> Any:
+def _pairs_lookup(aclass_base: str | None = None) -> Any:
     from kraken_ops.cli.clients import make_client
     from kraken_ops.cli.context import current
 
     client = make_client(SPEC, (current().profiles or [None])[0], current())
-    return client.get_asset_pairs()
+    return client.get_asset_pairs(aclass_base=aclass_base) if aclass_base else client.get_asset_pairs()
+
+
+def pairs_lookup_for(asset_class: str | None) -> Any:
+    """The known-pairs lookup behind ``did you mean ...?`` hints, within an asset class."""
+    return lambda: _pairs_lookup(asset_class)
 
 
 def run_ohlc(market: Any, q: PairQuery) -> Any:
     getter = getattr(market, "get_ohlc", None) or market.get_ohlcv
+    if q.asset_class:
+        return getter(pair=q.pair, interval=q.interval, since=q.since, asset_class=q.asset_class)
     return getter(pair=q.pair, interval=q.interval, since=q.since)
 
 
@@ -72,12 +97,13 @@ def status() -> None:
 @command(app, "assets", kind="public")
 def assets(
     asset: Optional[list[str]] = typer.Argument(None, help="Assets (default: all), e.g. XBT ETH."),
-    aclass: Optional[str] = typer.Option(None, "--aclass", help="Asset class, e.g. currency or tokenized_asset."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", "--aclass", help=ASSET_CLASS_HELP),
 ) -> None:
     """Assets and their precision.
 
-    Example: kraken-ops market assets XBT ETH
+    Example: kraken-ops market assets --asset-class tokenized_asset
     """
+    aclass = asset_class_value(asset_class)
     read(SPEC, lambda m: m.get_assets(assets=one_or_many(asset), aclass=aclass), VIEWS["assets"])
 
 
@@ -85,24 +111,29 @@ def assets(
 def pairs(
     pair: Optional[list[str]] = typer.Argument(None, help="Pairs (default: all), e.g. XBTUSD ETH/USD."),
     info: Optional[str] = typer.Option(None, "--info", help="info, leverage, fees or margin."),
-    aclass_base: Optional[str] = typer.Option(None, "--aclass-base", help="currency or tokenized_asset."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", "--aclass-base", help=ASSET_CLASS_HELP),
 ) -> None:
     """Tradable asset pairs: precision, minimums, tick size.
 
-    Example: kraken-ops market pairs XBTUSD
+    Example: kraken-ops market pairs --asset-class tokenized_asset
     """
+    aclass_base = asset_class_value(asset_class)
     read(SPEC, lambda m: m.get_asset_pairs(pair=one_or_many(pair), info=info, aclass_base=aclass_base), VIEWS["pairs"])
 
 
 @command(app, "ticker", kind="public")
-def ticker(pair: Optional[list[str]] = typer.Argument(None, help="Pairs (default: all).")) -> None:
+def ticker(
+    pair: Optional[list[str]] = typer.Argument(None, help="Pairs (default: all of the asset class)."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
+) -> None:
     """Ticker: ask, bid, last trade, volume, VWAP, trades, low, high, open.
 
-    Example: kraken-ops market ticker XBTUSD ETHUSD
+    Example: kraken-ops market ticker AAPLx/USD --asset-class tokenized_asset
     """
+    aclass = asset_class_value(asset_class)
     pairs_ = csv_list(pair)
-    note_pair(pairs_[0] if pairs_ else None, _pairs_lookup)
-    read(SPEC, lambda m: m.get_ticker(pair=one_or_many(pair)), VIEWS["ticker"])
+    note_pair(pairs_[0] if pairs_ else None, pairs_lookup_for(aclass))
+    read(SPEC, lambda m: m.get_ticker(pair=one_or_many(pair), asset_class=aclass), VIEWS["ticker"])
 
 
 @command(app, "ohlc", kind="public")
@@ -110,6 +141,7 @@ def ohlc(
     pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
     interval: int = typer.Option(1, "--interval", help="Minutes: 1, 5, 15, 30, 60, 240, 1440, 10080, 21600."),
     since: Optional[str] = typer.Option(None, "--since", help="Return candles after this time (the 'last' of a previous call)."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """OHLC candles (time, open, high, low, close, vwap, volume, count).
 
@@ -117,8 +149,9 @@ def ohlc(
     """
     if interval not in (1, 5, 15, 30, 60, 240, 1440, 10080, 21600):
         raise typer.BadParameter("must be one of 1, 5, 15, 30, 60, 240, 1440, 10080, 21600", param_hint="--interval")
-    note_pair(pair, _pairs_lookup)
-    q = PairQuery(pair, since=since, interval=interval)
+    aclass = asset_class_value(asset_class)
+    note_pair(pair, pairs_lookup_for(aclass))
+    q = PairQuery(pair, since=since, interval=interval, asset_class=aclass)
     read(SPEC, lambda m: run_ohlc(m, q), VIEWS["ohlc"])
 
 
@@ -126,13 +159,15 @@ def ohlc(
 def book(
     pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
     count: int = typer.Option(10, "--count", "--depth", min=1, max=500, help="Levels per side (1-500)."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Order book (asks and bids).
 
     Example: kraken-ops market book XBTUSD --count 5
     """
-    note_pair(pair, _pairs_lookup)
-    read(SPEC, lambda m: m.get_order_book(pair=pair, count=count), VIEWS["book"])
+    aclass = asset_class_value(asset_class)
+    note_pair(pair, pairs_lookup_for(aclass))
+    read(SPEC, lambda m: m.get_order_book(pair=pair, count=count, asset_class=aclass), VIEWS["book"])
 
 
 @command(app, "trades", kind="public")
@@ -140,23 +175,27 @@ def trades(
     pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
     since: Optional[str] = typer.Option(None, "--since", help="Trades after this id (the 'last' of a previous call)."),
     count: Optional[int] = typer.Option(None, "--count", min=1, max=1000, help="Number of trades (1-1000)."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Recent public trades.
 
     Example: kraken-ops market trades XBTUSD --count 20
     """
-    note_pair(pair, _pairs_lookup)
-    read(SPEC, lambda m: m.get_recent_trades(pair=pair, since=since, count=count), VIEWS["trades"])
+    aclass = asset_class_value(asset_class)
+    note_pair(pair, pairs_lookup_for(aclass))
+    read(SPEC, lambda m: m.get_recent_trades(pair=pair, since=since, count=count, asset_class=aclass), VIEWS["trades"])
 
 
 @command(app, "spreads", kind="public")
 def spreads(
     pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
     since: Optional[str] = typer.Option(None, "--since", help="Spreads after this time."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Recent spreads (time, bid, ask).
 
     Example: kraken-ops market spreads XBTUSD
     """
-    note_pair(pair, _pairs_lookup)
-    read(SPEC, lambda m: m.get_recent_spreads(pair=pair, since=since), VIEWS["spreads"])
+    aclass = asset_class_value(asset_class)
+    note_pair(pair, pairs_lookup_for(aclass))
+    read(SPEC, lambda m: m.get_recent_spreads(pair=pair, since=since, asset_class=aclass), VIEWS["spreads"])

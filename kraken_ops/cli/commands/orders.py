@@ -15,6 +15,7 @@ from typing import Any, Optional
 import typer
 
 from kraken_ops.cli.clients import read, run_write
+from kraken_ops.cli.commands.market import ASSET_CLASS_HELP, AssetClass, asset_class_value
 from kraken_ops.cli.context import command
 from kraken_ops.cli.errors import UsageProblem
 from kraken_ops.cli.output import RECORD, Output, View, keyed, listed
@@ -115,6 +116,7 @@ class CreateOrderOptions:
     displayvol: str | None = None
     truncate: bool = False
     validate: bool = False
+    asset_class: str | None = None
 
     def check(self) -> None:
         """Usage errors Kraken would reject anyway, caught before anything is sent."""
@@ -160,6 +162,7 @@ def run_create_order(opts: CreateOrderOptions, trade: Any, out: Output | None = 
         reduce_only=opts.reduce_only or None,
         validate=opts.validate,
         cl_ord_id=opts.cl_ord_id,
+        asset_class=opts.asset_class,
     )
     if out is not None:
         out.emit(result, VIEWS["create"])
@@ -240,10 +243,12 @@ def create(
     display_volume: Optional[str] = typer.Option(None, "--display-volume", callback=decimal_text, help="Visible volume of an iceberg order."),
     truncate: bool = typer.Option(False, "--truncate", help="Round volume and price to the pair's precision."),
     validate: bool = typer.Option(False, "--validate", help="Validate only (Kraken's dry run; nothing is placed)."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP + " xStocks need tokenized_asset."),
 ) -> None:
     """Place an order.
 
     Example: kraken-ops orders create --pair XBTUSD --side buy --type limit --volume 0.01 --price 25000 --validate
+    Example: kraken-ops orders create --pair AAPLxUSD --asset-class tokenized_asset --side buy --type limit --volume 1 --price 100 --validate
     """
     opts = CreateOrderOptions(
         pair=pair,
@@ -268,12 +273,13 @@ def create(
         displayvol=display_volume,
         truncate=truncate,
         validate=validate,
+        asset_class=asset_class_value(asset_class),
     )
     opts.check()
-    from kraken_ops.cli.commands.market import _pairs_lookup
+    from kraken_ops.cli.commands.market import pairs_lookup_for
     from kraken_ops.cli.errors import note_pair
 
-    note_pair(pair, _pairs_lookup)
+    note_pair(pair, pairs_lookup_for(opts.asset_class))
     run_write(SPEC_TRADE, f"place an order: {opts.describe()}", lambda t: run_create_order(opts, t), VIEWS["create"], validate=validate)
 
 
@@ -290,6 +296,7 @@ class BatchOptions:
     deadline: str | None = None
     validate: bool = False
     groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    asset_class: str | None = None
 
     def group(self) -> dict[str, list[dict[str, Any]]]:
         """Orders per pair (Kraken's AddOrderBatch takes one pair)."""
@@ -313,7 +320,9 @@ class BatchOptions:
         return groups
 
 
-def parse_batch(text: str, pair: str | None = None, deadline: str | None = None, validate: bool = False) -> BatchOptions:
+def parse_batch(
+    text: str, pair: str | None = None, deadline: str | None = None, validate: bool = False, asset_class: str | None = None
+) -> BatchOptions:
     """Orders from JSON (a list, or ``{"pair": ..., "orders": [...]}``) or NDJSON text."""
     if not text.strip():
         raise UsageProblem("no orders: the input is empty")
@@ -324,6 +333,7 @@ def parse_batch(text: str, pair: str | None = None, deadline: str | None = None,
     if isinstance(data, dict) and "orders" in data:
         pair = pair or data.get("pair")
         deadline = deadline or data.get("deadline")
+        asset_class = asset_class or data.get("asset_class")
         orders = data["orders"]
     elif isinstance(data, dict):
         orders = [data]
@@ -331,7 +341,7 @@ def parse_batch(text: str, pair: str | None = None, deadline: str | None = None,
         orders = data
     if not isinstance(orders, list):
         raise UsageProblem("the orders must be a JSON list, an object with \"orders\", or NDJSON")
-    return BatchOptions(orders=orders, pair=pair, deadline=deadline, validate=validate)
+    return BatchOptions(orders=orders, pair=pair, deadline=deadline, validate=validate, asset_class=asset_class)
 
 
 def run_batch(opts: BatchOptions, trade: Any, out: Output | None = None) -> Any:
@@ -353,11 +363,14 @@ def run_batch(opts: BatchOptions, trade: Any, out: Output | None = None) -> Any:
                     close_ordertype=close.get("ordertype"),
                     close_price=close.get("price"),
                     close_price2=close.get("price2"),
+                    asset_class=opts.asset_class,
                     extra_params=order or None,
                 )
                 results.append({"pair": pair, **answer})
             else:
-                answer = trade.create_order_batch(orders=chunk, pair=pair, deadline=opts.deadline, validate=opts.validate)
+                answer = trade.create_order_batch(
+                    orders=chunk, pair=pair, deadline=opts.deadline, validate=opts.validate, asset_class=opts.asset_class
+                )
                 for item in answer.get("orders", []) if isinstance(answer, dict) else []:
                     results.append({"pair": pair, **item})
     result = {"orders": results}
@@ -372,6 +385,7 @@ def batch(
     pair: Optional[str] = typer.Option(None, "--pair", help="Pair of orders that name none."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline for every batch."),
     validate: bool = typer.Option(False, "--validate", help="Validate only (nothing is placed)."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP + " Applies to every batch."),
 ) -> None:
     """Place many orders from a file or stdin (JSON list, {"pair", "orders"} object, or NDJSON).
 
@@ -379,7 +393,7 @@ def batch(
 
     Example: kraken-ops orders batch orders.ndjson --pair XBTUSD --validate
     """
-    opts = parse_batch(read_text(file), pair, deadline, validate)
+    opts = parse_batch(read_text(file), pair, deadline, validate, asset_class_value(asset_class))
     groups = opts.group()
     summary = ", ".join(f"{len(v)} on {k}" for k, v in groups.items())
     run_write(SPEC_TRADE, f"place {len(opts.orders)} orders ({summary})", lambda t: run_batch(opts, t), VIEWS["batch"], validate=validate)
@@ -398,17 +412,29 @@ def edit(
     userref: Optional[int] = typer.Option(None, "--userref", help="New user reference."),
     truncate: bool = typer.Option(False, "--truncate", help="Round volume and price to the pair's precision."),
     validate: bool = typer.Option(False, "--validate", help="Validate only."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Replace an order (cancel and re-create with a new id; see also amend).
 
     Example: kraken-ops orders edit OHYO67-6LP66-HMQ437 --pair XBTUSD --price 26000
     """
     flags = csv_list(oflags)
+    aclass = asset_class_value(asset_class)
     run_write(
         SPEC_TRADE,
         f"edit order {txid}",
         lambda t: t.edit_order(
-            txid=txid, pair=pair, volume=volume, price=price, price2=price2, oflags=flags, deadline=deadline, userref=userref, truncate=truncate, validate=validate
+            txid=txid,
+            pair=pair,
+            volume=volume,
+            price=price,
+            price2=price2,
+            oflags=flags,
+            deadline=deadline,
+            userref=userref,
+            truncate=truncate,
+            validate=validate,
+            asset_class=aclass,
         ),
         VIEWS["result"],
         validate=validate,
@@ -425,6 +451,8 @@ def amend(
     trigger_price: Optional[str] = typer.Option(None, "--trigger-price", help="New trigger price."),
     post_only: bool = typer.Option(False, "--post-only", help="Reject the amend if it would take liquidity."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
+    pair: Optional[str] = typer.Option(None, "--pair", help="Pair of the order (Kraken needs it for xStocks and forex pairs)."),
+    asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Amend an order in place (same id, queue priority kept where possible).
 
@@ -446,6 +474,8 @@ def amend(
             trigger_price=trigger_price,
             post_only=post_only or None,
             deadline=deadline,
+            pair=pair,
+            asset_class=asset_class_value(asset_class),
         ),
         VIEWS["result"],
     )
