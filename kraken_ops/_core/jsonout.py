@@ -1,56 +1,70 @@
-"""JSON output that keeps every number exactly as Kraken sent it.
+"""JSON output that keeps every number exactly as Kraken sent it — the one encoder.
 
 ``json.dumps`` cannot print a :class:`~decimal.Decimal` as a number without going
 through ``float``; :func:`dumps` writes the Decimal's own text instead, so
 ``1688666559.8974`` stays ``1688666559.8974`` and ``0.10000000`` keeps its zeros.
+The CLI's JSON output, the NDJSON of streams and the raw commands all use it.
 """
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from typing import Any
+from json import encoder as _encoder
+from typing import Any, Mapping
 
-_str = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_STR = {False: _encoder.encode_basestring, True: _encoder.encode_basestring_ascii}  # type: ignore[attr-defined]
 
 
-def dumps(obj: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
-    """Serialise ``obj`` to JSON, writing Decimals as exact JSON numbers."""
+def dumps(
+    obj: Any,
+    *,
+    indent: int | None = None,
+    separators: tuple[str, str] = (",", ":"),
+    ensure_ascii: bool = False,
+    sort_keys: bool = False,
+) -> str:
+    """Serialise ``obj`` to JSON, writing Decimals as exact JSON numbers.
+
+    Compact by default (``{"a":0.10}``); ``indent`` pretty-prints; ``separators`` is
+    ``(item, key)`` as for :func:`json.dumps`.
+
+    >>> dumps({"a": Decimal("0.10"), "b": "1.0"})
+    '{"a":0.10,"b":"1.0"}'
+    """
     parts: list[str] = []
-    _write(obj, parts, indent, 0, sort_keys)
+    _write(obj, parts, indent, 0, separators[0], separators[1], _STR[ensure_ascii], sort_keys)
     return "".join(parts)
 
 
-def _write(obj: Any, out: list[str], indent: int | None, level: int, sort_keys: bool) -> None:
-    if obj is None:
+def _write(obj: Any, out: list[str], indent: int | None, level: int, item_sep: str, key_sep: str, enc: Any, sort_keys: bool) -> None:
+    if isinstance(obj, str):
+        out.append(enc(obj))
+    elif obj is None:
         out.append("null")
     elif obj is True:
         out.append("true")
     elif obj is False:
         out.append("false")
-    elif isinstance(obj, str):
-        out.append(_str(obj))
     elif isinstance(obj, Decimal):
-        out.append(_decimal(obj))
+        out.append(str(obj) if obj.is_finite() else enc(str(obj)))
     elif isinstance(obj, int):
         out.append(int.__repr__(obj))
     elif isinstance(obj, float):
-        out.append(json.dumps(obj))
-    elif isinstance(obj, dict):
-        items = sorted(obj.items()) if sort_keys else obj.items()
+        finite = obj == obj and obj not in (float("inf"), float("-inf"))
+        out.append(repr(obj) if finite else enc(repr(obj)))
+    elif isinstance(obj, Mapping):
         if not obj:
             out.append("{}")
             return
         out.append("{")
-        first = True
-        for key, value in items:
-            if not first:
-                out.append(",")
-            first = False
+        items = sorted(obj.items()) if sort_keys else obj.items()
+        for i, (key, value) in enumerate(items):
+            if i:
+                out.append(item_sep)
             _newline(out, indent, level + 1)
-            out.append(_str(str(key)))
-            out.append(": " if indent is not None else ":")
-            _write(value, out, indent, level + 1, sort_keys)
+            out.append(enc(str(key)))
+            out.append(key_sep)
+            _write(value, out, indent, level + 1, item_sep, key_sep, enc, sort_keys)
         _newline(out, indent, level)
         out.append("}")
     elif isinstance(obj, (list, tuple, set, frozenset)):
@@ -60,24 +74,19 @@ def _write(obj: Any, out: list[str], indent: int | None, level: int, sort_keys: 
         out.append("[")
         for i, value in enumerate(obj):
             if i:
-                out.append(",")
+                out.append(item_sep)
             _newline(out, indent, level + 1)
-            _write(value, out, indent, level + 1, sort_keys)
+            _write(value, out, indent, level + 1, item_sep, key_sep, enc, sort_keys)
         _newline(out, indent, level)
         out.append("]")
+    elif isinstance(obj, (bytes, bytearray)):
+        out.append(enc(bytes(obj).decode("utf-8", "replace")))
     elif hasattr(obj, "isoformat"):
-        out.append(_str(obj.isoformat()))
+        out.append(enc(obj.isoformat()))
     else:
-        out.append(_str(str(obj)))
+        out.append(enc(str(obj)))
 
 
 def _newline(out: list[str], indent: int | None, level: int) -> None:
     if indent is not None:
         out.append("\n" + " " * (indent * level))
-
-
-def _decimal(value: Decimal) -> str:
-    if not value.is_finite():
-        return _str(str(value))
-    text = str(value)
-    return text

@@ -26,6 +26,8 @@ Policy (documented in docs/streaming.md):
 
 from __future__ import annotations
 
+from kraken_ops._core.jsonout import dumps as exact_dumps
+
 import asyncio
 import contextlib
 import inspect
@@ -58,52 +60,13 @@ def loads(raw: str | bytes) -> Any:
     return json.loads(raw, parse_float=Decimal)
 
 
-def _dump(value: Any, out: list[str]) -> None:
-    if isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, dict):
-        out.append("{")
-        first = True
-        for key, item in value.items():
-            if not first:
-                out.append(",")
-            first = False
-            out.append(json.dumps(str(key), ensure_ascii=False))
-            out.append(":")
-            _dump(item, out)
-        out.append("}")
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for index, item in enumerate(value):
-            if index:
-                out.append(",")
-            _dump(item, out)
-        out.append("]")
-    elif isinstance(value, Decimal):
-        out.append(str(value))  # exactly as received: 4.0 stays 4.0, 1E-8 is valid JSON
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif value is None:
-        out.append("null")
-    elif isinstance(value, int):
-        out.append(str(value))
-    elif isinstance(value, float):  # only if a caller passed one in; never produced here
-        out.append(repr(value))
-    else:
-        out.append(json.dumps(str(value), ensure_ascii=False))
-
-
 def dumps(value: Any) -> str:
     """Compact JSON in which Decimals are written as the numbers they were, not as strings or floats.
 
     >>> dumps({"price": Decimal("4.0"), "qty": Decimal("0.00100000"), "ok": True})
     '{"price":4.0,"qty":0.00100000,"ok":true}'
     """
-    out: list[str] = []
-    _dump(value, out)
-    return "".join(out)
+    return exact_dumps(value)
 
 
 def notice(event: str, **fields: Any) -> dict[str, Any]:

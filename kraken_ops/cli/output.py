@@ -13,79 +13,22 @@ Tables (rich) are imported only when a table is printed.
 
 from __future__ import annotations
 
+from kraken_ops._core.jsonout import dumps as exact_dumps
+
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
-from json import encoder as _json_encoder
 from typing import IO, Any, Callable, Iterable, Mapping
 
-_encode_str = _json_encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 def dumps(value: Any, indent: int | None = 2) -> str:
     """JSON text for ``value`` with Decimals written as their exact digits.
 
     >>> dumps({"a": Decimal("0.10"), "b": "1.0"}, indent=None)
-    '{"a": 0.10, "b": "1.0"}'
+    '{"a": 0.10,"b": "1.0"}'
     """
-    parts: list[str] = []
-    _encode(value, parts, indent, 0)
-    return "".join(parts)
-
-
-def _encode(value: Any, out: list[str], indent: int | None, level: int) -> None:
-    if value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, str):
-        out.append(_encode_str(value))
-    elif isinstance(value, Decimal):
-        out.append(str(value) if value.is_finite() else _encode_str(str(value)))
-    elif isinstance(value, int):
-        out.append(int.__repr__(value))
-    elif isinstance(value, float):
-        out.append(repr(value) if value == value and value not in (float("inf"), float("-inf")) else _encode_str(repr(value)))
-    elif isinstance(value, Mapping):
-        if not value:
-            out.append("{}")
-            return
-        out.append("{")
-        first = True
-        for key, item in value.items():
-            if not first:
-                out.append(",")
-            first = False
-            if indent is not None:
-                out.append("\n" + " " * (indent * (level + 1)))
-            out.append(_encode_str(str(key)))
-            out.append(": ")
-            _encode(item, out, indent, level + 1)
-        if indent is not None:
-            out.append("\n" + " " * (indent * level))
-        out.append("}")
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        if not value:
-            out.append("[]")
-            return
-        out.append("[")
-        first = True
-        for item in value:
-            if not first:
-                out.append(",")
-            first = False
-            if indent is not None:
-                out.append("\n" + " " * (indent * (level + 1)))
-            _encode(item, out, indent, level + 1)
-        if indent is not None:
-            out.append("\n" + " " * (indent * level))
-        out.append("]")
-    elif isinstance(value, bytes):
-        out.append(_encode_str(value.decode("utf-8", "replace")))
-    else:
-        out.append(_encode_str(str(value)))
+    return exact_dumps(value, indent=indent, separators=(",", ": "))
 
 
 def cell(value: Any) -> str:
