@@ -103,6 +103,16 @@ class _TradeEndpoints:
             )
         )
 
+    def _send_order(
+        self, build: Callable[[Any, Any], Call], pair: str, asset_class: str | None, price: Any, volume: Any, truncate: bool
+    ) -> Any:
+        """Send ``build(price, volume)``; with ``truncate``, first round both to the pair's precision."""
+        if not truncate:
+            return self._call(build(price, volume))
+        return self._with_pair_info(
+            pair, asset_class, lambda info: build(_maybe_truncate(price, "price", info), _maybe_truncate(volume, "volume", info))
+        )
+
     def truncate(
         self,
         amount: Decimal | float | str,
@@ -194,13 +204,7 @@ class _TradeEndpoints:
             data.update(params(**{"close[ordertype]": close_ordertype, "close[price]": close_price, "close[price2]": close_price2}))
             return Call("POST", "/0/private/AddOrder", data, auth=True, extra_params=extra_params)
 
-        if truncate:
-            return self._with_pair_info(
-                pair,
-                asset_class,
-                lambda info: build(_maybe_truncate(price, "price", info), _maybe_truncate(volume, "volume", info)),
-            )
-        return self._call(build(price, volume))
+        return self._send_order(build, pair, asset_class, price, volume, truncate)
 
     def create_order_batch(
         self,
@@ -264,13 +268,7 @@ class _TradeEndpoints:
             )
             return Call("POST", "/0/private/EditOrder", data, auth=True, extra_params=extra_params)
 
-        if truncate:
-            return self._with_pair_info(
-                pair,
-                asset_class,
-                lambda info: build(_maybe_truncate(price, "price", info), _maybe_truncate(volume, "volume", info)),
-            )
-        return self._call(build(price, volume))
+        return self._send_order(build, pair, asset_class, price, volume, truncate)
 
     def amend_order(
         self,
