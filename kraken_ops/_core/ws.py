@@ -85,6 +85,41 @@ async def _maybe_await(value: Any) -> None:
         await value
 
 
+class ClientLifecycle:
+    """What every WebSocket client shares around ``start()``/``close()``: the reference's
+    ``stop()`` and ``async_close()``, the async context manager, and background tasks
+    kept referenced until they finish."""
+
+    _tasks: set[asyncio.Task[Any]]
+
+    async def start(self) -> None:  # implemented by the client
+        raise NotImplementedError
+
+    async def close(self) -> None:  # implemented by the client
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Reference name: schedule :meth:`close` on the running loop."""
+        self._spawn(self.close())
+
+    async def async_close(self) -> None:
+        """Reference name of :meth:`close`."""
+        await self.close()
+
+    async def __aenter__(self) -> Any:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
 class Dispatcher:
     """Bounded hand-off from connection readers to one consumer coroutine (drop-oldest on overflow)."""
 

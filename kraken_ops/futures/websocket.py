@@ -25,7 +25,7 @@ import logging
 from decimal import Decimal
 from typing import Any, Callable
 
-from kraken_ops._core.ws import Dispatcher, ReconnectingWebSocket, notice
+from kraken_ops._core.ws import ClientLifecycle, Dispatcher, ReconnectingWebSocket, notice
 from kraken_ops.exceptions import KrakenAuthenticationError, KrakenTimeoutError
 
 __all__ = ["FuturesWSClient", "FuturesOrderBook"]
@@ -118,7 +118,7 @@ def _full_url(url: str) -> str:
     return url if "://" in url else f"wss://{url}"
 
 
-class FuturesWSClient:
+class FuturesWSClient(ClientLifecycle):
     """Kraken Futures WebSocket client (public feeds, and private feeds with key and secret).
 
     >>> async def on_message(message):  # doctest: +SKIP
@@ -269,30 +269,10 @@ class FuturesWSClient:
             await self._dispatcher.close()
         self._conn = None
 
-    def stop(self) -> None:
-        """Reference name: schedule :meth:`close`."""
-        self._spawn(self.close())
-
-    async def async_close(self) -> None:
-        await self.close()
-
-    async def __aenter__(self) -> FuturesWSClient:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     async def wait_closed(self) -> None:
         """Wait until the connection stops for good; raise the error that stopped it."""
         if self._conn is not None:
             await self._conn.wait_closed()
-
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
 
     # -- challenge -----------------------------------------------------------------------
     def _expect(self, predicate: Callable[[dict[str, Any]], bool]) -> asyncio.Future[dict[str, Any]]:

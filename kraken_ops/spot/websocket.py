@@ -22,7 +22,7 @@ import logging
 from decimal import Decimal
 from typing import Any, Callable
 
-from kraken_ops._core.ws import Dispatcher, ReconnectingWebSocket
+from kraken_ops._core.ws import ClientLifecycle, Dispatcher, ReconnectingWebSocket
 from kraken_ops.exceptions import KrakenAuthRequiredError, KrakenTimeoutError, spot_error_class
 
 __all__ = ["SpotWSClient"]
@@ -69,7 +69,7 @@ def _sub_key(params: dict[str, Any], symbol: Any) -> tuple[Any, ...]:
     return (params.get("channel"), symbol, extra)
 
 
-class SpotWSClient:
+class SpotWSClient(ClientLifecycle):
     """Kraken Spot WebSocket v2 client (public and authenticated connections).
 
     >>> async def on_message(message):  # doctest: +SKIP
@@ -194,21 +194,6 @@ class SpotWSClient:
             self._rest = None
         self._public = self._private = None
 
-    def stop(self) -> None:
-        """Reference name: schedule :meth:`close` on the running loop."""
-        self._spawn(self.close())
-
-    async def async_close(self) -> None:
-        """Reference name of :meth:`close`."""
-        await self.close()
-
-    async def __aenter__(self) -> SpotWSClient:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     @property
     def exception_occur(self) -> bool:
         """True if a connection stopped because of an error (e.g. :class:`MaxReconnectError`)."""
@@ -238,12 +223,6 @@ class SpotWSClient:
     def reconnects(self) -> int:
         """How many times the connections were re-established (kraken-ops addition)."""
         return sum(conn.reconnects for conn in (self._public, self._private) if conn is not None)
-
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
 
     # -- names (reference) ---------------------------------------------------------------
     @property
