@@ -66,20 +66,30 @@ class _UserEndpoints:
         """
         return self._call(Call("GET", "/derivatives/api/v3/openorders", auth=True, extra_params=extra_params))
 
-    def check_trading_enabled_on_subaccount(self, subaccountId: str, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def check_trading_enabled_on_subaccount(
+        self, subaccountId: str | None = None, *, subaccountUid: str | None = None, extra_params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Whether trading is enabled on a subaccount (institutional accounts only).
+
+        ``subaccountUid`` is python-kraken-sdk 3.5.1's name for ``subaccountId``; either works.
 
         >>> User(key="...", secret="...").check_trading_enabled_on_subaccount(subaccountId="778387bh61b-f990")  # doctest: +SKIP
         {'tradingEnabled': False}
         """
-        return self._call(
-            Call("GET", f"/derivatives/api/v3/subaccount/{segment(subaccountId)}/trading-enabled", auth=True, extra_params=extra_params)
-        )
+        uid = _subaccount(subaccountId, subaccountUid)
+        return self._call(Call("GET", f"/derivatives/api/v3/subaccount/{segment(uid)}/trading-enabled", auth=True, extra_params=extra_params))
 
     def set_trading_on_subaccount(
-        self, subaccountId: str, *, trading_enabled: bool, extra_params: dict[str, Any] | None = None
+        self,
+        subaccountId: str | None = None,
+        *,
+        trading_enabled: bool,
+        subaccountUid: str | None = None,
+        extra_params: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Enable or disable trading on a subaccount (institutional accounts only).
+
+        ``subaccountUid`` is python-kraken-sdk 3.5.1's name for ``subaccountId``; either works.
 
         >>> User(key="...", secret="...").set_trading_on_subaccount(subaccountId="778387bh61b-f990", trading_enabled=True)  # doctest: +SKIP
         {'tradingEnabled': True}
@@ -87,7 +97,7 @@ class _UserEndpoints:
         return self._call(
             Call(
                 "PUT",
-                f"/derivatives/api/v3/subaccount/{segment(subaccountId)}/trading-enabled",
+                f"/derivatives/api/v3/subaccount/{segment(_subaccount(subaccountId, subaccountUid))}/trading-enabled",
                 query={"tradingEnabled": bool(trading_enabled)},
                 auth=True,
                 extra_params=extra_params,
@@ -216,3 +226,10 @@ class AsyncUser(_UserEndpoints, FuturesAsyncClient):
 
 
 __all__ = ["User", "AsyncUser"]
+
+
+def _subaccount(subaccount_id: str | None, subaccount_uid: str | None) -> str:
+    """The subaccount named by either spelling (the reference docs' or python-kraken-sdk 3.5.1's)."""
+    if (subaccount_id is None) == (subaccount_uid is None):
+        raise ValueError("give the subaccount as subaccountId (or its alias subaccountUid), exactly once")
+    return subaccount_id if subaccount_id is not None else subaccount_uid  # type: ignore[return-value]

@@ -19,6 +19,8 @@ Subscribing to ``book`` keeps a :class:`FuturesOrderBook` per product from
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import asyncio
 import inspect
 import logging
@@ -44,6 +46,15 @@ PRIVATE_FEEDS = [
     "account_log",
     "notifications_auth",
 ]
+
+
+def _rest_base(ws_url: str) -> str:
+    """The REST base URL that goes with a Futures WebSocket URL."""
+    parts = urlsplit(ws_url)
+    if parts.hostname in ("futures.kraken.com", "demo-futures.kraken.com"):
+        return f"https://{parts.hostname}"
+    scheme = "https" if parts.scheme == "wss" else "http"
+    return f"{scheme}://{parts.netloc}"
 
 
 class FuturesOrderBook:
@@ -146,10 +157,16 @@ class FuturesWSClient(ClientLifecycle):
         backoff_max: float = 30.0,
         max_buffer: int = 10_000,
         request_timeout: float = 10.0,
+        rest_url: str | None = None,
+        nonce_source: Any = None,
     ) -> None:
         self._key = key or ""
         self.__secret = secret or ""
         self.url = _full_url(url) if url else (self.DEMO_ENV_URL if sandbox else self.PROD_ENV_URL)
+        self._sandbox = sandbox
+        self._rest_url = rest_url or _rest_base(self.url)
+        self._nonce_source = nonce_source
+        self._rest: Any = None
         self._callback = callback
         self._conn_options = {
             "max_reconnect_attempts": max_reconnect_attempts,
@@ -254,8 +271,43 @@ class FuturesWSClient(ClientLifecycle):
             await self.close()
             raise
 
+    # -- REST (the reference's WS client is also a Futures REST client) ------------------
+    def _rest_client(self) -> Any:
+        if self._rest is None:
+            from kraken_ops.futures.base import FuturesAsyncClient
+
+            self._rest = FuturesAsyncClient(self._key, self.__secret, url=self._rest_url, nonce_source=self._nonce_source)
+        return self._rest
+
+    def get_nonce(self) -> str:
+        """A new nonce for this client's key (shared with its REST requests)."""
+        return self._rest_client().get_nonce()  # type: ignore[no-any-return]
+
+    async def request(
+        self,
+        method: str,
+        uri: str,
+        post_params: dict[str, Any] | None = None,
+        query_params: dict[str, Any] | None = None,
+        timeout: int = 10,
+        *,
+        auth: bool = True,
+        return_raw: bool = False,
+    ) -> Any:
+        """A Futures REST request with this client's key (reference API); the REST URL is
+        ``rest_url``, or derived from the WebSocket URL (``ws://HOST:PORT/ws/v1`` →
+        ``http://HOST:PORT``; Kraken's own WebSocket hosts → ``https://futures.kraken.com``
+        or the demo host).
+
+        >>> await client.request("GET", "/derivatives/api/v3/tickers", auth=False)  # doctest: +SKIP
+        """
+        return await self._rest_client().request(method, uri, post_params, query_params, timeout, auth=auth, return_raw=return_raw)
+
     async def close(self) -> None:
         """Close the connection."""
+        if self._rest is not None:
+            await self._rest.close()
+            self._rest = None
         if self._conn is not None:
             await self._conn.close()
         for task in list(self._tasks):

@@ -325,6 +325,12 @@ class SpotOrderBookClient(SpotWSClient):
     >>> await client.start(); await client.add_book(pairs=["BTC/USD"])  # doctest: +SKIP
     """
 
+    @staticmethod
+    def get_first(values: tuple[Any, ...] | list[Any]) -> Decimal:
+        """The first value of a (price, qty, ...) level as a Decimal: a sort key (reference API;
+        the reference returns a float, which can reorder prices that differ in the last digit)."""
+        return Decimal(str(values[0]))
+
     def __init__(
         self,
         depth: int = 10,

@@ -310,19 +310,28 @@ class _UserEndpoints:
 
     def get_trade_volume(
         self,
-        pair: str | list[str] | None = None,
+        pair: str | list[str] | list[dict[str, str]] | None = None,
         *,
-        fee_info: bool = True,
+        fee_info: bool | None = True,
+        fee_schedule: bool | None = None,
         extra_params: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """30-day trading volume and, for the given pairs, the fee tiers.
 
+        ``fee_schedule=True`` asks for the full fee schedule per pair (``schedules``),
+        Kraken's replacement for AssetPairs' ``fees``; ``pair`` may be a list of
+        ``{"asset": ..., "aclass": ...}`` objects for non-forex asset classes (sent as JSON).
+
         >>> User(key="api-key", secret="secret-key").get_trade_volume(pair="DOTUSD")["fees"]  # doctest: +SKIP
         {'DOTUSD': {'fee': '0.2200', ...}}
         """
+        objects = isinstance(pair, list) and bool(pair) and isinstance(pair[0], dict)
         data = params(pair=pair)
-        data["fee-info"] = fee_info
-        return self._private("TradeVolume", data, extra_params)
+        if fee_info is not None:
+            data["fee-info"] = fee_info
+        if fee_schedule is not None:
+            data["fee_schedule"] = fee_schedule
+        return self._private("TradeVolume", data, extra_params, do_json=objects)
 
     # --- exports -------------------------------------------------------------------
     def request_export_report(

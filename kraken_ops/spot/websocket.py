@@ -270,14 +270,43 @@ class SpotWSClient(ClientLifecycle):
         options.update(overrides)
         return cls(kwargs.get("key", ""), kwargs.get("secret", ""), callback, **options)
 
-    # -- token ---------------------------------------------------------------------------
-    async def get_ws_token(self) -> dict[str, Any]:
-        """Fetch a WebSocket token from ``GetWebSocketsToken`` (used on every authenticated (re)connect)."""
+    # -- REST (the reference's WS client is also a Spot REST client) ---------------------
+    def _rest_client(self) -> Any:
         if self._rest is None:
             from kraken_ops.spot.base import SpotAsyncClient
 
             self._rest = SpotAsyncClient(self._key, self.__secret, url=self._rest_url, nonce_source=self._nonce_source)
-        result: dict[str, Any] = await self._rest.request("POST", "/0/private/GetWebSocketsToken")
+        return self._rest
+
+    def get_nonce(self) -> str:
+        """A new nonce for this client's key (shared with its REST requests)."""
+        return self._rest_client().get_nonce()  # type: ignore[no-any-return]
+
+    async def request(
+        self,
+        method: str,
+        uri: str,
+        params: dict[str, Any] | None = None,
+        timeout: int = 10,
+        *,
+        auth: bool = True,
+        do_json: bool = False,
+        return_raw: bool = False,
+        query_str: str | None = None,
+        extra_params: str | dict[str, Any] | None = None,
+    ) -> Any:
+        """A Spot REST request at ``rest_url`` with this client's key (reference API).
+
+        >>> await client.request("GET", "/0/public/Time", auth=False)  # doctest: +SKIP
+        """
+        return await self._rest_client().request(
+            method, uri, params, timeout, auth=auth, do_json=do_json, return_raw=return_raw, query_str=query_str, extra_params=extra_params
+        )
+
+    # -- token ---------------------------------------------------------------------------
+    async def get_ws_token(self) -> dict[str, Any]:
+        """Fetch a WebSocket token from ``GetWebSocketsToken`` (used on every authenticated (re)connect)."""
+        result: dict[str, Any] = await self._rest_client().request("POST", "/0/private/GetWebSocketsToken")
         self.token_fetches += 1
         return result
 
@@ -428,13 +457,13 @@ class SpotWSClient(ClientLifecycle):
             LOG.debug("message without a callback: %s", message)
 
     # -- trading helpers -----------------------------------------------------------------
-    async def request(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None, expect: int = 1) -> Any:
+    async def send_request(self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None, expect: int = 1) -> Any:
         """Send a trading ``method`` and return its ``result``, or raise the mapped exception.
 
         ``expect`` is how many responses Kraken sends for this ``req_id`` (``cancel_order``
         answers once per order); with more than one, the list of results is returned.
 
-        >>> await client.request("cancel_all")  # doctest: +SKIP
+        >>> await client.send_request("cancel_all")  # doctest: +SKIP
         {'count': 2}
         """
         conn = self._connection_for(True)
@@ -467,15 +496,15 @@ class SpotWSClient(ClientLifecycle):
         {'order_id': 'OABCDE-...'}
         """
         body = {"order_type": order_type, "side": side, "order_qty": order_qty, "symbol": symbol, "limit_price": limit_price, **params}
-        return await self.request("add_order", body)  # type: ignore[no-any-return]
+        return await self.send_request("add_order", body)  # type: ignore[no-any-return]
 
     async def amend_order(self, *, order_id: str | None = None, cl_ord_id: str | None = None, **params: Any) -> dict[str, Any]:
         """Amend an order in place (keeps queue priority where Kraken allows); returns ``{"amend_id", ...}``."""
-        return await self.request("amend_order", {"order_id": order_id, "cl_ord_id": cl_ord_id, **params})  # type: ignore[no-any-return]
+        return await self.send_request("amend_order", {"order_id": order_id, "cl_ord_id": cl_ord_id, **params})  # type: ignore[no-any-return]
 
     async def edit_order(self, order_id: str, symbol: str, **params: Any) -> dict[str, Any]:
         """Edit (cancel and replace) an order; returns ``{"order_id", "original_order_id"}``."""
-        return await self.request("edit_order", {"order_id": order_id, "symbol": symbol, **params})  # type: ignore[no-any-return]
+        return await self.send_request("edit_order", {"order_id": order_id, "symbol": symbol, **params})  # type: ignore[no-any-return]
 
     async def cancel_order(
         self, order_id: list[str] | None = None, *, cl_ord_id: list[str] | None = None, order_userref: list[int] | None = None
@@ -487,21 +516,21 @@ class SpotWSClient(ClientLifecycle):
         """
         expect = len(order_id or []) + len(cl_ord_id or []) + len(order_userref or [])
         body = {"order_id": order_id, "cl_ord_id": cl_ord_id, "order_userref": order_userref}
-        return await self.request("cancel_order", body, expect=max(1, expect))  # type: ignore[no-any-return]
+        return await self.send_request("cancel_order", body, expect=max(1, expect))  # type: ignore[no-any-return]
 
     async def cancel_all(self) -> dict[str, Any]:
         """Cancel every open order; returns ``{"count": n}``."""
-        return await self.request("cancel_all")  # type: ignore[no-any-return]
+        return await self.send_request("cancel_all")  # type: ignore[no-any-return]
 
     async def cancel_all_orders_after(self, timeout: int) -> dict[str, Any]:
         """Dead man's switch: cancel everything after ``timeout`` seconds (0 disables)."""
-        return await self.request("cancel_all_orders_after", {"timeout": timeout})  # type: ignore[no-any-return]
+        return await self.send_request("cancel_all_orders_after", {"timeout": timeout})  # type: ignore[no-any-return]
 
     async def batch_add(self, symbol: str, orders: list[dict[str, Any]], **params: Any) -> Any:
         """Place 2 to 15 orders on one pair; returns the list of results."""
-        return await self.request("batch_add", {"symbol": symbol, "orders": orders, **params})
+        return await self.send_request("batch_add", {"symbol": symbol, "orders": orders, **params})
 
     async def batch_cancel(self, orders: list[str], **params: Any) -> dict[str, Any]:
         """Cancel up to 50 orders by id or userref; returns ``{"count": n}``."""
-        return await self.request("batch_cancel", {"orders": orders, **params})  # type: ignore[no-any-return]
+        return await self.send_request("batch_cancel", {"orders": orders, **params})  # type: ignore[no-any-return]
 

@@ -35,7 +35,8 @@ PUBLIC_EVENTS = [("tradeable", "p", R), ("before", "p", None), ("continuation_to
 
 REFERENCE: dict[str, dict[str, list[tuple[str, str, object]]]] = {
     "User": {
-        "check_trading_enabled_on_subaccount": [("subaccountId", "p", R), *EP],
+        # subaccountId (the docs' name) or its alias subaccountUid (python-kraken-sdk 3.5.1's): one is required
+        "check_trading_enabled_on_subaccount": [("subaccountId", "p", None), ("subaccountUid", "k", None), *EP],
         "get_account_log": [
             ("before", "p", None),
             ("count", "p", None),
@@ -56,7 +57,7 @@ REFERENCE: dict[str, dict[str, list[tuple[str, str, object]]]] = {
         "get_trigger_events": EVENTS,
         "get_unwind_queue": EP,
         "get_wallets": EP,
-        "set_trading_on_subaccount": [("subaccountId", "p", R), ("trading_enabled", "k", R), *EP],
+        "set_trading_on_subaccount": [("subaccountId", "p", None), ("trading_enabled", "k", R), ("subaccountUid", "k", None), *EP],
     },
     "Market": {
         "get_fee_schedules": EP,
@@ -187,3 +188,19 @@ def test_the_wire_verifier_reproduces_the_derived_doc_vector():
     secret = "7zxMEF5p/Z8l2p2U7Ghv6x14Af+Fx+92tPgUdVQ748FOIrEoT9bgT+bTRfXc5pz8na+hL/QdrCVG7bh9KpT0eMTm"
     got = authent(secret, "/derivatives/api/v3/orderbook", "1415957147987", "symbol=fi_xbtusd_180615")
     assert got == "JHLjN8OUDYaXjHRGT0z4nUvJorORrXoL9omot4BK5ihtp6jKHPHfzX9MrpVjqAgKqGJejoO3gySwoVCMJQlx/Q=="
+
+
+def test_subaccount_methods_take_either_spelling_exactly_once():
+    from kraken_ops.futures.base import FuturesClient
+
+    class Recording(User):
+        def _call(self, call):  # no network: return the path that would be requested
+            return call.path
+
+    user = Recording(key="k", secret="c2VjcmV0")
+    assert user.check_trading_enabled_on_subaccount("abc") == user.check_trading_enabled_on_subaccount(subaccountUid="abc")
+    assert user.set_trading_on_subaccount(subaccountUid="abc", trading_enabled=True).endswith("/subaccount/abc/trading-enabled")
+    for bad in ({}, {"subaccountId": "a", "subaccountUid": "b"}):
+        with pytest.raises(ValueError):
+            user.check_trading_enabled_on_subaccount(**bad)
+    assert FuturesClient  # the base client is importable alongside
