@@ -6,7 +6,7 @@ import asyncio
 from decimal import Decimal
 
 import pytest
-from wirecheck import Row, assert_rows_cover, check_row, make_client
+from wirecheck import JSON, Row, assert_rows_cover, check_row, make_client
 
 from kraken_ops.spot import User
 
@@ -139,6 +139,15 @@ ROWS = [
         "POST",
         P + "TradeVolume",
         {"pair": "XBTUSD,DOTUSD", "fee-info": "false"},
+    ),
+    Row("get_trade_volume", {"fee_schedule": True, "fee_info": None}, "POST", P + "TradeVolume", {"fee_schedule": "true"}),
+    Row(
+        "get_trade_volume",
+        {"pair": [{"asset": "AAPLx", "aclass": "tokenized_asset"}], "fee_info": None},
+        "POST",
+        P + "TradeVolume",
+        {"pair": [{"asset": "AAPLx", "aclass": "tokenized_asset"}]},
+        JSON,
     ),
     Row(
         "request_export_report",
