@@ -101,6 +101,14 @@ def test_instrument_channel(exchange: Any, cli_available: None) -> None:
     assert "pairs" in lines(proc)[0]["data"]
 
 
+def test_instrument_pairs_filter_the_output(exchange: Any, cli_available: None) -> None:
+    proc = kraken_ops("stream", "instrument", "BTC/USD", "--count", "1", "--url", exchange.ws_spot_public)
+    assert proc.returncode == 0, proc.stderr
+    data = lines(proc)[0]["data"]
+    assert [p["symbol"] for p in data["pairs"]] == ["BTC/USD"]
+    assert sorted(a["id"] for a in data["assets"]) == ["BTC", "USD"]
+
+
 @pytest.mark.parametrize("feed,product_line", [("ticker", "ticker"), ("trades", "trade"), ("book", None)])
 def test_futures_public_streams(exchange: Any, cli_available: None, feed: str, product_line: Any) -> None:
     proc = kraken_ops("stream", "futures", feed, "PF_XBTUSD", "--count", "1", "--url", exchange.ws_futures)

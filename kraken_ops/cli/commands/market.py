@@ -9,6 +9,8 @@ from typing import Any, Optional
 
 import typer
 
+from kraken_ops.cli.completion import complete_pair
+
 from kraken_ops.cli.clients import read
 from kraken_ops.cli.context import command
 from kraken_ops.cli.errors import note_pair
@@ -109,7 +111,7 @@ def assets(
 
 @command(app, "pairs", kind="public")
 def pairs(
-    pair: Optional[list[str]] = typer.Argument(None, help="Pairs (default: all), e.g. XBTUSD ETH/USD."),
+    pair: Optional[list[str]] = typer.Argument(None, help="Pairs (default: all), e.g. XBTUSD ETH/USD.", autocompletion=complete_pair),
     info: Optional[str] = typer.Option(None, "--info", help="info, leverage, fees or margin."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", "--aclass-base", help=ASSET_CLASS_HELP),
 ) -> None:
@@ -123,7 +125,7 @@ def pairs(
 
 @command(app, "ticker", kind="public")
 def ticker(
-    pair: Optional[list[str]] = typer.Argument(None, help="Pairs (default: all of the asset class)."),
+    pair: Optional[list[str]] = typer.Argument(None, help="Pairs (default: all of the asset class).", autocompletion=complete_pair),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Ticker: ask, bid, last trade, volume, VWAP, trades, low, high, open.
@@ -138,7 +140,7 @@ def ticker(
 
 @command(app, "ohlc", kind="public")
 def ohlc(
-    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
+    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD.", autocompletion=complete_pair),
     interval: int = typer.Option(1, "--interval", help="Minutes: 1, 5, 15, 30, 60, 240, 1440, 10080, 21600."),
     since: Optional[str] = typer.Option(None, "--since", help="Return candles after this time (the 'last' of a previous call)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
@@ -157,7 +159,7 @@ def ohlc(
 
 @command(app, "book", kind="public")
 def book(
-    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
+    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD.", autocompletion=complete_pair),
     count: int = typer.Option(10, "--count", "--depth", min=1, max=500, help="Levels per side (1-500)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
@@ -172,7 +174,7 @@ def book(
 
 @command(app, "trades", kind="public")
 def trades(
-    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
+    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD.", autocompletion=complete_pair),
     since: Optional[str] = typer.Option(None, "--since", help="Trades after this id (the 'last' of a previous call)."),
     count: Optional[int] = typer.Option(None, "--count", min=1, max=1000, help="Number of trades (1-1000)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
@@ -188,7 +190,7 @@ def trades(
 
 @command(app, "spreads", kind="public")
 def spreads(
-    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD."),
+    pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD.", autocompletion=complete_pair),
     since: Optional[str] = typer.Option(None, "--since", help="Spreads after this time."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:

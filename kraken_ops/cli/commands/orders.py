@@ -14,6 +14,8 @@ from typing import Any, Optional
 
 import typer
 
+from kraken_ops.cli.completion import complete_pair
+
 from kraken_ops.cli.clients import read, run_write
 from kraken_ops.cli.commands.market import ASSET_CLASS_HELP, AssetClass, asset_class_value
 from kraken_ops.cli.context import command
@@ -221,7 +223,7 @@ def amends(txid: str = typer.Argument(..., help="Order id.")) -> None:
 # --- writes -------------------------------------------------------------------------------------
 @command(app, "create", kind="write")
 def create(
-    pair: str = typer.Option(..., "--pair", help="Pair, e.g. XBTUSD or BTC/USD."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair, e.g. XBTUSD or BTC/USD."),
     side: Side = typer.Option(..., "--side", help="buy or sell."),
     type_: OrderType = typer.Option(..., "--type", help="Order type."),
     volume: str = typer.Option(..., "--volume", callback=decimal_text, help="Volume in the base asset."),
@@ -382,7 +384,7 @@ def run_batch(opts: BatchOptions, trade: Any, out: Output | None = None) -> Any:
 @command(app, "batch", kind="write")
 def batch(
     file: str = typer.Argument("-", help="JSON or NDJSON file of orders; - (default) reads stdin."),
-    pair: Optional[str] = typer.Option(None, "--pair", help="Pair of orders that name none."),
+    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, help="Pair of orders that name none."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline for every batch."),
     validate: bool = typer.Option(False, "--validate", help="Validate only (nothing is placed)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP + " Applies to every batch."),
@@ -403,7 +405,7 @@ def batch(
 @command(app, "edit", kind="write")
 def edit(
     txid: str = typer.Argument(..., help="Order id."),
-    pair: str = typer.Option(..., "--pair", help="Pair of the order."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair of the order."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New volume."),
     price: Optional[str] = typer.Option(None, "--price", help="New price."),
     price2: Optional[str] = typer.Option(None, "--price2", help="New secondary price."),
@@ -451,7 +453,7 @@ def amend(
     trigger_price: Optional[str] = typer.Option(None, "--trigger-price", help="New trigger price."),
     post_only: bool = typer.Option(False, "--post-only", help="Reject the amend if it would take liquidity."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
-    pair: Optional[str] = typer.Option(None, "--pair", help="Pair of the order (Kraken needs it for xStocks and forex pairs)."),
+    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, help="Pair of the order (Kraken needs it for xStocks and forex pairs)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Amend an order in place (same id, queue priority kept where possible).

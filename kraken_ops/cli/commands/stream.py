@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import typer
 
+from kraken_ops.cli.completion import complete_pair
+
 from kraken_ops.cli.context import command
 
 app = typer.Typer(help="Live WebSocket feeds as NDJSON (one JSON object a line).", no_args_is_help=True)
@@ -76,6 +78,18 @@ class StreamOptions:
     live: bool = False
     max_reconnect_attempts: int = 10
     max_buffer: int = 10_000
+
+
+def filter_instrument(message: dict[str, Any], symbols: list[str]) -> dict[str, Any]:
+    """An instrument message keeping only ``symbols`` (case-insensitive) and their assets."""
+    data = message.get("data")
+    if not isinstance(data, dict):
+        return message
+    wanted = {s.upper() for s in symbols}
+    pairs = [p for p in data.get("pairs") or [] if str(p.get("symbol", "")).upper() in wanted]
+    assets_needed = {str(p.get(side)) for p in pairs for side in ("base", "quote")}
+    assets = [a for a in data.get("assets") or [] if str(a.get("id")) in assets_needed]
+    return {**message, "data": {**data, "assets": assets, "pairs": pairs}}
 
 
 # -- endpoints -------------------------------------------------------------------------------------
@@ -291,6 +305,8 @@ def _build(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[...
             if isinstance(message, dict) and message.get("success") is False:
                 sink.note({"kraken_ops": "error", "error": message.get("error"), "method": message.get("method")})
             return
+        if opts.channel == "instrument" and opts.symbols and isinstance(message, dict):
+            message = filter_instrument(message, opts.symbols)
         sink.line(message)
 
     if opts.private:
@@ -307,7 +323,7 @@ def _build(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[...
     else:
         client = SpotWSClient(callback=guard(handle), ws_url=ends.spot_ws, rest_url=ends.spot_rest, **common)
     params: dict[str, Any] = {"channel": opts.channel}
-    if opts.symbols:
+    if opts.symbols and opts.channel != "instrument":  # Kraken's instrument channel takes no symbols
         params["symbol"] = list(opts.symbols)
     if opts.interval is not None:
         params["interval"] = opts.interval
@@ -438,7 +454,7 @@ URL = typer.Option(None, "--url", help="WebSocket URL of the feed (overrides the
 
 def _spot_public(channel: str, doc: str) -> None:
     def cmd(
-        pairs: list[str] = typer.Argument(..., help="Pairs, e.g. BTC/USD ETH/USD."),
+        pairs: list[str] = typer.Argument(..., help="Pairs, e.g. BTC/USD ETH/USD.", autocompletion=complete_pair),
         count: Optional[int] = COUNT,
         duration: Optional[float] = DURATION,
         raw: bool = RAW,
@@ -457,7 +473,7 @@ _spot_public("trade", "Spot trades as they happen.\n\nExample: kraken-ops stream
 
 @command(app, "ohlc", kind="public")
 def ohlc(
-    pairs: list[str] = typer.Argument(..., help="Pairs, e.g. BTC/USD."),
+    pairs: list[str] = typer.Argument(..., help="Pairs, e.g. BTC/USD.", autocompletion=complete_pair),
     interval: int = typer.Option(1, "--interval", help="Candle minutes: 1 5 15 30 60 240 1440 10080 21600."),
     count: Optional[int] = COUNT,
     duration: Optional[float] = DURATION,
@@ -473,7 +489,9 @@ def ohlc(
 
 @command(app, "instrument", kind="public")
 def instrument(
-    pairs: list[str] = typer.Argument(None, help="Ignored filter placeholder: the channel lists every asset and pair."),
+    pairs: list[str] = typer.Argument(
+        None, help="Only these pairs (e.g. BTC/USD) and their assets; default: every asset and pair.", autocompletion=complete_pair
+    ),
     count: Optional[int] = COUNT,
     duration: Optional[float] = DURATION,
     raw: bool = RAW,
@@ -481,14 +499,17 @@ def instrument(
 ) -> None:
     """Spot reference data (assets and pairs with precisions).
 
-    Example: kraken-ops stream instrument --count 1
+    Kraken's instrument channel always sends every pair; PAIR arguments filter what is
+    printed to those pairs and their base and quote assets.
+
+    Example: kraken-ops stream instrument BTC/USD --count 1
     """
-    _go(StreamOptions("spot", "instrument", [], count=count, duration=duration, raw=raw), url)
+    _go(StreamOptions("spot", "instrument", list(pairs or []), count=count, duration=duration, raw=raw), url)
 
 
 @command(app, "book", kind="public")
 def book(
-    pairs: list[str] = typer.Argument(..., help="Pairs, e.g. BTC/USD."),
+    pairs: list[str] = typer.Argument(..., help="Pairs, e.g. BTC/USD.", autocompletion=complete_pair),
     depth: int = typer.Option(10, "--depth", help="Levels per side to print (subscribes 10, 25, 100, 500 or 1000).", min=1, max=1000),
     live: bool = typer.Option(False, "--live", help="Show the book as a table that updates in place (terminal only)."),
     count: Optional[int] = COUNT,

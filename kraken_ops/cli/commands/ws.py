@@ -22,6 +22,8 @@ from typing import Any, Callable, Optional
 
 import typer
 
+from kraken_ops.cli.completion import complete_pair
+
 from kraken_ops.cli.commands.orders import CloseType, CreateOrderOptions, OrderType, Side, TimeInForce, Trigger
 from kraken_ops.cli.context import command
 from kraken_ops.cli.errors import UsageProblem
@@ -200,7 +202,7 @@ URL = typer.Option(None, "--url", help="Authenticated WebSocket URL (overrides t
 # --- commands ----------------------------------------------------------------------------------
 @command(app, "add-order", kind="write")
 def add_order(
-    pair: str = typer.Option(..., "--pair", help="Pair, e.g. BTC/USD."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair, e.g. BTC/USD."),
     side: Side = typer.Option(..., "--side", help="buy or sell."),
     type_: OrderType = typer.Option(..., "--type", help="Order type."),
     volume: str = typer.Option(..., "--volume", callback=decimal_text, help="Volume in the base asset."),
@@ -288,7 +290,7 @@ def amend_order(
 @command(app, "edit-order", kind="write")
 def edit_order(
     txid: str = typer.Argument(..., help="Order id."),
-    pair: str = typer.Option(..., "--pair", help="Pair of the order, e.g. BTC/USD."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair of the order, e.g. BTC/USD."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New volume."),
     price: Optional[str] = typer.Option(None, "--price", help="New limit price."),
     display_volume: Optional[str] = typer.Option(None, "--display-volume", callback=decimal_text, help="New visible volume (iceberg)."),
@@ -361,7 +363,7 @@ def cancel_after(
 @command(app, "batch-add", kind="write")
 def batch_add(
     file: str = typer.Argument("-", help="JSON or NDJSON file of orders (WebSocket names); - (default) reads stdin."),
-    pair: Optional[str] = typer.Option(None, "--pair", help="Pair of the orders (if the input names none)."),
+    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, help="Pair of the orders (if the input names none)."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
     validate: bool = typer.Option(False, "--validate", help="Validate only (nothing is placed)."),
     url: Optional[str] = URL,
