@@ -171,3 +171,15 @@ def test_public_stream_without_profile_uses_kraken_urls(monkeypatch: pytest.Monk
     ends = resolve_endpoints(None, "spot", private=False)
     assert ends.spot_ws == "wss://ws.kraken.com/v2" and ends.key == ""
     assert resolve_endpoints(None, "futures", private=False, url="ws://127.0.0.1:1/ws/v1").futures_ws == "ws://127.0.0.1:1/ws/v1"
+
+
+def test_live_book_renders_a_table_and_honours_count(exchange: Any) -> None:
+    from kraken_ops.cli.commands.stream import Endpoints, StreamOptions, run_stream
+
+    out, err = io.StringIO(), io.StringIO()
+    ends = Endpoints(spot_ws=exchange.ws_spot_public, spot_rest=exchange.url)
+    opts = StreamOptions("spot", "book", ["BTC/USD"], count=3, depth=5, live=True, duration=30)
+    assert run_stream(opts, ends, out, err) == 0
+    text = out.getvalue()
+    assert "BTC/USD" in text and "checksum ok" in text and "bid qty" in text
+    assert "{" not in text  # a table for people, not NDJSON

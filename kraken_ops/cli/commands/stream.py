@@ -180,6 +180,7 @@ class Sink:
         self.count = count
         self.written = 0
         self.pipe_closed = False
+        self.closers: list[Callable[[], None]] = []  # run when the stream ends (e.g. --live's screen)
 
     def line(self, obj: Any) -> None:
         try:
@@ -191,6 +192,17 @@ class Sink:
         self.written += 1
         if self.count is not None and self.written >= self.count:
             raise _Stop()
+
+    def tick(self) -> None:
+        """Count an update shown some other way (``--live``), for ``--count``."""
+        self.written += 1
+        if self.count is not None and self.written >= self.count:
+            raise _Stop()
+
+    def close(self) -> None:
+        for closer in reversed(self.closers):
+            closer()
+        self.closers.clear()
 
     def note(self, message: dict[str, Any]) -> None:
         """kraken-ops' own notices, one readable line on stderr."""
@@ -244,6 +256,8 @@ def run_stream(opts: StreamOptions, ends: Endpoints, out: TextIO | None = None, 
         asyncio.run(_run(opts, ends, sink))
     except _Stop:
         pass
+    finally:
+        sink.close()
     if sink.pipe_closed:
         from kraken_ops.cli.errors import silence_stdout
 
@@ -342,7 +356,7 @@ def _build_spot_book(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Ca
     from kraken_ops.spot.orderbook import SpotOrderBookClient
 
     sub_depth = next((d for d in BOOK_DEPTHS if d >= opts.depth), BOOK_DEPTHS[-1])
-    live = _LiveView(opts.depth) if opts.live else None
+    live = _LiveView(opts.depth, sink) if opts.live else None
     holder: dict[str, Any] = {}
 
     def on_update(pair: Optional[str], message: dict[str, Any]) -> None:
@@ -357,6 +371,7 @@ def _build_spot_book(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Ca
             return
         if live is not None:
             live.show(pair, book)
+            sink.tick()
             return
         if opts.raw:
             sink.line(message)
@@ -407,13 +422,14 @@ def _build_futures(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Call
 class _LiveView:
     """``--live``: the book as a table that updates in place (terminal only)."""
 
-    def __init__(self, depth: int) -> None:
+    def __init__(self, depth: int, sink: Sink) -> None:
         from rich.console import Console
         from rich.live import Live
 
         self.depth = depth
-        self.live = Live(console=Console(stderr=False), auto_refresh=False)
+        self.live = Live(console=Console(file=sink.out), auto_refresh=False)
         self.live.start()
+        sink.closers.append(self.live.stop)  # restore the cursor when the stream ends
 
     def show(self, pair: str, book: Any) -> None:
         from rich.table import Table
