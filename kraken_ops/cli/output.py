@@ -25,10 +25,13 @@ from typing import IO, Any, Callable, Iterable, Mapping
 def dumps(value: Any, indent: int | None = 2) -> str:
     """JSON text for ``value`` with Decimals written as their exact digits.
 
+    One line (``indent=None``) is spaced like :func:`json.dumps`; indented output has no
+    trailing spaces.
+
     >>> dumps({"a": Decimal("0.10"), "b": "1.0"}, indent=None)
-    '{"a": 0.10,"b": "1.0"}'
+    '{"a": 0.10, "b": "1.0"}'
     """
-    return exact_dumps(value, indent=indent, separators=(",", ": "))
+    return exact_dumps(value, indent=indent, separators=(", " if indent is None else ",", ": "))
 
 
 def cell(value: Any) -> str:
