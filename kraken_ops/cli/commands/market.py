@@ -20,10 +20,37 @@ from kraken_ops.cli.params import csv_list, one_or_many
 app = typer.Typer(help="Spot market data: time, status, assets, pairs, ticker, OHLC, book, trades, spreads.", no_args_is_help=True)
 
 SPEC = "spot.Market"
+TICKER_FIELDS = {  # column: (Kraken's ticker field, index in its array or None for a scalar)
+    "bid": ("b", 0),
+    "ask": ("a", 0),
+    "last": ("c", 0),
+    "volume_24h": ("v", 1),
+    "vwap_24h": ("p", 1),
+    "trades_24h": ("t", 1),
+    "low_24h": ("l", 1),
+    "high_24h": ("h", 1),
+    "open": ("o", None),
+}
+
+
+def ticker_rows(result: Any) -> list[dict[str, Any]]:
+    """One row per pair with named columns instead of Kraken's one-letter arrays (tables, CSV, NDJSON)."""
+    rows = []
+    for pair, ticker in (result or {}).items():
+        row: dict[str, Any] = {"pair": pair}
+        for column, (key, index) in TICKER_FIELDS.items():
+            value = ticker.get(key)
+            if index is not None:
+                value = value[index] if isinstance(value, (list, tuple)) and len(value) > index else None
+            row[column] = value
+        rows.append(row)
+    return rows
+
+
 VIEWS: dict[str, View] = {
     "assets": View(keyed("asset"), ["asset", "altname", "aclass", "decimals", "display_decimals", "status"]),
     "pairs": View(keyed("pair"), ["pair", "altname", "wsname", "base", "quote", "pair_decimals", "lot_decimals", "ordermin", "costmin", "tick_size", "status"]),
-    "ticker": View(keyed("pair"), ["pair", "a", "b", "c", "v", "p", "t", "l", "h", "o"]),
+    "ticker": View(ticker_rows, ["pair", *TICKER_FIELDS], only=True),
     "ohlc": View(pair_series(["time", "open", "high", "low", "close", "vwap", "volume", "count"])),
     "book": View(book_rows, ["pair", "side", "price", "volume", "timestamp"]),
     "trades": View(pair_series(["price", "volume", "time", "side", "type", "misc", "trade_id"])),
