@@ -149,7 +149,9 @@ def book_rows(result: Any) -> Rows:
 class View:
     """How to show one command's result: rows from the result, and preferred columns.
 
-    ``columns`` lists the columns shown first (others follow unless ``only``);
+    ``columns`` lists the columns shown first; CSV and NDJSON add the others unless
+    ``only``, while a table for people shows just ``columns`` when there are any (the
+    whole record is one ``-o json`` away);
     ``vertical`` prints a one-row result as a field/value table on a terminal.
     """
 
@@ -275,7 +277,7 @@ class Output:
             for key, value in rows[0].items():
                 table.add_row(str(key), cell(value))
         else:
-            cols = _columns(rows, view.columns, view.only)
+            cols = _columns(rows, view.columns, view.only or bool(view.columns))
             table = Table(title=view.title, show_lines=False)
             for name in cols:
                 table.add_column(name, overflow="fold")

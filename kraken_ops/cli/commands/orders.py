@@ -27,7 +27,8 @@ app = typer.Typer(help="Spot orders: list, create, batch, edit, amend, cancel, d
 
 SPEC_USER = "spot.User"
 SPEC_TRADE = "spot.Trade"
-ORDER_COLUMNS = ["txid", "status", "opentm", "descr", "vol", "vol_exec", "cost", "fee", "price", "oflags", "userref", "cl_ord_id"]
+# descr ("buy 0.01000000 XBTUSD @ limit 50000.0") already says side, volume, pair, type and price
+ORDER_COLUMNS = ["txid", "status", "opentm", "descr", "vol_exec", "cost", "fee", "oflags", "userref", "cl_ord_id"]
 
 
 def _order_rows(inner: str | None) -> Any:
