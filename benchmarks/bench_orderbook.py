@@ -9,10 +9,13 @@ kraken-protocol.md §4.6). The frames are decompressed into memory before timing
 
 Both sides do what their client does for every frame it receives, without a socket:
 
-* kraken-ops: ``kraken_ops._core.ws.loads`` (numbers as Decimal) and
-  ``SpotOrderBookClient._preprocess`` (applies the levels to the pair's ``OrderBook`` and
-  verifies the checksum), then ``on_message`` -> ``on_book_update`` (an async callback
-  that reads ``book.valid``). The socket-free ``OrderBook.apply`` alone is timed too.
+* kraken-ops: what its connection does with each frame: ``SpotOrderBookClient._decode_frame``
+  (a book frame in Kraken's exact form is matched as text; anything else goes to
+  ``kraken_ops._core.ws.loads``, numbers as Decimal), ``SpotOrderBookClient._preprocess``
+  (applies the levels to the pair's ``OrderBook``, verifies the checksum and builds the
+  message with Decimal prices and quantities that ``loads`` would have given), then
+  ``on_message`` -> ``on_book_update`` (an async callback that reads ``book.valid``).
+  The socket-free ``OrderBook.apply`` on messages parsed by ``loads`` is timed too.
 * python-kraken-sdk: ``json.loads`` and ``SpotOrderBookClient.on_message`` (applies the
   levels and verifies the checksum) -> ``on_book_update`` reading ``get(pair)["valid"]``;
   its resubscription (socket) is stubbed out. It runs in a separate interpreter with
@@ -94,7 +97,8 @@ OURS = COMMON + r"""
 sys.path.insert(0, sys.argv[4])
 from kraken_ops._core.ws import loads
 from kraken_ops.spot.orderbook import OrderBook, SpotOrderBookClient
-PARSE = loads
+kind = sys.argv[1]
+PARSE = SpotOrderBookClient._decode_frame if kind.startswith("client") else loads
 
 def setup_client(depth):
     state = {"invalid": 0}
@@ -107,7 +111,7 @@ def setup_client(depth):
     pre, on_message = client._preprocess, client.on_message
     async def handle(message):
         await on_message(pre(message))
-    return handle, state, loads
+    return handle, state, client._decode_frame
 
 def setup_book(depth):
     state = {"invalid": 0}
@@ -118,7 +122,7 @@ def setup_book(depth):
             state["invalid"] += 1
     return handle, state, loads
 
-kind, path, depth, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[5])
+path, depth, repeat = sys.argv[2], int(sys.argv[3]), int(sys.argv[5])
 print(json.dumps(run(setup_client if kind.startswith("client") else setup_book, path, depth, repeat, kind.endswith("-preparsed"))))
 """
 

@@ -194,6 +194,10 @@ class ReconnectingWebSocket:
     frame in the reader; ``on_notice(message)`` gets kraken-ops' own messages
     (``reconnecting``, ``reconnected``, ``max_reconnect``, ``error``). ``app_ping``
     (optional) builds an application-level ping sent every ``ping_interval`` seconds.
+    ``decode(raw)`` turns each frame into what ``on_frame`` gets (default :func:`loads`;
+    it raises ValueError for a frame that is not JSON): a client may set
+    ``connection.decode`` to parse some frames its own way (the Spot order book client
+    reads book frames straight from their text).
     """
 
     def __init__(
@@ -219,6 +223,7 @@ class ReconnectingWebSocket:
         self._on_open = on_open
         self._on_notice = on_notice or (lambda message: None)
         self._app_ping = app_ping
+        self.decode: Callable[[str | bytes], Any] = loads
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.open_timeout = open_timeout
@@ -352,7 +357,7 @@ class ReconnectingWebSocket:
                 try:
                     async for raw in ws:
                         try:
-                            message = loads(raw)
+                            message = self.decode(raw)
                         except ValueError:
                             LOG.warning("%s: ignoring a frame that is not JSON", self.name)
                             continue

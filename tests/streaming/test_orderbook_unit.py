@@ -234,3 +234,153 @@ def test_recorded_fixtures_validate_every_checksum() -> None:
                 if n >= 5000:
                     break
         assert len(book) >= 1.8 * depth  # the recorder keeps the subscribed depth (nearly) full
+
+
+# --- the client's text fast path (book frames read from their JSON text) ------------------------
+def _client_with_book(depth: int = 10, pd: int = 1, qd: int = 8):
+    from kraken_ops.spot.orderbook import SpotOrderBookClient
+
+    client = SpotOrderBookClient(depth=depth)
+    client._books["BTC/USD"] = OrderBook(depth, pd, qd)
+    client._spawn = lambda coro: coro.close()  # resubscription needs a socket
+    return client
+
+
+def test_text_fast_path_gives_the_messages_and_books_of_the_decimal_path() -> None:
+    """Short recorded frames take the fast path; the message handed on equals ``loads(raw)``
+    (Decimal/int types included) and the book equals one kept from the parsed messages."""
+    import gzip
+    from pathlib import Path
+
+    from kraken_ops.spot.orderbook import _FAST_FRAME_MAX, SpotOrderBookClient
+
+    fast = 0
+
+    root = Path(__file__).resolve().parents[2] / "benchmarks" / "fixtures"
+    for depth in (10, 1000):
+        client = _client_with_book(depth)
+        reference = OrderBook(depth, 1, 8)
+        with gzip.open(root / f"book-XBTUSD-d{depth}.ndjson.gz", "rt") as fh:
+            for n, raw in enumerate(fh):
+                raw = raw.rstrip("\n")
+                decoded = SpotOrderBookClient._decode_frame(raw)
+                assert isinstance(decoded, dict) == (len(raw) > _FAST_FRAME_MAX), f"line {n + 1}"
+                fast += not isinstance(decoded, dict)
+                message = client._preprocess(decoded)
+                expected = loads(raw)
+                assert message == expected
+                for a, b in zip(message["data"][0]["bids"] + message["data"][0]["asks"], expected["data"][0]["bids"] + expected["data"][0]["asks"]):
+                    assert type(a["price"]) is type(b["price"]) and type(a["qty"]) is type(b["qty"])
+                    assert str(a["price"]) == str(b["price"]) and str(a["qty"]) == str(b["qty"])
+                assert reference.apply(expected)
+                book = client.book("BTC/USD")
+                assert book.valid and book.checksum == reference.checksum
+                if n >= 3000:
+                    break
+        assert book.as_dict() == reference.as_dict()
+    assert fast > 3000  # nearly all depth-10 updates, some depth-1,000 ones
+
+
+def _variants(rng: random.Random) -> str:
+    """Book frames as Kraken writes them, and near-misses that must go through ``json``."""
+    def num() -> object:
+        return rng.choice([D("60029.9"), D("0.3463"), 60031, 0, D("0.00000001"), D("1E-9"), D("-1.5"), D("12.30"), D("0.0")])
+
+    levels = [{"price": num(), "qty": num()} for _ in range(rng.randint(0, 3))]
+    item: dict[str, object] = {"symbol": rng.choice(["BTC/USD", "B\\u00e9/USD", 'X"Y', "ETH/USD"]), "bids": levels,
+                               "asks": [{"price": num(), "qty": num()} for _ in range(rng.randint(0, 2))],
+                               "checksum": rng.choice([0, 7, 3310070434, "12"])}
+    if rng.random() < 0.7:
+        item["timestamp"] = rng.choice(["2026-01-01T00:00:00.010000Z", "a\\\\b", ""])
+    if rng.random() < 0.1:
+        item = dict(reversed(list(item.items())))
+    message = {"channel": "book", "type": rng.choice(["update", "snapshot", "other"]), "data": [item]}
+    text = dumps(message).replace('"B\\\\u00e9/USD"', '"B\\u00e9/USD"')
+    if rng.random() < 0.1:
+        text = text.replace(",", ", ")
+    if rng.random() < 0.1:
+        text = text.replace("1E-9", "1e-9")
+    return text
+
+
+def test_fast_path_decodes_exactly_what_json_decodes_or_falls_back() -> None:
+    from kraken_ops.spot.orderbook import SpotOrderBookClient
+
+    rng = random.Random(11)
+    fast = 0
+    for _ in range(3000):
+        raw = _variants(rng)
+        try:
+            expected = loads(raw)
+        except ValueError:
+            with pytest.raises(ValueError):
+                SpotOrderBookClient._decode_frame(raw)
+            continue
+        decoded = SpotOrderBookClient._decode_frame(raw)
+        if isinstance(decoded, dict):
+            assert decoded == expected
+            continue
+        fast += 1
+        message = SpotOrderBookClient(depth=10)._preprocess(decoded)  # no book kept: the message alone
+        assert message == expected and dumps(message) == dumps(expected)  # same types and digits
+    assert fast > 50  # many variants are near-misses on purpose
+
+
+@pytest.mark.parametrize("depth,seed", [(10, 5), (100, 6), (1000, 7)])
+def test_random_streams_through_the_text_path_match_the_naive_model(depth: int, seed: int) -> None:
+    """OrderBook.apply_text (JSON number text: ints, short and over-long fractions) keeps
+    the same book and checksum as a from-scratch computation, interleaved with Decimal input."""
+    rng = random.Random(seed)
+    book = OrderBook(depth=depth, price_decimals=2, qty_decimals=5)
+    book._price_cache_size = 50  # exercise the cache clearing
+    asks = {D(5000) + D(i) / 100: D(rng.randint(1, 10**7)) / 10**5 for i in range(1, depth + 1)}
+    bids = {D(5000) - D(i) / 100: D(rng.randint(1, 10**7)) / 10**5 for i in range(0, depth)}
+
+    def text(value: Decimal) -> str:  # as JSON writes the number: no trailing zeros, int when whole
+        value = value.normalize()
+        return str(int(value)) if value == value.to_integral_value() else format(value, "f")
+
+    assert book.apply_text([(text(p), text(q)) for p, q in asks.items()], [(text(p), text(q)) for p, q in bids.items()],
+                           book_checksum(asks.items(), bids.items(), 2, 5), snapshot=True)
+    for n in range(1500):
+        changes: dict[str, list[tuple[Decimal, Decimal, str, str]]] = {"ask": [], "bid": []}
+        for side, levels in (("ask", asks), ("bid", bids)):
+            for _ in range(rng.randint(0, 4)):
+                offset = D(rng.randint(0, 12 if rng.random() < 0.6 else depth + 30)) / 100
+                price = D(5000) + D("0.01") + offset if side == "ask" else D(5000) - offset
+                qty = D(0) if rng.random() < 0.35 else D(rng.randint(1, 10**8)) / 10**5
+                qty_text = text(qty)
+                if qty and rng.random() < 0.1:  # more decimals than the precision: rounded half-even
+                    extra = rng.choice(["5", "49", "51", "0"])
+                    qty_text = (qty_text if "." in qty_text else qty_text + ".") + "0" * (5 - len(qty_text.partition(".")[2])) + extra
+                    qty = Decimal(qty_text).quantize(D("0.00001"))
+                    if not qty:
+                        continue
+                changes[side].append((price, qty, text(price), qty_text))
+                if qty == 0:
+                    levels.pop(price, None)
+                else:
+                    levels[price] = qty
+        asks, bids = _reference_state(asks, bids, depth)
+        expected = book_checksum(asks.items(), bids.items(), 2, 5)
+        if n % 4 == 3:  # the Decimal path on the same book
+            assert book.apply(_update([{"price": p, "qty": q} for p, q, _, _ in changes["ask"]],
+                                      [{"price": p, "qty": q} for p, q, _, _ in changes["bid"]], expected))
+        else:
+            assert book.apply_text([(pt, qt) for _, _, pt, qt in changes["ask"]], [(pt, qt) for _, _, pt, qt in changes["bid"]], expected)
+        assert book.checksum == expected
+    assert dict(book.asks()) == asks and dict(book.bids()) == bids
+
+
+def test_client_fast_path_reports_a_checksum_mismatch() -> None:
+    from kraken_ops.spot.orderbook import SpotOrderBookClient
+
+    client = _client_with_book()
+    asks = ",".join(f'{{"price":{p},"qty":{q}}}' for p, q in OFFICIAL_ASKS)
+    bids = ",".join(f'{{"price":{p},"qty":{q}}}' for p, q in OFFICIAL_BIDS)
+    frame = '{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[%s],"asks":[%s],"checksum":%d}]}'
+    message = client._preprocess(SpotOrderBookClient._decode_frame(frame % (bids, asks, OFFICIAL_CHECKSUM)))
+    assert message["type"] == "snapshot" and client.book("BTC/USD").valid
+    notice = client._preprocess(SpotOrderBookClient._decode_frame(frame % (bids, asks, OFFICIAL_CHECKSUM + 1)))
+    assert notice["kraken_ops"] == "checksum_mismatch" and notice["computed"] == OFFICIAL_CHECKSUM
+    assert client.checksum_mismatches == 1 and not client.book("BTC/USD").valid
