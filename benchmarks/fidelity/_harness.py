@@ -67,3 +67,10 @@ def load_credentials(path: str) -> tuple[str, str]:
 def die(message: str) -> None:
     print(message, file=sys.stderr)
     raise SystemExit(2)
+
+
+def load_futures_credentials(path: str) -> tuple[str, str, str, str]:
+    """``account add NAME --print-credentials`` output -> (futures key, futures secret, spot key, spot secret)."""
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    return data["futures"]["key"], data["futures"]["secret"], data["spot"]["key"], data["spot"]["secret"]

@@ -27,6 +27,11 @@ side; names are stable):
   when the Futures side has registered it (otherwise the amount is recorded in the
   ``balances`` table under wallet ``futures``).
 
+Retention: ``ctx.retention_days`` (``serve --retention-days``, default 7; 0 keeps everything),
+``ctx.pruners`` (each side appends ``fn(cutoff_seconds) -> {table: rows deleted}``) and
+``ctx.prune_public_data()``, run by the server every ``ctx.prune_interval`` seconds of
+``ctx.clock``.
+
 Extra attributes (Spot side, also usable by Futures): ``ctx.inflight`` and
 ``ctx.max_inflight_per_key`` (concurrent Spot private requests per key), ``ctx.markets``
 (:class:`~kraken_ops.exchange.markets.Markets`), ``ctx.engine``
@@ -51,6 +56,11 @@ STATUSES = ("online", "maintenance", "cancel_only", "post_only")
 #: ``EService:Throttled: <unix ts>`` (kraken-protocol.md §1.7: "too many concurrent
 #: requests"). Kraken does not publish its number. Per context: ``ctx.max_inflight_per_key``.
 MAX_INFLIGHT_PER_KEY = 10
+
+#: days of public market data the state database keeps (``exchange serve --retention-days``)
+DEFAULT_RETENTION_DAYS = 7.0
+#: seconds of the exchange clock between two pruning passes
+PRUNE_INTERVAL = 600.0
 
 
 class Clock:
@@ -81,9 +91,12 @@ class Context:
         status: str = "online",
         faults: dict[str, Any] | None = None,
         clock: Callable[[], float] | None = None,
+        retention_days: float = DEFAULT_RETENTION_DAYS,
     ) -> None:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
+        if retention_days < 0:
+            raise ValueError("retention_days must be >= 0 (0 keeps public market data forever)")
         self.db = db
         self.state_dir: Path = db.state_dir
         self.seed = seed
@@ -98,10 +111,29 @@ class Context:
         self.tasks: list[Any] = []
         self.on_shutdown: list[Callable[[], Any]] = []
         self.on_futures_credit: Callable[[str, str, Decimal], Any] | None = None
+        #: public market data (executions, anonymous order events) older than this many days is
+        #: pruned from the state database every ``prune_interval`` seconds of ``clock``; 0 = never.
+        #: Users' own accounts, balances, orders, trades, ledgers and history are never pruned.
+        self.retention_days = float(retention_days)
+        self.prune_interval = PRUNE_INTERVAL
+        #: ``fn(cutoff_seconds) -> {table: rows deleted}``, registered by each side (Futures: fut_events)
+        self.pruners: list[Callable[[float], dict[str, int]]] = []
         self._recent_nonces: dict[str, deque[int]] = {}
         #: Spot private requests in flight per API key, and the most allowed at once
         self.inflight: dict[str, int] = {}
         self.max_inflight_per_key = MAX_INFLIGHT_PER_KEY
+
+    # -- retention ---------------------------------------------------------
+    def prune_public_data(self, now: float | None = None) -> dict[str, int]:
+        """Delete public market data older than ``retention_days``; returns rows deleted per table."""
+        if self.retention_days <= 0:
+            return {}
+        cutoff = (self.clock() if now is None else now) - self.retention_days * 86400
+        out: dict[str, int] = {}
+        for fn in list(self.pruners):
+            for table, n in fn(cutoff).items():
+                out[table] = out.get(table, 0) + n
+        return out
 
     # -- accounts ----------------------------------------------------------
     def account_by_futures_key(self, key: str) -> Account | None:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from kraken_ops.exchange.context import STATUSES, Context
+from kraken_ops.exchange.context import DEFAULT_RETENTION_DAYS, STATUSES, Context
 from kraken_ops.exchange.engine import Engine
 from kraken_ops.exchange.markets import Markets
 from kraken_ops.exchange.prices import PriceFeed, make_feed
@@ -66,14 +66,15 @@ def parse_faults(items: list[str] | None) -> dict[str, Any]:
 def make_context(state_dir: str | os.PathLike[str] | None = None, *, seed: int = 0, fresh: bool = False,
                  status: str = "online", faults: dict[str, Any] | None = None,
                  clock: Callable[[], float] | None = None, prices: str | PriceFeed | None = None,
-                 prices_url: str | None = None) -> Context:
+                 prices_url: str | None = None, retention_days: float = DEFAULT_RETENTION_DAYS) -> Context:
     """The exchange's context. ``prices``: ``synthetic`` (default), ``live``, ``replay:FILE``
-    or a :class:`~kraken_ops.exchange.prices.PriceFeed`; the feed starts with the server."""
+    or a :class:`~kraken_ops.exchange.prices.PriceFeed`; the feed starts with the server.
+    ``retention_days``: days of public market data kept in the state database (0: forever)."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (use one of {', '.join(STATUSES)})")
     feed = make_feed(prices, prices_url)
     db = State(state_dir, fresh=fresh)
-    ctx = Context(db, seed=seed, status=status, faults=faults, clock=clock)
+    ctx = Context(db, seed=seed, status=status, faults=faults, clock=clock, retention_days=retention_days)
     ctx.markets = Markets(ctx.rng, ctx.clock())
     ctx.engine = Engine(db, ctx.markets, ctx.clock, ctx)
     ctx.simulation = Simulation(ctx, feed=feed)
@@ -121,6 +122,23 @@ async def _inflight_middleware(request: web.Request, handler: Callable[[web.Requ
             del inflight[key]
 
 
+async def _prune_periodically(ctx: Context, poll: float = 1.0) -> None:
+    """Prune public market data at start and then every ``ctx.prune_interval`` seconds of the
+    exchange clock (polled each second, so a test's ``ctx.clock.advance`` is noticed at once)."""
+    import logging
+
+    due = 0.0
+    while True:
+        now = ctx.clock()
+        if now >= due:
+            due = now + ctx.prune_interval
+            try:
+                ctx.prune_public_data(now)
+            except Exception:  # keep serving; the next pass retries
+                logging.getLogger(__name__).exception("pruning public market data failed")
+        await asyncio.sleep(poll)
+
+
 def create_app(ctx: Context) -> web.Application:
     """The aiohttp application serving ``ctx``."""
     from kraken_ops.exchange import rest_spot, ws_spot
@@ -141,6 +159,7 @@ def create_app(ctx: Context) -> web.Application:
         await ctx.simulation.feed.start()
         ctx.on_shutdown.append(ctx.simulation.feed.stop)
         ctx.tasks.append(asyncio.ensure_future(ctx.simulation.run()))
+        ctx.tasks.append(asyncio.ensure_future(_prune_periodically(ctx)))
 
     async def _stop(app: web.Application) -> None:
         for fn in ctx.on_shutdown:
@@ -189,7 +208,8 @@ async def start(ctx: Context, host: str = "127.0.0.1", port: int = 8787) -> tupl
 
 def run(host: str = "127.0.0.1", port: int = 8787, state_dir: str | os.PathLike[str] | None = None, seed: int = 0,
         fresh: bool = False, status: str = "online", faults: list[str] | dict[str, Any] | None = None,
-        prices: str | PriceFeed | None = None, prices_url: str | None = None) -> None:
+        prices: str | PriceFeed | None = None, prices_url: str | None = None,
+        retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
     """Serve until interrupted (``kraken-ops exchange serve``).
 
     Nonce windows are per account (``exchange account add --nonce-window N``), as at Kraken
@@ -199,6 +219,7 @@ def run(host: str = "127.0.0.1", port: int = 8787, state_dir: str | os.PathLike[
     """
     fault_dict = faults if isinstance(faults, dict) else parse_faults(faults)
     ctx = make_context(state_dir, seed=seed, fresh=fresh, status=status, faults=fault_dict, prices=prices,
+                       retention_days=retention_days,
                        prices_url=prices_url)
 
     async def main() -> None:

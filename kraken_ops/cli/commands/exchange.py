@@ -80,6 +80,9 @@ def serve(
     prices_url: Optional[str] = typer.Option(
         None, "--prices-url", envvar="KRAKEN_OPS_PRICES_URL", help="WebSocket v2 URL of --prices live (default wss://ws.kraken.com/v2)."
     ),
+    retention_days: float = typer.Option(
+        7.0, "--retention-days", help="Days of public market data kept in the state (0 keeps all); users' own history is always kept."
+    ),
 ) -> None:
     """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr."""
     from kraken_ops.exchange.context import STATUSES
@@ -90,6 +93,8 @@ def serve(
         _fail(f"unknown --status {status!r} (use one of {', '.join(STATUSES)})", 2)
     if not 0 <= port <= 65535:
         _fail(f"bad --port {port} (0-65535)", 2)
+    if retention_days < 0:
+        _fail(f"bad --retention-days {retention_days} (0 keeps everything, or a positive number of days)", 2)
     try:
         faults = parse_faults(fault)
     except ValueError as exc:
@@ -99,7 +104,8 @@ def serve(
     except ValueError as exc:
         _fail(f"bad --prices: {exc}", 2)
     try:
-        run(host=host, port=port, state_dir=state, seed=seed, fresh=fresh, status=status, faults=faults, prices=feed)
+        run(host=host, port=port, state_dir=state, seed=seed, fresh=fresh, status=status, faults=faults, prices=feed,
+            retention_days=retention_days)
     except PriceFeedError as exc:
         _fail(str(exc), 4 if exc.kind == "network" else 3)  # docs/scripting.md: 4 network, 3 io
     except OSError as exc:

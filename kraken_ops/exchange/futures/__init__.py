@@ -57,6 +57,9 @@ def setup(app: web.Application, ctx: Any) -> FuturesEngine:
     app[WS_KEY] = hub
     ctx.on_futures_credit = engine.deposit_from_spot
     ctx.futures_engine = engine
+    pruners = getattr(ctx, "pruners", None)
+    if isinstance(pruners, list):  # public market history older than ctx.retention_days goes
+        pruners.append(engine.prune_public)
     _absorb_pending_credits(ctx, engine)
     interval = float(getattr(ctx, "futures_tick_interval", 1.0) or 1.0)
 

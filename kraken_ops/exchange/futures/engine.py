@@ -924,10 +924,12 @@ class FuturesEngine:
         for o, liquidity in ((maker, "maker"), (taker, "taker")):
             if o is None:
                 continue
+            before = o.history_order(account_uid(o.account))
             o.filled += qty
             o.last_update = self.now_ms()
             o.status = "filled" if o.unfilled == 0 else "partiallyFilled"
             self._apply_fill(o, price, qty, liquidity, trade["uid"])
+            self._history_fill_event(o, before)
             self._save_order(o)
             if o.unfilled == 0:
                 self.orders.pop(o.order_id, None)
@@ -1141,6 +1143,16 @@ class FuturesEngine:
         self._event(o.account, "orders", o.symbol, ts, data)
         self._event(PUBLIC, "orders", o.symbol, ts, _anonymize(data))
 
+    def _history_fill_event(self, o: Order, before: dict[str, Any]) -> None:
+        """``OrderUpdated`` with reason ``full_fill``/``partial_fill`` (Kraken's order history records
+        every fill of an order this way; ccxt's fetch_closed_orders looks for ``full_fill``)."""
+        ts = self.now_ms()
+        data = {"uid": str(uuid.uuid4()), "timestamp": ts, "event": {"OrderUpdated": {
+            "oldOrder": before, "newOrder": o.history_order(account_uid(o.account)),
+            "reason": "full_fill" if o.unfilled == 0 else "partial_fill"}}}
+        self._event(o.account, "orders", o.symbol, ts, data)
+        self._event(PUBLIC, "orders", o.symbol, ts, _anonymize(data))
+
     def _history_trigger_event(self, o: Order, name: str, reason: str = "") -> None:
         ts = self.now_ms()
         order = o.history_order(account_uid(o.account))
@@ -1171,6 +1183,16 @@ class FuturesEngine:
         self.credit(account, from_wallet, unit, -amount, info=info)
         self.credit(to_account or account, to_wallet, unit, amount, info=info)
 
+    def prune_public(self, cutoff: float) -> dict[str, int]:
+        """Delete public market history (``fut_events`` of account ``*``: anonymous executions and
+        order events) older than ``cutoff`` (unix seconds); users' own rows are kept forever."""
+        n = 0
+        for kind in ("executions", "orders"):  # per kind, so that the (account, kind, time) index serves
+            cur = self.db.execute("DELETE FROM fut_events WHERE account=? AND kind=? AND time<?",
+                                  (PUBLIC, kind, int(cutoff * 1000)))
+            n += max(cur.rowcount, 0)
+        return {"fut_events": n}
+
     def public_trades(self, symbol: str) -> list[dict[str, Any]]:
         return list(self.markets[symbol].trades)
 
@@ -1191,7 +1213,10 @@ class FuturesEngine:
 def _anonymize(data: dict[str, Any]) -> dict[str, Any]:
     out = json.loads(json.dumps(data))
     for body in out["event"].values():
-        if isinstance(body, dict) and isinstance(body.get("order"), dict):
-            body["order"]["accountUid"] = ""
-            body["order"]["clientId"] = ""
+        if not isinstance(body, dict):
+            continue
+        for key in ("order", "oldOrder", "newOrder"):
+            if isinstance(body.get(key), dict):
+                body[key]["accountUid"] = ""
+                body[key]["clientId"] = ""
     return out

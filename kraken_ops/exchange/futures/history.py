@@ -20,6 +20,7 @@ D = Decimal
 RESOLUTIONS = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "12h": 43200,
                "1d": 86400, "1w": 604800}
 TICK_TYPES = ("mark", "spot", "trade")
+HISTORY_VERSIONS = ("v2", "v3")
 MAX_CANDLES = 2000
 CSV_COLUMNS = ("uid", "dateTime", "account", "type", "symbol", "contract", "change", "new balance",
                "new average", "realized pnl", "fee", "realized funding", "funding rate", "trade price",
@@ -66,12 +67,16 @@ class FuturesHistory:
 
     def routes(self, app: web.Application) -> None:
         r, w = app.router, self.wrap
-        for kind in ("orders", "executions", "triggers"):
-            r.add_get(f"/api/history/v2/{kind}", w(self._private_events(kind)), allow_head=False)
-            r.add_get(f"/api/history/v2/market/{{tradeable}}/{kind}" if kind != "triggers" else
-                      "/api/history/v2/market/{tradeable}/price", w(self._market_events(kind)), allow_head=False)
-        r.add_get("/api/history/v2/account-log", w(self.account_log), allow_head=False)
-        r.add_get("/api/history/v2/accountlogcsv", w(self.account_log_csv), allow_head=False)
+        # v3 is Kraken's current history API (same element shapes as v2); ccxt's krakenfutures
+        # calls v3 for account-log and market/{tradeable}/*, v2 for orders/executions/triggers
+        for v in HISTORY_VERSIONS:
+            for kind in ("orders", "executions", "triggers"):
+                r.add_get(f"/api/history/{v}/{kind}", w(self._private_events(kind)), allow_head=False)
+                r.add_get(f"/api/history/{v}/market/{{tradeable}}/{kind}" if kind != "triggers" else
+                          f"/api/history/{v}/market/{{tradeable}}/price", w(self._market_events(kind)),
+                          allow_head=False)
+            r.add_get(f"/api/history/{v}/account-log", w(self.account_log), allow_head=False)
+            r.add_get(f"/api/history/{v}/accountlogcsv", w(self.account_log_csv), allow_head=False)
         r.add_get("/api/charts/v1/", w(self.tick_types), allow_head=False)
         r.add_get("/api/charts/v1", w(self.tick_types), allow_head=False)
         r.add_get("/api/charts/v1/{tick_type}", w(self.symbols), allow_head=False)

@@ -196,6 +196,8 @@ class FuturesRest:
                 ("transfer/subaccount", self.transfer_subaccount), ("withdrawal", self.withdrawal)]
         for path, fn in post:
             r.add_post(f"{PREFIX}/{path}", w(fn))
+        # Kraken documents POST orders/status; ccxt's krakenfutures sends it as a GET with the query
+        r.add_get(f"{PREFIX}/orders/status", w(self.orders_status), allow_head=False)
         r.add_put(f"{PREFIX}/subaccount/{{uid}}/trading-enabled", w(self.trading_enabled_put))
         r.add_put(f"{PREFIX}/leveragepreferences", w(self.leverage_put))
         r.add_put(f"{PREFIX}/pnlpreferences", w(self.pnl_put))
@@ -654,9 +656,13 @@ class FuturesRest:
                 try:
                     args = self._order_args(p)
                 except Reject as r:
-                    out.append({"status": r.code, "order_tag": tag, "dateTimeReceived": received, "orderEvents": []})
+                    out.append({"status": r.code, "order_tag": tag, "orderEvents": []})
                     continue
                 st = self._place(acct.name, args)
+                if st["orderEvents"] and st["orderEvents"][0].get("type") == "REJECT":
+                    # Kraken's batch answer for a refused order: status and tag only (send-batch-order)
+                    out.append({"status": st["status"], "order_tag": tag, "orderEvents": []})
+                    continue
                 if tag is not None:
                     tag_to_id[str(tag)] = st["order_id"]
                 item = {"status": st["status"], "order_tag": tag, "order_id": st["order_id"],
@@ -672,6 +678,11 @@ class FuturesRest:
                             "orderEvents": st["orderEvents"]})
             elif kind == "cancel":
                 st = self._cancel(acct.name, ins.get("order_id"), ins.get("cliOrdId"))
+                if st["status"] == "notFound":
+                    # as documented: {"status": "notFound", "order_id"|"cliOrdId": ..., "orderEvents": []}
+                    ref = {"order_id": ins.get("order_id")} if ins.get("order_id") else {"cliOrdId": ins.get("cliOrdId")}
+                    out.append({"status": "notFound", **ref, "orderEvents": []})
+                    continue
                 item = {"status": st["status"], "order_id": st.get("order_id"), "dateTimeReceived": received,
                         "orderEvents": st.get("orderEvents", [])}
                 if ins.get("cliOrdId"):
@@ -687,8 +698,11 @@ class FuturesRest:
         ids = [x for v in params.getall("orderIds") for x in str(v).split(",") if x]
         clis = [x for v in params.getall("cliOrdIds") for x in str(v).split(",") if x]
         out = []
-        for oid, cli in [(i, None) for i in ids] + [(None, c) for c in clis]:
-            o = self.engine.order_by_id(acct.name, oid, cli)
+        wanted: list[Any] = [(i, None) for i in ids] + [(None, c) for c in clis]
+        if not wanted:  # no ids: the account's open orders (ccxt's fetch_orders sends none)
+            wanted = [o for o in self.engine.orders_of(acct.name)]
+        for item in wanted:
+            o = item if isinstance(item, Order) else self.engine.order_by_id(acct.name, *item)
             if o is None:
                 continue
             status = {"untouched": "ENTERED_BOOK", "partiallyFilled": "ENTERED_BOOK", "filled": "FULLY_EXECUTED",

@@ -146,7 +146,8 @@ async def test_history_orders_and_executions_paginate(fx):
     assert first == ids[:3]
     rest = await api.get("/api/history/v2/orders", {"count": 10, "sort": "asc",
                                                     "continuation_token": page["continuationToken"]})
-    assert "continuationToken" not in rest and rest["len"] == 3
+    assert "continuationToken" not in rest and rest["len"] == 4   # 2 + the market order's OrderPlaced
+    assert rest["elements"][-1]["event"]["OrderUpdated"]["reason"] == "full_fill"   # ... and its fill
     ex = await api.get("/api/history/v2/executions")
     assert ex["len"] == 1 and ex["elements"][0]["event"]["Execution"]["execution"]["takerOrder"]["accountUid"] \
         == account_uid(api.name)
