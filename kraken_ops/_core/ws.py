@@ -43,7 +43,11 @@ from kraken_ops.exceptions import KrakenException, KrakenNetworkError, MaxReconn
 
 LOG = logging.getLogger("kraken_ops.ws")
 
-__all__ = ["loads", "dumps", "backoff_delay", "Dispatcher", "ReconnectingWebSocket", "notice"]
+__all__ = ["loads", "dumps", "backoff_delay", "Dispatcher", "ReconnectingWebSocket", "notice", "FRAME_HANDLED"]
+
+# What a connection's ``decode`` returns for a frame it has fully dealt with itself:
+# nothing is handed to ``on_frame`` (see ReconnectingWebSocket).
+FRAME_HANDLED: Any = object()
 
 
 _DECODE = json.JSONDecoder(parse_float=Decimal).decode
@@ -197,7 +201,8 @@ class ReconnectingWebSocket:
     ``decode(raw)`` turns each frame into what ``on_frame`` gets (default :func:`loads`;
     it raises ValueError for a frame that is not JSON): a client may set
     ``connection.decode`` to parse some frames its own way (the Spot order book client
-    reads book frames straight from their text).
+    reads book frames straight from their text). ``decode`` may return :data:`FRAME_HANDLED`
+    for a frame it has dealt with completely; ``on_frame`` then does not see it.
     """
 
     def __init__(
@@ -355,13 +360,15 @@ class ReconnectingWebSocket:
                 setup = loop.create_task(self._setup(ws, self.connects > 1), name=f"kraken-ops-ws-{self.name}-open")
                 pinger = loop.create_task(self._ping_loop()) if self._app_ping and self.ping_interval else None
                 try:
+                    handled = FRAME_HANDLED
                     async for raw in ws:
                         try:
                             message = self.decode(raw)
                         except ValueError:
                             LOG.warning("%s: ignoring a frame that is not JSON", self.name)
                             continue
-                        self._on_frame(message)
+                        if message is not handled:
+                            self._on_frame(message)
                     reason = f"connection closed (code {getattr(ws, 'close_code', None)})"
                 except asyncio.CancelledError:
                     raise

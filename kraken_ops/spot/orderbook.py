@@ -13,6 +13,9 @@ short memmove instead of a sort of the whole book. Decimals are produced only wh
 caller asks for the book (:meth:`OrderBook.bids`, :meth:`OrderBook.asks`). The client reads
 short book frames straight from their JSON text (:meth:`OrderBook.apply_text`), skipping the
 Decimal round trip for the book; the message its callback gets is still what ``loads`` gives.
+When nothing reads book messages (no ``callback``, no override of ``on_book_update``,
+``on_message`` or ``_preprocess``), the client builds no message at all: its connections'
+decoder applies each book frame to the book and hands nothing on (:meth:`SpotOrderBookClient._apply_frame`).
 
 :class:`SpotOrderBookClient` is the reference's client: it subscribes to ``book`` feeds
 through :class:`~kraken_ops.spot.websocket.SpotWSClient`, keeps one :class:`OrderBook`
@@ -32,7 +35,7 @@ from decimal import Decimal
 from types import CoroutineType
 from typing import Any, Callable, Iterable
 
-from kraken_ops._core.ws import loads
+from kraken_ops._core.ws import FRAME_HANDLED, loads
 from kraken_ops.spot.websocket import SpotWSClient
 
 __all__ = ["OrderBook", "SpotOrderBookClient", "checksum_token", "book_checksum", "VALID_DEPTHS"]
@@ -563,8 +566,59 @@ class SpotOrderBookClient(SpotWSClient):
     # -- message flow --------------------------------------------------------------------
     def _make_connection(self, name: str, url: str) -> Any:
         conn = super()._make_connection(name, url)
-        conn.decode = self._decode_frame
+        conn.decode = self._frame_decoder()
         return conn
+
+    def _book_messages_unused(self) -> bool:
+        """True when nothing would read a book message: no ``callback``, and neither
+        :meth:`on_book_update` nor :meth:`on_message` (nor ``_preprocess``) replaced, in a
+        subclass or on the instance."""
+        cls = SpotOrderBookClient
+        return (
+            self._book_callback is None
+            and getattr(self.on_book_update, "__func__", None) is cls.on_book_update
+            and getattr(self.on_message, "__func__", None) is cls.on_message
+            and getattr(self._preprocess, "__func__", None) is cls._preprocess
+        )
+
+    def _frame_decoder(self) -> Callable[[str | bytes], Any]:
+        """The frame decoder for a new connection, chosen when it is made (at :meth:`start`):
+        :meth:`_apply_frame` (books kept, no per-frame message) when nothing reads book
+        messages, else :meth:`_decode_frame` (every message built and handed on)."""
+        return self._apply_frame if self._book_messages_unused() else self._decode_frame
+
+    def _apply_frame(self, raw: str | bytes) -> Any:
+        """The decoder when nothing reads book messages: a book frame in Kraken's exact form
+        is applied to its book straight from the text and goes no further
+        (:data:`~kraken_ops._core.ws.FRAME_HANDLED`); no Decimal message is built and no
+        callback chain awaited. A checksum mismatch still gives its notice (and the
+        resubscription); every other frame is decoded as by :meth:`_decode_frame`."""
+        if type(raw) is str and raw.startswith(_BOOK_PREFIX):
+            match = _BOOK_FRAME.fullmatch(raw)
+            if match is not None:
+                kind, pair, bid_price, bid_qty, more_bids, ask_price, ask_qty, more_asks, checksum, timestamp = match.groups()
+                book = self._books.get(pair)
+                if book is None:
+                    return FRAME_HANDLED
+                snapshot = kind == "snapshot"
+                if not snapshot and not book.has_snapshot:
+                    return FRAME_HANDLED  # updates before the (re)snapshot are stale
+                if bid_price is None:
+                    bids = []
+                else:
+                    bids = [(bid_price, bid_qty)]
+                    if more_bids:
+                        bids += _LEVEL_TEXTS.findall(more_bids)
+                if ask_price is None:
+                    asks = []
+                else:
+                    asks = [(ask_price, ask_qty)]
+                    if more_asks:
+                        asks += _LEVEL_TEXTS.findall(more_asks)
+                if book.apply_text(asks, bids, int(checksum), timestamp, snapshot=snapshot):
+                    return FRAME_HANDLED
+                return self._checksum_mismatch(pair, book)
+        return loads(raw)
 
     @staticmethod
     def _decode_frame(raw: str | bytes) -> Any:

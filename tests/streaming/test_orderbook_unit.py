@@ -384,3 +384,168 @@ def test_client_fast_path_reports_a_checksum_mismatch() -> None:
     notice = client._preprocess(SpotOrderBookClient._decode_frame(frame % (bids, asks, OFFICIAL_CHECKSUM + 1)))
     assert notice["kraken_ops"] == "checksum_mismatch" and notice["computed"] == OFFICIAL_CHECKSUM
     assert client.checksum_mismatches == 1 and not client.book("BTC/USD").valid
+
+
+# --- the lean path: nobody reads book messages (no callback, no override) ------------------------
+def _frame_text(kind: str, asks, bids, checksum: int, symbol: str = "BTC/USD") -> str:
+    """A book frame as Kraken writes it (compact, numbers as JSON writes them)."""
+    def num(value: Decimal) -> str:
+        value = value.normalize()
+        return str(int(value)) if value == value.to_integral_value() else format(value, "f")
+
+    def side(levels) -> str:
+        return ",".join(f'{{"price":{num(p)},"qty":{num(q)}}}' for p, q in levels)
+
+    return (f'{{"channel":"book","type":"{kind}","data":[{{"symbol":"{symbol}","bids":[{side(bids)}],'
+            f'"asks":[{side(asks)}],"checksum":{checksum},"timestamp":"2026-01-01T00:00:00.000000Z"}}]}}')
+
+
+def _feed(client, raw: str):
+    """What the connection does with one frame: decode, then (unless handled) _preprocess."""
+    from kraken_ops._core.ws import FRAME_HANDLED
+
+    message = client._frame_decoder()(raw)
+    return None if message is FRAME_HANDLED else client._preprocess(message)
+
+
+def test_decoder_choice_follows_callback_and_overrides() -> None:
+    from kraken_ops.spot.orderbook import SpotOrderBookClient
+
+    quiet = SpotOrderBookClient(depth=10)
+    assert quiet._frame_decoder() == quiet._apply_frame
+    assert quiet._make_connection("public", "ws://127.0.0.1:9/ws/v2").decode == quiet._apply_frame
+    with_callback = SpotOrderBookClient(depth=10, callback=lambda pair, message: None)
+    assert with_callback._frame_decoder() == with_callback._decode_frame
+    assert with_callback._make_connection("public", "ws://127.0.0.1:9/ws/v2").decode == with_callback._decode_frame
+
+    class OverridesUpdate(SpotOrderBookClient):
+        async def on_book_update(self, pair, message):
+            pass
+
+    class OverridesMessage(SpotOrderBookClient):
+        async def on_message(self, message):
+            pass
+
+    class OverridesPreprocess(SpotOrderBookClient):
+        def _preprocess(self, message):
+            return super()._preprocess(message)
+
+    for cls in (OverridesUpdate, OverridesMessage, OverridesPreprocess):
+        client = cls(depth=10)
+        assert client._frame_decoder() == client._decode_frame, cls.__name__
+    on_instance = SpotOrderBookClient(depth=10)
+
+    async def on_book_update(pair, message):
+        pass
+
+    on_instance.on_book_update = on_book_update  # the reference's style: assigned on the instance
+    assert on_instance._frame_decoder() == on_instance._decode_frame
+
+
+def test_lean_path_keeps_the_books_of_the_full_path_on_the_fixtures() -> None:
+    """Same frames into a client without and one with a callback: identical books, checksums
+    and validity after every frame; the lean one hands nothing on."""
+    import gzip
+    from pathlib import Path
+
+    from kraken_ops.spot.orderbook import SpotOrderBookClient
+
+    root = Path(__file__).resolve().parents[2] / "benchmarks" / "fixtures"
+    for depth in (10, 1000):
+        lean = _client_with_book(depth)
+        full = SpotOrderBookClient(depth=depth, callback=lambda pair, message: None)
+        full._books["BTC/USD"] = OrderBook(depth, 1, 8)
+        full._spawn = lambda coro: coro.close()
+        assert lean._frame_decoder() == lean._apply_frame and full._frame_decoder() == full._decode_frame
+        with gzip.open(root / f"book-XBTUSD-d{depth}.ndjson.gz", "rt") as fh:
+            for n, raw in enumerate(fh):
+                raw = raw.rstrip("\n")
+                assert _feed(lean, raw) is None, f"line {n + 1}"
+                assert _feed(full, raw)["channel"] == "book"
+                a, b = lean.book("BTC/USD"), full.book("BTC/USD")
+                assert a.valid and b.valid and a.checksum == b.checksum == a.expected_checksum
+                if n % 500 == 0:
+                    assert a.as_dict() == b.as_dict() and a.timestamp == b.timestamp
+                if n >= 3000:
+                    break
+        assert lean.book("BTC/USD").as_dict() == full.book("BTC/USD").as_dict()
+        assert lean.checksum_mismatches == full.checksum_mismatches == 0
+
+
+@pytest.mark.parametrize("depth,seed", [(10, 21), (25, 22), (1000, 23)])
+def test_lean_path_matches_the_full_path_on_random_streams_with_bad_checksums(depth: int, seed: int) -> None:
+    """Random text frames (ints, short fractions, removals, levels pushed out), some with a wrong
+    checksum: both paths keep the same book, validity, mismatch count and recovery by snapshot."""
+    from kraken_ops.spot.orderbook import SpotOrderBookClient
+
+    rng = random.Random(seed)
+    lean = _client_with_book(depth, 2, 5)
+    full = SpotOrderBookClient(depth=depth, callback=lambda pair, message: None)
+    full._books["BTC/USD"] = OrderBook(depth, 2, 5)
+    full._spawn = lambda coro: coro.close()
+    asks = {D(5000) + D(i) / 100: D(rng.randint(1, 10**7)) / 10**5 for i in range(1, depth + 1)}
+    bids = {D(5000) - D(i) / 100: D(rng.randint(1, 10**7)) / 10**5 for i in range(0, depth)}
+
+    def snapshot() -> str:
+        return _frame_text("snapshot", sorted(asks.items()), sorted(bids.items(), reverse=True),
+                           book_checksum(asks.items(), bids.items(), 2, 5))
+
+    frames = [snapshot()]
+    for _ in range(1500):
+        changes = {"ask": [], "bid": []}
+        for side, levels in (("ask", asks), ("bid", bids)):
+            for _ in range(rng.randint(0, 3)):
+                offset = D(rng.randint(0, 12 if rng.random() < 0.6 else depth + 30)) / 100
+                price = D(5000) + D("0.01") + offset if side == "ask" else D(5000) - offset
+                qty = D(0) if rng.random() < 0.35 else D(rng.randint(1, 10**8)) / 10**5
+                changes[side].append((price, qty))
+                if qty == 0:
+                    levels.pop(price, None)
+                else:
+                    levels[price] = qty
+        asks, bids = _reference_state(asks, bids, depth)
+        checksum = book_checksum(asks.items(), bids.items(), 2, 5)
+        if rng.random() < 0.01:
+            frames.append(_frame_text("update", changes["ask"], changes["bid"], (checksum + 1) % 2**32))
+            frames.append(snapshot())  # Kraken's fresh snapshot after the resubscription
+        else:
+            frames.append(_frame_text("update", changes["ask"], changes["bid"], checksum))
+    mismatches = 0
+    for n, raw in enumerate(frames):
+        out_lean, out_full = _feed(lean, raw), _feed(full, raw)
+        if out_full.get("kraken_ops") == "checksum_mismatch":
+            mismatches += 1
+            assert out_lean == out_full
+        else:
+            assert out_lean is None and out_full["channel"] == "book"
+        a, b = lean.book("BTC/USD"), full.book("BTC/USD")
+        assert (a.valid, a.checksum, a.has_snapshot) == (b.valid, b.checksum, b.has_snapshot), f"frame {n}"
+    assert mismatches and lean.checksum_mismatches == full.checksum_mismatches == mismatches
+    assert lean.book("BTC/USD").as_dict() == full.book("BTC/USD").as_dict()
+    assert dict(lean.book("BTC/USD").asks()) == asks and dict(lean.book("BTC/USD").bids()) == bids
+
+
+def test_lean_decoder_accepts_only_what_json_accepts() -> None:
+    """The 3,000 near-miss frames through the lean decoder: a frame it applies (or drops, for a
+    pair without a book) is one the full decoder reads from text; the others decode like ``loads``."""
+    from kraken_ops._core.ws import FRAME_HANDLED
+    from kraken_ops.spot.orderbook import SpotOrderBookClient
+
+    rng = random.Random(11)
+    client = SpotOrderBookClient(depth=10)
+    handled = 0
+    for _ in range(3000):
+        raw = _variants(rng)
+        try:
+            expected = loads(raw)
+        except ValueError:
+            with pytest.raises(ValueError):
+                client._apply_frame(raw)
+            continue
+        got = client._apply_frame(raw)
+        if got is FRAME_HANDLED:
+            handled += 1
+            assert not isinstance(SpotOrderBookClient._decode_frame(raw), dict)  # the strict form
+        else:
+            assert got == expected
+    assert handled > 50
