@@ -123,6 +123,21 @@ class ClientLifecycle:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    # -- the REST client behind request(), get_nonce() and token/challenge requests -----
+    _rest: Any = None
+
+    def _make_rest(self) -> Any:  # implemented by the client: its async REST client
+        raise NotImplementedError
+
+    def _rest_client(self) -> Any:
+        if self._rest is None:
+            self._rest = self._make_rest()
+        return self._rest
+
+    def get_nonce(self) -> str:
+        """A new nonce for this client's key (shared with its REST requests)."""
+        return self._rest_client().get_nonce()  # type: ignore[no-any-return]
+
 
 class Dispatcher:
     """Bounded hand-off from connection readers to one consumer coroutine (drop-oldest on overflow)."""

@@ -272,16 +272,10 @@ class FuturesWSClient(ClientLifecycle):
             raise
 
     # -- REST (the reference's WS client is also a Futures REST client) ------------------
-    def _rest_client(self) -> Any:
-        if self._rest is None:
-            from kraken_ops.futures.base import FuturesAsyncClient
+    def _make_rest(self) -> Any:
+        from kraken_ops.futures.base import FuturesAsyncClient
 
-            self._rest = FuturesAsyncClient(self._key, self.__secret, url=self._rest_url, nonce_source=self._nonce_source)
-        return self._rest
-
-    def get_nonce(self) -> str:
-        """A new nonce for this client's key (shared with its REST requests)."""
-        return self._rest_client().get_nonce()  # type: ignore[no-any-return]
+        return FuturesAsyncClient(self._key, self.__secret, url=self._rest_url, nonce_source=self._nonce_source)
 
     async def request(
         self,

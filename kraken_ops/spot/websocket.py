@@ -271,16 +271,10 @@ class SpotWSClient(ClientLifecycle):
         return cls(kwargs.get("key", ""), kwargs.get("secret", ""), callback, **options)
 
     # -- REST (the reference's WS client is also a Spot REST client) ---------------------
-    def _rest_client(self) -> Any:
-        if self._rest is None:
-            from kraken_ops.spot.base import SpotAsyncClient
+    def _make_rest(self) -> Any:
+        from kraken_ops.spot.base import SpotAsyncClient
 
-            self._rest = SpotAsyncClient(self._key, self.__secret, url=self._rest_url, nonce_source=self._nonce_source)
-        return self._rest
-
-    def get_nonce(self) -> str:
-        """A new nonce for this client's key (shared with its REST requests)."""
-        return self._rest_client().get_nonce()  # type: ignore[no-any-return]
+        return SpotAsyncClient(self._key, self.__secret, url=self._rest_url, nonce_source=self._nonce_source)
 
     async def request(
         self,
