@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from kraken_ops.exchange.futures.engine import PUBLIC, FuturesEngine, account_uid
+from kraken_ops.exchange.futures.engine import PUBLIC, account_uid
 from kraken_ops.exchange.futures.instruments import INSTRUMENTS, lookup
-from kraken_ops.exchange.futures.rest import Gate, Reject, read_params
-from kraken_ops.exchange.futures.util import error, iso_ms, json_response
+from kraken_ops.exchange.futures.rest import Handlers, Reject, read_params
+from kraken_ops.exchange.futures.util import iso_ms, json_response
 
 D = Decimal
 RESOLUTIONS = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "12h": 43200,
@@ -48,22 +48,8 @@ def _int(params: Any, name: str) -> int | None:
         raise Reject("invalidArgument")
 
 
-class FuturesHistory:
-    def __init__(self, ctx: Any, engine: FuturesEngine, gate: Gate) -> None:
-        self.ctx = ctx
-        self.engine = engine
-        self.gate = gate
-
-    def now(self) -> float:
-        return float(self.ctx.clock())
-
-    def wrap(self, fn: Any) -> Any:
-        async def handler(request: web.Request) -> web.StreamResponse:
-            try:
-                return await fn(request)
-            except Reject as r:
-                return error(self.now(), r.code)
-        return handler
+class FuturesHistory(Handlers):
+    """Route handlers of the history (v2/v3) and charts APIs."""
 
     def routes(self, app: web.Application) -> None:
         r, w = app.router, self.wrap

@@ -158,8 +158,10 @@ class Gate:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class FuturesRest:
-    """Route handlers of the Futures trading API."""
+class Handlers:
+    """What every group of Futures route handlers shares: the context, the engine, the
+    gate (authentication, nonces, budget), the clock, and turning a Reject into Kraken's
+    error envelope."""
 
     def __init__(self, ctx: Any, engine: FuturesEngine, gate: Gate) -> None:
         self.ctx = ctx
@@ -176,6 +178,10 @@ class FuturesRest:
             except Reject as r:
                 return error(self.now(), r.code)
         return handler
+
+
+class FuturesRest(Handlers):
+    """Route handlers of the Futures trading API."""
 
     def routes(self, app: web.Application) -> None:
         r = app.router
