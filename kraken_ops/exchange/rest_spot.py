@@ -16,7 +16,7 @@ import time
 import zipfile
 from decimal import Decimal
 from email.utils import formatdate
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 from urllib.parse import parse_qsl
 
 from aiohttp import web

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from kraken_ops.exchange.engine import KrakenError, Order, iso
+from kraken_ops.exchange.engine import KrakenError, Order
 from kraken_ops.exchange.markets import ASSETS, INTERVALS, PAIRS, Pair, find_pair
 
 D = Decimal

@@ -8,7 +8,6 @@ command; everything else is a typed subgroup.
 # with compile() when it builds the app, which costs start-up time on every run.
 
 import os
-import sys
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Optional
