@@ -252,21 +252,7 @@ class OrderBook:
             self._bid_part = None
         if timestamp is not None:
             self.timestamp = timestamp
-        # _verify and compute_checksum, inlined: this runs for every frame
-        self.updates += 1
-        ask_crc = self._ask_crc
-        if ask_crc is None:
-            ask_crc = self._ask_crc = zlib.crc32("".join(self._ask_segs[:CHECKSUM_LEVELS]).encode())
-        bid_part = self._bid_part
-        if bid_part is None:
-            bid_part = self._bid_part = "".join(self._bid_segs[:CHECKSUM_LEVELS]).encode()
-        computed = self.checksum = zlib.crc32(bid_part, ask_crc) & 0xFFFFFFFF
-        self.expected_checksum = checksum
-        if checksum is None:
-            valid = self.valid = self.has_snapshot
-        else:
-            valid = self.valid = self.has_snapshot and computed == checksum
-        return valid
+        return self._verify(checksum)
 
     def _verify(self, expected: Any) -> bool:
         self.updates += 1
