@@ -9,8 +9,7 @@ Submodules load on first use, so importing this package is cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from kraken_ops._core.lazy import lazy_exports
 
 _EXPORTS = {
     "FuturesClient": "base",
@@ -29,14 +28,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kraken_ops.futures' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"kraken_ops.futures.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

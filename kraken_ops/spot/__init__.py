@@ -11,8 +11,7 @@ aiohttp nor websockets.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from kraken_ops._core.lazy import lazy_exports
 
 _EXPORTS = {
     "SpotClient": "base",
@@ -34,14 +33,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kraken_ops.spot' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"kraken_ops.spot.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
