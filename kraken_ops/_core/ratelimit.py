@@ -256,16 +256,16 @@ class CallCounter:
 
 
 _lock = threading.Lock()
-_counters: dict[tuple[str, str, str], CallCounter] = {}
+_counters: dict[tuple[str, str], CallCounter] = {}
 
 
 def counter_for(kind: str, key: str, tier: str = "starter") -> CallCounter:
-    """The process-wide counter of one API key (``kind`` is ``spot`` or ``futures``)."""
+    """The process-wide counter of one API key (``kind`` is ``spot`` or ``futures``), sized by the first tier asked."""
     with _lock:
-        counter = _counters.get((kind, key, tier))
+        counter = _counters.get((kind, key))
         if counter is None:
             maximum, decay = FUTURES_BUDGET if kind == "futures" else SPOT_TIERS.get(tier, SPOT_TIERS["starter"])
-            counter = _counters[(kind, key, tier)] = CallCounter(maximum, decay)
+            counter = _counters[(kind, key)] = CallCounter(maximum, decay)
         return counter
 
 
