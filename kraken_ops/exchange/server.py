@@ -32,9 +32,20 @@ BAD_GATEWAY_HTML = (
 )
 
 
+FAULT_NAMES = "ws-drop, latency, http-502, bad-checksum, lost-response, slow-response"
+
+
 def parse_faults(items: list[str] | None) -> dict[str, Any]:
-    """``["latency=50", "http-502=0.1", "ws-drop=20", "bad-checksum=0.2"]`` -> ctx.faults."""
-    out: dict[str, Any] = {"ws_drop": None, "latency_ms": None, "http_502": None, "bad_checksum": None}
+    """``["latency=50", "http-502=0.1", "ws-drop=20", "bad-checksum=0.2", "lost-response=0.3",
+    "slow-response=2000"]`` -> ctx.faults.
+
+    ``lost-response=RATE``: that share of REST requests is handled and committed, then the
+    connection is dropped without an answer (an order is placed, its answer is lost).
+    ``slow-response=MS``: every REST answer is held back MS milliseconds after handling
+    (a client with a shorter timeout gives up on a request that did take effect).
+    """
+    out: dict[str, Any] = {"ws_drop": None, "latency_ms": None, "http_502": None, "bad_checksum": None,
+                           "lost_response": None, "slow_response_ms": None}
     for item in items or []:
         name, sep, value = item.partition("=")
         name = name.strip().lower()
@@ -45,19 +56,20 @@ def parse_faults(items: list[str] | None) -> dict[str, Any]:
                 out["ws_drop"] = int(value)
                 if out["ws_drop"] < 1:
                     raise ValueError
-            elif name == "latency":
-                out["latency_ms"] = int(value)
-                if out["latency_ms"] < 0:
+            elif name in ("latency", "slow-response"):
+                ms = int(value)
+                if ms < 0:
                     raise ValueError
-            elif name in ("http-502", "bad-checksum"):
+                out["latency_ms" if name == "latency" else "slow_response_ms"] = ms
+            elif name in ("http-502", "bad-checksum", "lost-response"):
                 rate = float(value)
                 if not 0 <= rate <= 1:
                     raise ValueError
-                out["http_502" if name == "http-502" else "bad_checksum"] = rate
+                out[{"http-502": "http_502", "bad-checksum": "bad_checksum", "lost-response": "lost_response"}[name]] = rate
             else:
                 raise KeyError(name)
         except KeyError:
-            raise ValueError(f"unknown fault {name!r} (known: ws-drop, latency, http-502, bad-checksum)") from None
+            raise ValueError(f"unknown fault {name!r} (known: {FAULT_NAMES})") from None
         except ValueError:
             raise ValueError(f"bad value for fault {name!r}: {value!r}") from None
     return out
@@ -94,7 +106,33 @@ async def _faults_middleware(request: web.Request, handler: Callable[[web.Reques
     is_ws = request.headers.get("Upgrade", "").lower() == "websocket"
     if faults.get("http_502") and not is_ws and ctx.fault_rng.random() < faults["http_502"]:
         return web.Response(status=502, text=BAD_GATEWAY_HTML, content_type="text/html")
-    return await handler(request)
+    if is_ws or not (faults.get("lost_response") or faults.get("slow_response_ms")):
+        return await handler(request)
+    try:
+        response = await handler(request)  # handled and committed
+    except web.HTTPException as exc:  # aiohttp's own answers (404, 405) are answers too
+        response = exc
+    if faults.get("slow_response_ms"):
+        await asyncio.sleep(faults["slow_response_ms"] / 1000)
+    if faults.get("lost_response") and ctx.fault_rng.random() < faults["lost_response"]:
+        raise _LostResponse
+    return response
+
+
+class _LostResponse(Exception):
+    """Drop the connection without an answer (the lost-response fault)."""
+
+
+@web.middleware
+async def _lost_response_middleware(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+    """Outermost: close the connection on the floor when the lost-response fault fires."""
+    try:
+        return await handler(request)
+    except _LostResponse:
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        raise asyncio.CancelledError from None
 
 
 @web.middleware
@@ -143,7 +181,7 @@ def create_app(ctx: Context) -> web.Application:
     """The aiohttp application serving ``ctx``."""
     from kraken_ops.exchange import rest_spot, ws_spot
 
-    app = web.Application(middlewares=[_inflight_middleware, _faults_middleware])
+    app = web.Application(middlewares=[_lost_response_middleware, _inflight_middleware, _faults_middleware])
     app[CTX_KEY] = ctx
     rest_spot.setup(app, ctx)
     ws_spot.setup(app, ctx)

@@ -144,6 +144,7 @@ def _kwargs(profile: Profile, market: str, key: str, secret: str) -> dict[str, A
         "nonce_source": nonce_source(profile, market, key),
         "tier": profile.tier or "starter",
         "rate_limiter": rate_limiter(profile, market, key),
+        "profile": profile.name,  # named in messages (rate-limit waits, checks after a lost answer)
     }
     if market == "futures" and profile.environment == "sandbox":
         kwargs["sandbox"] = True

@@ -65,7 +65,15 @@ def _backend() -> Any:
     import keyring
     from keyring.backends import fail
 
-    backend = keyring.get_keyring()
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # e.g. PYTHON_KEYRING_BACKEND names a module that is not installed
+        chosen = os.environ.get("PYTHON_KEYRING_BACKEND")
+        where = f"PYTHON_KEYRING_BACKEND={chosen!r}" if chosen else "the keyring configuration"
+        raise SecretStoreError(
+            f"cannot load the keyring backend from {where} ({type(exc).__name__}); "
+            "unset it or name an installed backend, e.g. keyring.backends.SecretService.Keyring"
+        ) from None
     unusable = isinstance(backend, fail.Keyring) or type(backend).__module__.endswith("backends.null")
     if unusable:
         raise SecretStoreError(NO_BACKEND_HELP)

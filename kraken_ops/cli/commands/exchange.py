@@ -73,7 +73,7 @@ def serve(
     seed: int = typer.Option(0, "--seed", help="Seed of the market data (deterministic prices)."),
     fresh: bool = typer.Option(False, "--fresh", help="Start from an empty state (deletes the database)."),
     status: str = typer.Option("online", "--status", help="online, maintenance, cancel_only or post_only."),
-    fault: List[str] = typer.Option([], "--fault", help="ws-drop=N, latency=MS, http-502=RATE, bad-checksum=RATE."),
+    fault: List[str] = typer.Option([], "--fault", help="ws-drop=N, latency=MS, http-502=RATE, bad-checksum=RATE, lost-response=RATE, slow-response=MS."),
     prices: str = typer.Option(
         "synthetic", "--prices", help="Market maker's prices: synthetic (seeded random walk), live (Kraken's public ticker and book) or replay:FILE (recorded NDJSON)."
     ),

@@ -700,6 +700,8 @@ class FuturesRest(Handlers):
         return success(self.now(), batchStatus=out)
 
     async def orders_status(self, request: web.Request) -> web.Response:
+        """Orders that are open or were filled/cancelled in the last 5 seconds (Kraken's
+        "Get Specific Orders' Status"); older closed orders only in the order history."""
         acct, params = await self.gate.check(request, "orders/status")
         ids = [x for v in params.getall("orderIds") for x in str(v).split(",") if x]
         clis = [x for v in params.getall("cliOrdIds") for x in str(v).split(",") if x]
@@ -707,9 +709,10 @@ class FuturesRest(Handlers):
         wanted: list[Any] = [(i, None) for i in ids] + [(None, c) for c in clis]
         if not wanted:  # no ids: the account's open orders (ccxt's fetch_orders sends none)
             wanted = [o for o in self.engine.orders_of(acct.name)]
+        recent = self.engine.now_ms() - ORDERS_STATUS_CLOSED_MS
         for item in wanted:
             o = item if isinstance(item, Order) else self.engine.order_by_id(acct.name, *item)
-            if o is None:
+            if o is None or (not o.is_open and o.last_update < recent):  # as Kraken: closed in the last 5 s only
                 continue
             status = {"untouched": "ENTERED_BOOK", "partiallyFilled": "ENTERED_BOOK", "filled": "FULLY_EXECUTED",
                       "cancelled": "CANCELLED", "rejected": "REJECTED"}[o.status]
@@ -781,6 +784,10 @@ class FuturesRest(Handlers):
         self.ctx.db.credit(acct.name, spot_asset, amt, type="transfer", subtype="spotfromfutures",
                            refid="FUT" + str(self.engine.now_ms()), wallet="spot", now=self.now())
         return success(self.now())
+
+
+#: orders/status knows closed orders for this long (Kraken: "filled/cancelled in the last 5 seconds")
+ORDERS_STATUS_CLOSED_MS = 5000
 
 
 def _wallet(name: Any) -> str:
