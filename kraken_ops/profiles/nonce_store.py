@@ -76,14 +76,9 @@ class _KeyLocks:
 
     @staticmethod
     def _open(path: Path) -> int:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
-        except OSError as exc:
-            raise ProfileError(
-                f"cannot open the nonce store {path.parent}: {exc.strerror or type(exc).__name__} "
-                "(set KRAKEN_OPS_STATE_DIR to a writable directory)"
-            ) from None
+        from kraken_ops.profiles.state_files import open_state_file
+
+        return open_state_file(path, "nonce store")
 
     def nonce_fd(self) -> int:
         self.check_fork()

@@ -32,7 +32,6 @@ from typing import Callable
 
 from kraken_ops._core.notice import notify
 from kraken_ops._core.ratelimit import MARGIN_SECONDS, CounterModel, CounterState
-from kraken_ops.profiles.errors import ProfileError
 
 
 def _alive(pid: int) -> bool:
@@ -82,14 +81,9 @@ class SharedCallCounter:
         if self._pid != os.getpid():  # after fork: the parent's descriptor is not ours to lock
             self._pid, self._fd, self._lock = os.getpid(), None, threading.Lock()
         if self._fd is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
-            except OSError as exc:
-                raise ProfileError(
-                    f"cannot open the rate-limit store {self.path.parent}: {exc.strerror or type(exc).__name__} "
-                    "(set KRAKEN_OPS_STATE_DIR to a writable directory)"
-                ) from None
+            from kraken_ops.profiles.state_files import open_state_file
+
+            self._fd = open_state_file(self.path, "rate-limit store")
         return self._fd
 
     def _read(self, fd: int, now: float) -> CounterState:
