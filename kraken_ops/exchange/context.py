@@ -32,6 +32,9 @@ Retention: ``ctx.retention_days`` (``serve --retention-days``, default 7; 0 keep
 ``ctx.prune_public_data()``, run by the server every ``ctx.prune_interval`` seconds of
 ``ctx.clock``.
 
+One server per state directory: ``ctx.state_lock`` is the
+:class:`~kraken_ops.exchange.lock.StateLock` the server holds while it serves.
+
 Extra attributes (Spot side, also usable by Futures): ``ctx.inflight`` and
 ``ctx.max_inflight_per_key`` (concurrent Spot private requests per key), ``ctx.markets``
 (:class:`~kraken_ops.exchange.markets.Markets`), ``ctx.engine``
@@ -122,6 +125,8 @@ class Context:
         #: Spot private requests in flight per API key, and the most allowed at once
         self.inflight: dict[str, int] = {}
         self.max_inflight_per_key = MAX_INFLIGHT_PER_KEY
+        #: the state directory's :class:`~kraken_ops.exchange.lock.StateLock` while serving
+        self.state_lock: Any = None
 
     # -- retention ---------------------------------------------------------
     def prune_public_data(self, now: float | None = None) -> dict[str, int]:

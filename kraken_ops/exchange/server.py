@@ -4,6 +4,11 @@
 when ``kraken_ops.exchange.futures`` is importable, fault injection); ``run(...)``
 serves it, prints ``listening on http://HOST:PORT`` to stderr and records the URL in
 ``STATE_DIR/server.json``.
+
+One exchange per state directory: ``run`` and ``start`` hold the lock of
+:mod:`kraken_ops.exchange.lock` while serving, and a second server on the same directory
+raises :class:`~kraken_ops.exchange.lock.StateLocked` (naming the first one's URL and PID)
+before it opens the database.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from aiohttp import web
 
 from kraken_ops.exchange.context import DEFAULT_RETENTION_DAYS, STATUSES, Context
 from kraken_ops.exchange.engine import Engine
+from kraken_ops.exchange.lock import StateLock
 from kraken_ops.exchange.markets import Markets
 from kraken_ops.exchange.prices import PriceFeed, make_feed
 from kraken_ops.exchange.simulation import Simulation
@@ -190,12 +196,30 @@ def write_server_json(state_dir: Path, url: str) -> None:
 
 
 async def start(ctx: Context, host: str = "127.0.0.1", port: int = 8787) -> tuple[web.AppRunner, str]:
-    """Start serving ``ctx``; returns the runner and the URL (real port when port=0)."""
+    """Start serving ``ctx``; returns the runner and the URL (real port when port=0).
+
+    Takes the state directory's lock unless ``ctx.state_lock`` already holds it (``run``
+    takes it before the database is opened); raises ``StateLocked`` when another server
+    holds it. A lock taken here is released when the runner is cleaned up."""
+    own_lock = None
+    if getattr(ctx, "state_lock", None) is None or not ctx.state_lock.held:
+        own_lock = ctx.state_lock = StateLock.acquire(ctx.state_dir)
     app = create_app(ctx)
+    if own_lock is not None:
+        async def _release(_app: web.Application) -> None:
+            own_lock.release()
+
+        app.on_cleanup.append(_release)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, reuse_address=True)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        if own_lock is not None:
+            own_lock.release()
+        raise
     server = site._server  # noqa: SLF001 - aiohttp exposes bound sockets only here
     bound = port
     if server is not None and getattr(server, "sockets", None):
@@ -218,19 +242,27 @@ def run(host: str = "127.0.0.1", port: int = 8787, state_dir: str | os.PathLike[
     a live feed that cannot be reached raises ``PriceFeedError`` before anything listens.
     """
     fault_dict = faults if isinstance(faults, dict) else parse_faults(faults)
-    ctx = make_context(state_dir, seed=seed, fresh=fresh, status=status, faults=fault_dict, prices=prices,
-                       retention_days=retention_days,
-                       prices_url=prices_url)
+    from kraken_ops.exchange.state import default_state_dir
 
-    async def main() -> None:
-        runner, url = await start(ctx, host, port)
-        print(f"listening on {url}", file=sys.stderr, flush=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await runner.cleanup()
-
+    # the lock first: a second server must not even open (or, with --fresh, delete) the database
+    lock = StateLock.acquire(state_dir if state_dir else default_state_dir())
     try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
+        ctx = make_context(state_dir, seed=seed, fresh=fresh, status=status, faults=fault_dict, prices=prices,
+                           retention_days=retention_days,
+                           prices_url=prices_url)
+        ctx.state_lock = lock
+
+        async def main() -> None:
+            runner, url = await start(ctx, host, port)
+            print(f"listening on {url}", file=sys.stderr, flush=True)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await runner.cleanup()
+
+        try:
+            asyncio.run(main())
+        except KeyboardInterrupt:
+            pass
+    finally:
+        lock.release()

@@ -84,8 +84,11 @@ def serve(
         7.0, "--retention-days", help="Days of public market data kept in the state (0 keeps all); users' own history is always kept."
     ),
 ) -> None:
-    """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr."""
+    """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr.
+
+    One server per state directory: a second one on the same --state exits 3 naming the first's URL and PID."""
     from kraken_ops.exchange.context import STATUSES
+    from kraken_ops.exchange.lock import StateLocked
     from kraken_ops.exchange.prices import PriceFeedError, make_feed
     from kraken_ops.exchange.server import parse_faults, run
 
@@ -106,6 +109,8 @@ def serve(
     try:
         run(host=host, port=port, state_dir=state, seed=seed, fresh=fresh, status=status, faults=faults, prices=feed,
             retention_days=retention_days)
+    except StateLocked as exc:
+        _fail(str(exc), 3)
     except PriceFeedError as exc:
         _fail(str(exc), 4 if exc.kind == "network" else 3)  # docs/scripting.md: 4 network, 3 io
     except OSError as exc:
