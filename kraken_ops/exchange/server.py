@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from kraken_ops.exchange.context import DEFAULT_RETENTION_DAYS, STATUSES, Context
+from kraken_ops.exchange.context import DEFAULT_MAX_PUBLIC_ROWS, DEFAULT_RETENTION_DAYS, STATUSES, Context
 from kraken_ops.exchange.engine import Engine
 from kraken_ops.exchange.lock import StateLock
 from kraken_ops.exchange.markets import Markets
@@ -72,15 +72,18 @@ def parse_faults(items: list[str] | None) -> dict[str, Any]:
 def make_context(state_dir: str | os.PathLike[str] | None = None, *, seed: int = 0, fresh: bool = False,
                  status: str = "online", faults: dict[str, Any] | None = None,
                  clock: Callable[[], float] | None = None, prices: str | PriceFeed | None = None,
-                 prices_url: str | None = None, retention_days: float = DEFAULT_RETENTION_DAYS) -> Context:
+                 prices_url: str | None = None, retention_days: float = DEFAULT_RETENTION_DAYS,
+                 max_public_rows: int = DEFAULT_MAX_PUBLIC_ROWS) -> Context:
     """The exchange's context. ``prices``: ``synthetic`` (default), ``live``, ``replay:FILE``
     or a :class:`~kraken_ops.exchange.prices.PriceFeed`; the feed starts with the server.
-    ``retention_days``: days of public market data kept in the state database (0: forever)."""
+    ``retention_days``: days of public market data kept in the state database (0: forever);
+    ``max_public_rows``: rows of it kept at most (0: no cap)."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (use one of {', '.join(STATUSES)})")
     feed = make_feed(prices, prices_url)
     db = State(state_dir, fresh=fresh)
-    ctx = Context(db, seed=seed, status=status, faults=faults, clock=clock, retention_days=retention_days)
+    ctx = Context(db, seed=seed, status=status, faults=faults, clock=clock, retention_days=retention_days,
+                  max_public_rows=max_public_rows)
     ctx.markets = Markets(ctx.rng, ctx.clock())
     ctx.engine = Engine(db, ctx.markets, ctx.clock, ctx)
     ctx.simulation = Simulation(ctx, feed=feed)
@@ -233,7 +236,7 @@ async def start(ctx: Context, host: str = "127.0.0.1", port: int = 8787) -> tupl
 def run(host: str = "127.0.0.1", port: int = 8787, state_dir: str | os.PathLike[str] | None = None, seed: int = 0,
         fresh: bool = False, status: str = "online", faults: list[str] | dict[str, Any] | None = None,
         prices: str | PriceFeed | None = None, prices_url: str | None = None,
-        retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
+        retention_days: float = DEFAULT_RETENTION_DAYS, max_public_rows: int = DEFAULT_MAX_PUBLIC_ROWS) -> None:
     """Serve until interrupted (``kraken-ops exchange serve``).
 
     Nonce windows are per account (``exchange account add --nonce-window N``), as at Kraken
@@ -248,7 +251,7 @@ def run(host: str = "127.0.0.1", port: int = 8787, state_dir: str | os.PathLike[
     lock = StateLock.acquire(state_dir if state_dir else default_state_dir())
     try:
         ctx = make_context(state_dir, seed=seed, fresh=fresh, status=status, faults=fault_dict, prices=prices,
-                           retention_days=retention_days,
+                           retention_days=retention_days, max_public_rows=max_public_rows,
                            prices_url=prices_url)
         ctx.state_lock = lock
 

@@ -83,6 +83,9 @@ def serve(
     retention_days: float = typer.Option(
         7.0, "--retention-days", help="Days of public market data kept in the state (0 keeps all); users' own history is always kept."
     ),
+    max_public_rows: int = typer.Option(
+        400_000, "--max-public-rows", help="Rows of public market data kept at most, oldest dropped first (0: no cap; ~130 bytes a row)."
+    ),
 ) -> None:
     """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr.
 
@@ -98,6 +101,8 @@ def serve(
         _fail(f"bad --port {port} (0-65535)", 2)
     if retention_days < 0:
         _fail(f"bad --retention-days {retention_days} (0 keeps everything, or a positive number of days)", 2)
+    if max_public_rows < 0:
+        _fail(f"bad --max-public-rows {max_public_rows} (0: no cap, or a positive number of rows)", 2)
     try:
         faults = parse_faults(fault)
     except ValueError as exc:
@@ -108,7 +113,7 @@ def serve(
         _fail(f"bad --prices: {exc}", 2)
     try:
         run(host=host, port=port, state_dir=state, seed=seed, fresh=fresh, status=status, faults=faults, prices=feed,
-            retention_days=retention_days)
+            retention_days=retention_days, max_public_rows=max_public_rows)
     except StateLocked as exc:
         _fail(str(exc), 3)
     except PriceFeedError as exc:

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from kraken_ops.exchange.futures.engine import PUBLIC, account_uid
+from kraken_ops.exchange.futures.engine import PUBLIC, account_uid, event_data
 from kraken_ops.exchange.futures.instruments import INSTRUMENTS, lookup
 from kraken_ops.exchange.futures.rest import Handlers, Reject, read_params
 from kraken_ops.exchange.futures.util import iso_ms, json_response
@@ -78,7 +78,7 @@ class FuturesHistory(Handlers):
         sort = str(params.get("sort") or "desc").lower()
         if sort not in ("asc", "desc"):
             raise Reject("invalidArgument")
-        sql = "SELECT id, data FROM fut_events WHERE account=? AND kind=?"
+        sql = "SELECT id, symbol, time, data FROM fut_events WHERE account=? AND kind=?"
         args: list[Any] = [account, kind]
         if tradeable:
             sql += " AND symbol=?"
@@ -101,7 +101,7 @@ class FuturesHistory(Handlers):
         rows = rows[:count]
         out: dict[str, Any] = {"accountUid": account_uid(account) if account != PUBLIC else None,
                                "len": len(rows), "serverTime": iso_ms(self.now()),
-                               "elements": [json.loads(r["data"]) for r in rows]}
+                               "elements": [event_data(r["data"], r["symbol"], r["time"]) for r in rows]}
         if more:
             out["continuationToken"] = _token(rows[-1]["id"])
         return out
