@@ -33,6 +33,10 @@ Retention: ``ctx.retention_days`` (``serve --retention-days``, default 7; 0 keep
 deleted}``) and ``ctx.prune_public_data()``, run by the server every ``ctx.prune_interval``
 seconds of ``ctx.clock``.
 
+Bugs: ``ctx.internal_error(where)`` (call it in an ``except`` block) logs the traceback and counts
+it in ``ctx.internal_error_count`` / ``ctx.internal_errors``; the request is answered with a
+Kraken error envelope, never an HTTP 500.
+
 One server per state directory: ``ctx.state_lock`` is the
 :class:`~kraken_ops.exchange.lock.StateLock` the server holds while it serves.
 
@@ -45,6 +49,7 @@ cancelled on shutdown), ``ctx.on_shutdown`` (list of callables).
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections import deque
@@ -138,6 +143,21 @@ class Context:
         self.max_inflight_per_key = MAX_INFLIGHT_PER_KEY
         #: the state directory's :class:`~kraken_ops.exchange.lock.StateLock` while serving
         self.state_lock: Any = None
+        #: requests that failed inside the exchange (a bug: every bad input has a Kraken error);
+        #: answered with ``EGeneral:Internal error`` / ``Server Error`` instead of an HTTP 500
+        self.internal_error_count = 0
+        self.internal_errors: deque[str] = deque(maxlen=50)
+
+    # -- bugs ------------------------------------------------------------------
+    def internal_error(self, where: str) -> None:
+        """Record the exception being handled: the traceback goes to the server log, ``where``
+        and the exception to ``internal_errors``. Call from an ``except`` block."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        self.internal_error_count += 1
+        self.internal_errors.append(f"{where}: {exc!r}")
+        logging.getLogger("kraken_ops.exchange").exception("internal error in %s", where)
 
     # -- retention ---------------------------------------------------------
     def prune_public_data(self, now: float | None = None) -> dict[str, int]:

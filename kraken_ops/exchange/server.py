@@ -106,6 +106,36 @@ async def _faults_middleware(request: web.Request, handler: Callable[[web.Reques
     return await handler(request)
 
 
+#: the answer to a request that failed inside the exchange: Kraken's own "internal error"
+#: strings (Spot: kraken-protocol.md §1.6; Futures: its error enum, §3.3), never an HTTP 500
+SPOT_INTERNAL_ERROR = "EGeneral:Internal error"
+FUTURES_INTERNAL_ERROR = "Server Error"
+
+
+@web.middleware
+async def _internal_error_middleware(request: web.Request,
+                                     handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+    """Last line of defence: an exception escaping a handler is a bug (every bad input has its
+    Kraken error at the boundary); it is logged and counted (``ctx.internal_error``) and
+    answered in the Kraken envelope of the path, so that the exchange never answers 500."""
+    try:
+        return await handler(request)
+    except (web.HTTPException, asyncio.CancelledError):
+        raise
+    except Exception:
+        ctx: Context = request.app[CTX_KEY]
+        ctx.internal_error(f"{request.method} {request.path}")
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            raise  # a WebSocket already prepared cannot be answered here (the WS loops catch their own)
+        if request.path.startswith("/0/"):
+            from kraken_ops.exchange.rest_spot import err
+
+            return err(SPOT_INTERNAL_ERROR)
+        from kraken_ops.exchange.futures.util import error
+
+        return error(ctx.clock(), FUTURES_INTERNAL_ERROR)
+
+
 @web.middleware
 async def _inflight_middleware(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
     """``EService:Throttled: <ts>`` past ``ctx.max_inflight_per_key`` Spot private requests in
@@ -152,7 +182,7 @@ def create_app(ctx: Context) -> web.Application:
     """The aiohttp application serving ``ctx``."""
     from kraken_ops.exchange import rest_spot, ws_spot
 
-    app = web.Application(middlewares=[_inflight_middleware, _faults_middleware])
+    app = web.Application(middlewares=[_inflight_middleware, _faults_middleware, _internal_error_middleware])
     app[CTX_KEY] = ctx
     rest_spot.setup(app, ctx)
     ws_spot.setup(app, ctx)

@@ -35,15 +35,27 @@ def _state(state: Optional[Path]) -> Any:
 
 
 def _amount(text: str) -> Any:
+    """A deposit amount: a decimal number above 0 and below 1e15 (state.BALANCE_LIMIT)."""
     from decimal import Decimal, InvalidOperation
 
+    from kraken_ops.exchange.state import AmountError, check_admin_amount
+
+    shown = text if len(text) <= 40 else text[:37] + "..."
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        _fail(f"bad amount {text!r} (expected a decimal number like 1.5)", 2)
-    if not value.is_finite() or value <= 0:
-        _fail(f"bad amount {text!r} (must be positive)", 2)
-    return value
+        value = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        _fail(f"bad amount {shown!r} (expected a decimal number like 1.5)", 2)
+    try:
+        return check_admin_amount(value)
+    except AmountError as exc:
+        _fail(str(exc), 2)
+
+
+def _state_error_code(exc: Exception) -> int:
+    """2 for a bad amount (usage), 3 for a problem with the state (unknown account...)."""
+    from kraken_ops.exchange.state import AmountError
+
+    return 2 if isinstance(exc, AmountError) else 3
 
 
 def _asset(text: str) -> str:
@@ -56,12 +68,19 @@ def _asset(text: str) -> str:
 
 
 def _fund_pairs(items: List[str]) -> list[tuple[str, Any]]:
+    from kraken_ops.exchange.state import BALANCE_LIMIT
+
     out = []
+    totals: dict[str, Any] = {}
     for item in items:
         asset, sep, amount = item.partition("=")
         if not sep:
             _fail(f"bad --fund {item!r} (expected ASSET=AMOUNT, e.g. USD=10000)", 2)
-        out.append((_asset(asset.strip()), _amount(amount.strip())))
+        aid, value = _asset(asset.strip()), _amount(amount.strip())
+        totals[aid] = totals.get(aid, 0) + value
+        if totals[aid] >= BALANCE_LIMIT:
+            _fail(f"the --fund amounts of {asset.strip()} add up to 1e15 or more (balances must stay below it)", 2)
+        out.append((aid, value))
     return out
 
 
@@ -162,7 +181,7 @@ def account_add(
         for asset, amount in funds:
             db.deposit(name, asset, amount)
     except StateError as exc:
-        _fail(str(exc), 3 if "exists" in str(exc) else 2)
+        _fail(str(exc), 3 if "exists" in str(exc) else 2)  # a bound of a deposit (AmountError) is 2 too
     if profile and store is not None:
         try:
             store(name=profile, url=target, spot_key=acct.spot_key, spot_secret=acct.spot_secret,
@@ -182,14 +201,20 @@ def account_list(
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
     """List accounts (never secrets)."""
+    import logging
+
     from kraken_ops.exchange.markets import fmt_asset
 
+    # a balance row that cannot be read is skipped; say so here, once, not through logging too
+    logging.getLogger("kraken_ops.exchange").addHandler(logging.NullHandler())
     db = _state(state)
     rows = []
     for a in db.accounts():
         d = a.public_dict()
         d["balances"] = {k: fmt_asset(k, v) for k, v in sorted(db.balances(a.name).items())}
         rows.append(d)
+    for message in dict.fromkeys(db.warnings):
+        typer.echo(f"warning: {message}", err=True)
     fmt = output or ("table" if sys.stdout.isatty() else "json")
     if fmt not in ("table", "json"):
         _fail(f"bad --output {fmt!r} (table or json)", 2)
@@ -221,7 +246,7 @@ def account_fund(
         for asset, amount in funds:
             db.deposit(name, asset, amount)
     except StateError as exc:
-        _fail(str(exc), 3)
+        _fail(str(exc), _state_error_code(exc))
     typer.echo(f"funded {name}", err=True)
 
 
@@ -277,5 +302,5 @@ def deposit(
     try:
         refid = db.deposit(name, aid, value)
     except StateError as exc:
-        _fail(str(exc), 3)
+        _fail(str(exc), _state_error_code(exc))
     typer.echo(refid)
