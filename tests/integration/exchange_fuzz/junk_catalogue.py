@@ -193,6 +193,7 @@ FUTURES: list[Endpoint] = [
     _f("POST", f"{F}/cancelallordersafter", timeout="60"),
     _f("POST", f"{F}/batchorder", json="@batch"),
     _f("POST", f"{F}/orders/status", orderIds="@f_order", cliOrdIds="@f_cli"),
+    _f("GET", f"{F}/orders/status", orderIds="@f_order", cliOrdIds="@f_cli"),
     _f("POST", f"{F}/transfer", fromAccount="flex", toAccount="cash", unit="USD", amount="1"),
     _f("POST", f"{F}/transfer/subaccount", fromUser="@me", toUser="@sub", fromAccount="flex", toAccount="flex",
        unit="USD", amount="1"),

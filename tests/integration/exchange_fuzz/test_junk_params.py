@@ -190,6 +190,19 @@ def test_futures_websocket_answers_junk_and_stays_open(world: World, futures_ws:
     assert world.ctx.internal_error_count == before, list(world.ctx.internal_errors)[-1]
 
 
+def test_the_catalogue_covers_every_route(world: World) -> None:
+    """A new endpoint must be listed in junk_catalogue.py, or it would escape the junk."""
+    from kraken_ops.exchange.rest_spot import PRIVATE, PUBLIC
+
+    listed = {(e.http, e.path.rstrip("/")) for e in ENDPOINTS}
+    assert {("GET", f"/0/public/{m}") for m in PUBLIC} | {("POST", f"/0/private/{m}") for m in PRIVATE} <= listed
+    ws_routes = {"/ws/v2", "/v2", "/ws-auth/v2", "/ws/v1"}
+    served = {(r.method, r.resource.canonical.rstrip("/")) for r in world.server.runner.app.router.routes()
+              if r.resource is not None and not r.resource.canonical.startswith("/0/")
+              and r.resource.canonical not in ws_routes and r.method != "HEAD"}
+    assert served - listed == set()
+
+
 def test_the_server_is_healthy_after_the_junk(world: World) -> None:
     """Last in the module: public and private requests still answer, the market still moves."""
     assert healthy(world) == []
