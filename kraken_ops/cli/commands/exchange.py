@@ -45,15 +45,27 @@ def _existing_state(state: Optional[Path]) -> Any:
 
 
 def _amount(text: str) -> Any:
+    """A deposit amount: a decimal number above 0 and below 1e15 (state.BALANCE_LIMIT)."""
     from decimal import Decimal, InvalidOperation
 
+    from kraken_ops.exchange.state import AmountError, check_admin_amount
+
+    shown = text if len(text) <= 40 else text[:37] + "..."
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        _fail(f"bad amount {text!r} (expected a decimal number like 1.5)", 2)
-    if not value.is_finite() or value <= 0:
-        _fail(f"bad amount {text!r} (must be positive)", 2)
-    return value
+        value = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        _fail(f"bad amount {shown!r} (expected a decimal number like 1.5)", 2)
+    try:
+        return check_admin_amount(value)
+    except AmountError as exc:
+        _fail(str(exc), 2)
+
+
+def _state_error_code(exc: Exception) -> int:
+    """2 for a bad amount (usage), 3 for a problem with the state (unknown account...)."""
+    from kraken_ops.exchange.state import AmountError
+
+    return 2 if isinstance(exc, AmountError) else 3
 
 
 def _asset(text: str) -> str:
@@ -66,12 +78,19 @@ def _asset(text: str) -> str:
 
 
 def _fund_pairs(items: List[str]) -> list[tuple[str, Any]]:
+    from kraken_ops.exchange.state import BALANCE_LIMIT
+
     out = []
+    totals: dict[str, Any] = {}
     for item in items:
         asset, sep, amount = item.partition("=")
         if not sep:
             _fail(f"bad --fund {item!r} (expected ASSET=AMOUNT, e.g. USD=10000)", 2)
-        out.append((_asset(asset.strip()), _amount(amount.strip())))
+        aid, value = _asset(asset.strip()), _amount(amount.strip())
+        totals[aid] = totals.get(aid, 0) + value
+        if totals[aid] >= BALANCE_LIMIT:
+            _fail(f"the --fund amounts of {asset.strip()} add up to 1e15 or more (balances must stay below it)", 2)
+        out.append((aid, value))
     return out
 
 
@@ -93,9 +112,15 @@ def serve(
     retention_days: float = typer.Option(
         7.0, "--retention-days", help="Days of public market data kept in the state (0 keeps all); users' own history is always kept."
     ),
+    max_public_rows: int = typer.Option(
+        400_000, "--max-public-rows", help="Rows of public market data kept at most, oldest dropped first (0: no cap; ~130 bytes a row)."
+    ),
 ) -> None:
-    """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr."""
+    """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr.
+
+    One server per state directory: a second one on the same --state exits 3 naming the first's URL and PID."""
     from kraken_ops.exchange.context import STATUSES
+    from kraken_ops.exchange.lock import StateLocked
     from kraken_ops.exchange.prices import PriceFeedError, make_feed
     from kraken_ops.exchange.server import parse_faults, run
 
@@ -105,6 +130,8 @@ def serve(
         _fail(f"bad --port {port} (0-65535)", 2)
     if retention_days < 0:
         _fail(f"bad --retention-days {retention_days} (0 keeps everything, or a positive number of days)", 2)
+    if max_public_rows < 0:
+        _fail(f"bad --max-public-rows {max_public_rows} (0: no cap, or a positive number of rows)", 2)
     try:
         faults = parse_faults(fault)
     except ValueError as exc:
@@ -115,7 +142,9 @@ def serve(
         _fail(f"bad --prices: {exc}", 2)
     try:
         run(host=host, port=port, state_dir=state, seed=seed, fresh=fresh, status=status, faults=faults, prices=feed,
-            retention_days=retention_days)
+            retention_days=retention_days, max_public_rows=max_public_rows)
+    except StateLocked as exc:
+        _fail(str(exc), 3)
     except PriceFeedError as exc:
         _fail(str(exc), 4 if exc.kind == "network" else 3)  # docs/scripting.md: 4 network, 3 io
     except OSError as exc:
@@ -194,7 +223,7 @@ def account_add(
     try:
         acct = db.add_account(name, permissions=perms, tier=tier, nonce_window=nonce_window)
     except StateError as exc:
-        _fail(str(exc), 3 if "exists" in str(exc) else 2)
+        _fail(str(exc), 3 if "exists" in str(exc) else 2)  # a bound of a deposit (AmountError) is 2 too
     stored = None
     try:
         for asset, amount in funds:
@@ -229,14 +258,20 @@ def account_list(
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
     """List accounts (never secrets)."""
+    import logging
+
     from kraken_ops.exchange.markets import fmt_asset
 
+    # a balance row that cannot be read is skipped; say so here, once, not through logging too
+    logging.getLogger("kraken_ops.exchange").addHandler(logging.NullHandler())
     db = _state(state)
     rows = []
     for a in db.accounts():
         d = a.public_dict()
         d["balances"] = {k: fmt_asset(k, v) for k, v in sorted(db.balances(a.name).items())}
         rows.append(d)
+    for message in dict.fromkeys(db.warnings):
+        typer.echo(f"warning: {message}", err=True)
     fmt = output or ("table" if sys.stdout.isatty() else "json")
     if fmt not in ("table", "json"):
         _fail(f"bad --output {fmt!r} (table or json)", 2)
@@ -268,7 +303,7 @@ def account_fund(
         for asset, amount in funds:
             db.deposit(name, asset, amount)
     except StateError as exc:
-        _fail(str(exc), 3)
+        _fail(str(exc), _state_error_code(exc))
     typer.echo(f"funded {name}", err=True)
 
 
@@ -353,5 +388,5 @@ def deposit(
     try:
         refid = db.deposit(name, aid, value)
     except StateError as exc:
-        _fail(str(exc), 3)
+        _fail(str(exc), _state_error_code(exc))
     typer.echo(refid)
