@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable
 
-from kraken_ops.exchange.markets import MAKER_RATE, TAKER_RATE, Markets, Pair, find_pair
+from kraken_ops.exchange.markets import Markets, Pair, find_pair
 from kraken_ops.exchange.state import Account, State, new_id
 
 D = Decimal
@@ -507,7 +507,7 @@ class Engine:
         price = o.resting_price or o.price2 or o.price or self.markets.data[o.pair.id].last
         if o.ordertype in ("stop-loss", "take-profit"):
             price = o.price or price
-        rate = ZERO if o.fee_in_base else TAKER_RATE
+        rate = ZERO if o.fee_in_base else o.pair.taker_rate
         return o.pair.quote, o.remaining * price * (1 + rate)
 
     def available(self, account: str, asset: str) -> Decimal:
@@ -656,7 +656,7 @@ class Engine:
                 break
         if remaining > 0:
             cost += remaining * self.markets.data[o.pair.id].last
-        return cost * (1 + (ZERO if o.fee_in_base else TAKER_RATE))
+        return cost * (1 + (ZERO if o.fee_in_base else o.pair.taker_rate))
 
     def add_order(self, account: Account, params: dict[str, Any], *, source: str = "rest",
                   pair: Pair | None = None, counter: bool = True) -> dict[str, Any]:
@@ -775,7 +775,7 @@ class Engine:
 
     def _settle(self, o: Order, qty: Decimal, price: Decimal, maker: bool, public_id: int, now: float) -> Fill:
         pair = o.pair
-        rate = MAKER_RATE if maker else TAKER_RATE
+        rate = pair.maker_rate if maker else pair.taker_rate  # the pair's first fee tier
         cost = qty * price
         tid = new_id("T")
         assert o.account is not None
