@@ -106,7 +106,7 @@ SPOT: list[Endpoint] = [
     _s("OrderAmends", order_id="@txid"),
     _s("TradesHistory", type="all", start="0", end="9999999999", ofs="0", ledgers="true"),
     _s("QueryTrades", txid="@trade_txid", trades="true"),
-    _s("OpenPositions", txid="@txid", docalcs="true"),
+    _s("OpenPositions", ("consolidation",), txid="@txid", docalcs="true"),
     _s("TradeVolume", pair="XBTUSD"),
     _s("Ledgers", asset="XBT", aclass="currency", type="all", start="0", end="9999999999", ofs="0",
        without_count="false"),
@@ -212,6 +212,10 @@ for _v in ("v2", "v3"):
     FUTURES.append(_f("GET", f"/api/history/{_v}/account-log", ("from", "to"), info="futures trade",
                       **_HISTORY_PAGE))
     FUTURES.append(_f("GET", f"/api/history/{_v}/accountlogcsv"))
+    FUTURES.append(_f("GET", f"/api/history/{_v}/positions", ("continuation_token", "opened", "increased", "decreased",
+                                                               "reversed", "no_change", "trades", "funding_realization",
+                                                               "settlement"), tradeable="PF_XBTUSD", closed="true",
+                      **_HISTORY_PAGE))
 FUTURES += [
     _fp("/api/charts/v1/"), _fp("/api/charts/v1/{tick_type}", {"tick_type": "trade"}),
     _fp("/api/charts/v1/{tick_type}/{symbol}", {"tick_type": "mark", "symbol": "PF_XBTUSD"}),
