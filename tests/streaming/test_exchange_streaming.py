@@ -244,3 +244,46 @@ async def test_futures_reconnect_gets_a_new_challenge_and_resubscribes(exchange_
         assert any(m.get("kraken_ops") == "reconnected" for m in got)
         await until(lambda: len(client.get_active_subscriptions()) == 2, timeout=15)
 
+async def test_futures_one_unknown_product_silences_nothing_and_private_feeds_still_work(exchange: Any) -> None:
+    """A bot listing one delisted contract among others: the others' messages arrive, and a
+    private subscription right after succeeds (the product's error is not taken for the
+    answer to the challenge)."""
+    acct = account(exchange)
+    got: list[Any] = []
+    async with FuturesWSClient(acct.futures_key, acct.futures_secret, url=exchange.ws_futures, callback=got.append, **FAST) as client:
+        await client.subscribe(feed="ticker", products=["PF_DELISTED", "PF_XBTUSD", "PF_ETHUSD"])
+        await client.subscribe(feed="fills")
+        await until(lambda: {"PF_XBTUSD", "PF_ETHUSD"} <= {m.get("product_id") for m in got if m.get("feed") == "ticker"})
+        await until(lambda: any(m.get("feed") == "fills_snapshot" for m in got))
+        assert {"event": "error", "message": "Invalid product id"} in got
+        active = {s["feed"]: sorted(s.get("product_ids", [])) for s in client.get_active_subscriptions()}
+        assert active == {"ticker": ["PF_ETHUSD", "PF_XBTUSD"], "fills": []}
+        assert client.challenges == 1
+
+
+async def test_futures_exchange_answers_a_product_list_with_an_unknown_product(exchange: Any) -> None:
+    """Kraken documents "subscribed" with the product ids, or {"event": "error", "message":
+    "Invalid product id"}; for a list mixing both the local exchange subscribes the known ones
+    and sends one error naming the others. A single unknown product gets Kraken's error as documented."""
+    import json
+
+    import websockets
+
+    async with websockets.connect(exchange.ws_futures) as ws:
+        async def answers(count: int) -> list[dict[str, Any]]:
+            out: list[dict[str, Any]] = []
+            while len(out) < count:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                if "event" in message and message["event"] != "info":
+                    out.append(message)
+            return out
+
+        await ws.send(json.dumps({"event": "subscribe", "feed": "ticker", "product_ids": ["PF_NOPE", "PF_XBTUSD", "PF_GONE"]}))
+        assert await answers(2) == [{"event": "error", "message": "Invalid product id", "product_ids": ["PF_NOPE", "PF_GONE"]},
+                                    {"event": "subscribed", "feed": "ticker", "product_ids": ["PF_XBTUSD"]}]
+        await ws.send(json.dumps({"event": "subscribe", "feed": "ticker", "product_ids": ["PF_NOPE"]}))
+        assert await answers(1) == [{"event": "error", "message": "Invalid product id"}]
+        await ws.send(json.dumps({"event": "unsubscribe", "feed": "ticker", "product_ids": ["PF_XBTUSD", "PF_NOPE"]}))
+        assert await answers(2) == [{"event": "error", "message": "Invalid product id", "product_ids": ["PF_NOPE"]},
+                                    {"event": "unsubscribed", "feed": "ticker", "product_ids": ["PF_XBTUSD"]}]
+
