@@ -244,6 +244,7 @@ async def test_futures_reconnect_gets_a_new_challenge_and_resubscribes(exchange_
         assert any(m.get("kraken_ops") == "reconnected" for m in got)
         await until(lambda: len(client.get_active_subscriptions()) == 2, timeout=15)
 
+
 async def test_futures_one_unknown_product_silences_nothing_and_private_feeds_still_work(exchange: Any) -> None:
     """A bot listing one delisted contract among others: the others' messages arrive, and a
     private subscription right after succeeds (the product's error is not taken for the
@@ -287,3 +288,26 @@ async def test_futures_exchange_answers_a_product_list_with_an_unknown_product(e
         assert await answers(2) == [{"event": "error", "message": "Invalid product id", "product_ids": ["PF_NOPE"]},
                                     {"event": "unsubscribed", "feed": "ticker", "product_ids": ["PF_XBTUSD"]}]
 
+
+@pytest.mark.parametrize("params,symbol", [({"channel": "ticker", "symbol": ["BTC/USD"]}, "BTC/USD"),
+                                          ({"channel": "book", "symbol": ["BTC/USD"], "depth": 10}, "BTC/USD"),
+                                          ({"channel": "instrument"}, None)])
+async def test_spot_unsubscribing_what_is_not_subscribed_gets_krakens_answer(exchange: Any, params: dict[str, Any], symbol: Any) -> None:
+    """Kraken's text, as python-kraken-sdk's test against Kraken recorded it: '{"error":
+    "Subscription Not Found", "method": "subscribe", "req_id": 123456789, "success": false,
+    "symbol": "BTC/USD", "time_in": ...' (the reference logs json.dumps of the message)."""
+    import json
+
+    import websockets
+
+    async with websockets.connect(exchange.ws_spot_public) as ws:
+        await ws.send(json.dumps({"method": "unsubscribe", "params": params, "req_id": 123456789}))
+        while True:
+            raw = await asyncio.wait_for(ws.recv(), 5)
+            if '"req_id":123456789' in raw:
+                break
+    answer = json.loads(raw)
+    expected_start = '{"error": "Subscription Not Found", "method": "subscribe", "req_id": 123456789, "success": false, '
+    expected_start += f'"symbol": "{symbol}", "time_in": ' if symbol else '"time_in": '
+    assert json.dumps(answer).startswith(expected_start)
+    assert list(answer)[-2:] == ["time_in", "time_out"]
