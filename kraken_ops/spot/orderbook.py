@@ -201,7 +201,7 @@ class OrderBook:
         "expected_checksum",
         "has_snapshot",
         "timestamp",
-        "updates",
+        "_fresh",
     )
 
     def __init__(self, depth: int = 10, price_decimals: int = 1, qty_decimals: int = 8) -> None:
@@ -244,7 +244,7 @@ class OrderBook:
         self.expected_checksum: int | None = None
         self.has_snapshot = False
         self.timestamp: Any = None
-        self.updates = 0
+        self._fresh = False  # the reference dict shows the book as it is
 
     # -- applying messages -------------------------------------------------------------
     def reset(self) -> None:
@@ -254,6 +254,7 @@ class OrderBook:
         self._ask_crc = None
         self._bid_part = None
         self._ask_view = self._bid_view = None  # rebuilt when read: the old ones may be held
+        self._fresh = False
         self.valid = False
         self.has_snapshot = False
         self.checksum = None
@@ -320,7 +321,7 @@ class OrderBook:
             self._bid_view = None if changed & _REORDERED else view
         if timestamp is not None:
             self.timestamp = timestamp
-        self.updates += 1
+        self._fresh = False
         ask_crc = self._ask_crc
         bid_part = self._bid_part
         if ask_crc is None or bid_part is None:  # else the top ten, and so the checksum, are unchanged
@@ -454,6 +455,8 @@ class OrderBook:
         a change of that side makes a new one (as the reference's are replaced).
         """
         view = self._view
+        if self._fresh:
+            return view  # type: ignore[return-value]
         if view is None:
             view = self._view = {"bid": None, "ask": None, "valid": self.valid,
                                  "price_decimals": self.price_decimals, "qty_decimals": self.qty_decimals}
@@ -467,6 +470,7 @@ class OrderBook:
         view["ask"] = side
         self._bid_shared = self._ask_shared = True
         view["valid"] = self.valid
+        self._fresh = True
         return view
 
     def asks(self, limit: int | None = None) -> list[tuple[Decimal, Decimal]]:
@@ -647,7 +651,9 @@ class SpotOrderBookClient(SpotWSClient):
         :meth:`OrderBook.reference_view`; Decimals: :meth:`book`.
         """
         book = self._books.get(pair)
-        return None if book is None else book.reference_view()
+        if book is None:
+            return None
+        return book._view if book._fresh else book.reference_view()
 
     def book(self, pair: str) -> OrderBook | None:
         """The :class:`OrderBook` object of ``pair`` (kraken-ops addition: Decimal levels, checksums)."""

@@ -330,6 +330,8 @@ def test_held_side_dicts_are_never_modified_in_place() -> None:
 
     asyncio.run(run())
     assert all(list(side.items()) == items for side, items in held)
+    first, again = client.get(PAIR), client.get(PAIR)  # nothing changed in between: the same dicts
+    assert again is first and again["bid"] is first["bid"] and again["ask"] is first["ask"]
 
 
 # --- the reference docs' example, unchanged, against the local exchange ---------------------------
