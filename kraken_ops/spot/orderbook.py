@@ -892,6 +892,12 @@ class SpotOrderBookClient(SpotWSClient):
                     return (pair, message) if valid else self._checksum_mismatch(pair, book, message)
         return loads(raw)
 
+    def _on_frame(self, side: str, message: Any) -> None:
+        if type(message) is tuple:  # a book frame _decode_frame applied: straight to the dispatcher
+            self._push(message)
+        else:
+            super()._on_frame(side, message)
+
     def _preprocess(self, message: Any) -> Any:
         """Runs in the reader for every decoded frame: keeps the books, returns what to queue."""
         if type(message) is tuple:  # a book frame _decode_frame applied
