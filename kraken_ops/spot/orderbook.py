@@ -99,8 +99,8 @@ def _plain_text(value: Any) -> str:
         if value >= 0:
             return str(value)
     elif kind is Decimal:
-        text = str(value)
-        if _PLAIN_NUMBER.fullmatch(text):
+        text = str(value)  # plain for the numbers JSON gives ("0.3463"), else "1E-9", "-1.5", "NaN", "Infinity"
+        if "E" not in text and text[0] != "-" and text[-1].isdigit():
             return text
     try:
         number = _as_decimal(value)
@@ -179,6 +179,7 @@ class OrderBook:
         "depth",
         "price_decimals",
         "qty_decimals",
+        "_ppad",
         "_qpad",
         "_qdot",
         "_price_cache",
@@ -210,12 +211,14 @@ class OrderBook:
         self.depth = depth
         self.price_decimals = price_decimals
         self.qty_decimals = qty_decimals
-        self._qpad = "0" * qty_decimals  # "0" * (decimals - digits after the point) pads a quantity text
+        self._ppad = "0" * price_decimals  # "0" * (decimals - digits after the point) pads a number text
+        self._qpad = "0" * qty_decimals
         self._qdot = "." if qty_decimals else ""
-        # price text -> (scaled int, checksum token, the reference's price text, the number
-        # ``loads`` gives): active prices recur (levels are updated and removed by the same
-        # text), so most levels skip the digit work. Bounded: cleared when full, so memory stays flat.
-        self._price_cache: dict[str, tuple[int, str, str, Any]] = {}
+        # price text -> [scaled int, checksum token, the reference's price text, the number
+        # ``loads`` gives (once a message needed it)]: active prices recur (levels are updated
+        # and removed by the same text), so most levels skip the digit work. Bounded: cleared
+        # when full, so memory stays flat.
+        self._price_cache: dict[str, list[Any]] = {}
         self._price_cache_size = 4 * depth + 256
         # Per side, parallel lists, best level first: the sort key (scaled price; negated
         # for bids so that both sides sort ascending and one bisect serves both), the
@@ -411,18 +414,23 @@ class OrderBook:
             del keys[depth:], segs[depth:], items[depth:]
         return changed
 
-    def _price_entry(self, price: str) -> tuple[int, str, str, Any]:
-        """(scaled int, checksum token, reference text, JSON number) of a price text, remembered in the bounded cache."""
+    def _price_entry(self, price: str) -> list[Any]:
+        """``[scaled int, checksum token, reference text, JSON number or None]`` of a price text,
+        remembered in the bounded cache (the number is filled in when a message needs it)."""
         ip, _, fp = price.partition(".")
         pd = self.price_decimals
-        if len(fp) <= pd:
-            pi = int(ip + fp + "0" * (pd - len(fp)))
+        n = len(fp)
+        if n <= pd:
+            pad = self._ppad[n:]
+            digits = f"{ip}{fp}{pad}"
+            entry = [int(digits), digits.lstrip("0"), f"{ip}.{fp}{pad}" if pd else ip, None]
         else:  # more decimals than the precision: round half-even like the documented rule
             pi = _scaled(price, pd)
+            entry = [pi, str(pi) if pi else "", _fixed(pi, pd), None]
         cache = self._price_cache
         if len(cache) >= self._price_cache_size:
             cache.clear()
-        entry = cache[price] = (pi, str(pi) if pi else "", _fixed(pi, pd), _number(price))
+        cache[price] = entry
         return entry
 
     def compute_checksum(self) -> int:
@@ -525,14 +533,21 @@ _LEVEL_TEXTS = re.compile(r'\{"price":([0-9.]+),"qty":([0-9.]+)\}')  # only run 
 _FAST_FRAME_MAX = 320  # characters: the header and about five levels
 
 
-def _json_levels(levels: Any, prices: dict[str, tuple[int, str, str, Any]]) -> list[dict[str, Any]]:
-    """The levels as ``loads`` gives them (numbers with a point as Decimal, the others as int);
-    price numbers come from the book's price cache (immutable, so shared between messages)."""
-    out = []
-    for price, qty in levels:
-        entry = prices.get(price)
-        out.append({"price": _number(price) if entry is None else entry[3], "qty": Decimal(qty) if "." in qty else int(qty)})
-    return out
+def _price_number(prices: dict[str, list[Any]], price: str) -> Any:
+    """A price text's number as ``loads`` gives it, kept in the book's price cache (Decimals
+    are immutable, so messages can share them)."""
+    entry = prices.get(price)
+    if entry is None:
+        return _number(price)
+    number = entry[3]
+    if number is None:
+        number = entry[3] = _number(price)
+    return number
+
+
+def _json_levels(levels: Any, prices: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """The levels as ``loads`` gives them: numbers with a point as Decimal, the others as int."""
+    return [{"price": _price_number(prices, price), "qty": Decimal(qty) if "." in qty else int(qty)} for price, qty in levels]
 
 
 def _precision_from_pair(info: dict[str, Any]) -> tuple[int, int]:
@@ -871,16 +886,14 @@ class SpotOrderBookClient(SpotWSClient):
                         elif more_bids:
                             bid_levels = _json_levels(bids, prices)
                         else:  # the usual single level, without the loop
-                            entry = prices.get(bid_price)
-                            bid_levels = [{"price": _number(bid_price) if entry is None else entry[3],
+                            bid_levels = [{"price": _price_number(prices, bid_price),
                                            "qty": Decimal(bid_qty) if "." in bid_qty else int(bid_qty)}]
                         if asks is None:
                             ask_levels = []
                         elif more_asks:
                             ask_levels = _json_levels(asks, prices)
                         else:
-                            entry = prices.get(ask_price)
-                            ask_levels = [{"price": _number(ask_price) if entry is None else entry[3],
+                            ask_levels = [{"price": _price_number(prices, ask_price),
                                            "qty": Decimal(ask_qty) if "." in ask_qty else int(ask_qty)}]
                         if timestamp is None:
                             item = {"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": checksum}
