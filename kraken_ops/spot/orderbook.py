@@ -108,12 +108,8 @@ def _plain_text(value: Any) -> str:
         raise ValueError(f"not a price or quantity: {value!r}") from None
     if not number.is_finite() or number < 0:
         raise ValueError(f"not a price or quantity: {value!r}")
-    text = format(number, "f")
-    if text.startswith("-"):  # -0
-        text = text[1:]
-    if "." in text and _PLAIN_NUMBER.fullmatch(text) is None:  # "00.5" cannot happen; keep the check cheap
-        raise ValueError(f"not a price or quantity: {value!r}")
-    return text
+    text = format(number, "f")  # positional notation, no leading zeros
+    return text[1:] if text.startswith("-") else text  # "-0"
 
 
 def _number(text: str) -> Any:

@@ -416,3 +416,25 @@ def test_golden_file_snapshot_has_the_documented_checksum() -> None:
     bids = [(lv["price"], lv["qty"]) for lv in item["bids"]]
     assert book_checksum(asks, bids, 1, 8) == item["checksum"]
     assert OrderBook(10, 1, 8).apply(snapshot)
+
+
+def test_a_book_subscribed_without_add_book_is_kept_too(exchange: Any) -> None:
+    """``subscribe(params={"channel": "book", ...})`` directly (the reference keeps such books
+    too): the first snapshot comes before the pair's precisions are known, so the client looks
+    them up and resubscribes the pair for a snapshot it can apply."""
+    seen: list[str] = []
+
+    async def run() -> None:
+        client = SpotOrderBookClient(depth=10, callback=lambda pair, message: seen.append(message.get("type")),
+                                     rest_url=exchange.url, ws_url=exchange.ws_spot_public, **FAST)
+        async with client:
+            await client.subscribe(params={"channel": "book", "symbol": [PAIR], "depth": 10})
+            for _ in range(400):
+                book = client.get(PAIR)
+                if book is not None and book["valid"] and "update" in seen:
+                    break
+                await asyncio.sleep(0.025)
+            assert client.get(PAIR)["valid"] is True and client._precisions[PAIR] == (1, 8)
+
+    asyncio.run(run())
+    assert seen[0] == "snapshot"  # the first snapshot (unknown precisions) was not handed on
