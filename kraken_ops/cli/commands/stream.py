@@ -380,7 +380,12 @@ def _build_spot_book(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Ca
     def callback(pair: Optional[str], message: dict[str, Any]) -> None:
         guard(lambda m: on_update(pair, m))(message)  # notices (checksum mismatch ...) go to stderr
 
-    client = SpotOrderBookClient(depth=sub_depth, callback=callback, ws_url=ends.spot_ws, **common)  # precisions: instrument channel
+    def notice(message: dict[str, Any]) -> None:  # reconnects, overflow, Kraken's refusals
+        if message.get("kraken_ops") == "checksum_mismatch":
+            return  # the book client logs it (one warning line) and resubscribes
+        guard(lambda m: on_update(None, m))(message)
+
+    client = SpotOrderBookClient(depth=sub_depth, callback=callback, notice_callback=notice, ws_url=ends.spot_ws, **common)  # precisions: instrument channel
     holder["client"] = client
 
     async def subscribe() -> None:
