@@ -222,3 +222,11 @@ def test_docs_cli_md_carries_the_mapping_table():
     text = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
     assert "## Kraken CLI command -> kraken-ops command" in text
     assert "| `kraken orderbook-grouped <PAIR>` | `kraken-ops market book PAIR --grouping N --depth N` |" in text
+
+
+def test_grouped_book_of_an_xstock_names_its_asset_class(cli):
+    cli.add_profile("paper")
+    assert cli("market", "book", "AAPLxUSD", "--grouping", "10", "-p", "paper", "--json").exit_code == 10  # unknown pair
+    result = cli("market", "book", "AAPLxUSD", "--grouping", "10", "--asset-class", "tokenized_asset", "-p", "paper", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["grouping"] == 10

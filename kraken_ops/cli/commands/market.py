@@ -221,7 +221,8 @@ def book(
         if count not in GROUPED_DEPTHS:
             raise typer.BadParameter("with --grouping, must be one of " + ", ".join(map(str, GROUPED_DEPTHS)), param_hint="--count/--depth")
         note_pair(pair, pairs_lookup_for(aclass))
-        read(SPEC, lambda m: m.get_grouped_order_book(pair=pair, depth=count, grouping=grouping), VIEWS["grouped-book"])
+        extra = {"asset_class": aclass} if aclass else None  # not in Kraken's GroupedBook docs: sent only when asked for
+        read(SPEC, lambda m: m.get_grouped_order_book(pair=pair, depth=count, grouping=grouping, extra_params=extra), VIEWS["grouped-book"])
         return
     note_pair(pair, pairs_lookup_for(aclass))
     read(SPEC, lambda m: m.get_order_book(pair=pair, count=count, asset_class=aclass), VIEWS["book"])
