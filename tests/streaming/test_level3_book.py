@@ -205,3 +205,43 @@ def test_from_profile_derives_the_level3_url(monkeypatch):
     client = websocket.SpotWSClient.from_profile("paper")
     assert client._l3_ws_url == "ws://127.0.0.1:9/ws-l3/v2" and client._auth_ws_url == "ws://127.0.0.1:9/ws-auth/v2"
     assert websocket.SpotWSClient()._l3_ws_url == "wss://ws-l3.kraken.com/v2"
+
+
+# ------------------------------------------------------------------ kraken-ops stream level3
+def _level3_endpoints(server, account):
+    from kraken_ops.cli.commands.stream import Endpoints
+
+    ws = server.url.replace("http://", "ws://")
+    return Endpoints(spot_rest=server.url, spot_auth_ws=ws + "/ws-auth/v2", spot_l3_ws=ws + "/ws-l3/v2",
+                     key=account.spot_key, secret=account.spot_secret)
+
+
+def test_stream_level3_checks_every_message(exchange):
+    import io
+
+    from kraken_ops.cli.commands.stream import StreamOptions, run_stream
+
+    account = exchange.add_account(f"l3stream{id(object())}")
+    out, err = io.StringIO(), io.StringIO()
+    opts = StreamOptions("spot", "level3", ["BTC/USD"], private=True, count=3, depth=10, duration=30)
+    assert run_stream(opts, _level3_endpoints(exchange, account), out, err) == 0
+    messages = [json.loads(line, parse_float=D) for line in out.getvalue().splitlines()]
+    assert [m["type"] for m in messages][0] == "snapshot" and all(m["channel"] == "level3" for m in messages)
+    assert "checksum_mismatch" not in err.getvalue()
+    book = Level3Book("BTC/USD", 10, 1, 8)
+    assert all(book.apply(m["data"][0], snapshot=m["type"] == "snapshot") for m in messages)
+
+
+def test_stream_level3_reports_a_bad_checksum_and_takes_a_fresh_snapshot(exchange_factory):
+    import io
+
+    from kraken_ops.cli.commands.stream import StreamOptions, run_stream
+
+    server = exchange_factory(faults=["bad-checksum=1.0"])
+    account = server.add_account("l3bad", fund={"USD": "10"})
+    out, err = io.StringIO(), io.StringIO()
+    opts = StreamOptions("spot", "level3", ["BTC/USD"], private=True, count=2, depth=10, duration=30)
+    assert run_stream(opts, _level3_endpoints(server, account), out, err) == 0
+    assert "checksum_mismatch symbol=BTC/USD" in err.getvalue()
+    types = [json.loads(line)["type"] for line in out.getvalue().splitlines()]
+    assert types == ["snapshot", "snapshot"]  # the second one was asked for after the mismatch

@@ -434,6 +434,7 @@ def _build_spot_level3(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: 
                 sink.line(message)
             return
         snapshot = message.get("type") == "snapshot"
+        shown = False
         for item in message.get("data") or []:
             symbol = str(item.get("symbol"))
             book = books.get(symbol)
@@ -442,11 +443,13 @@ def _build_spot_level3(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: 
                 book = books[symbol] = Level3Book(symbol, opts.depth, pd, qd)
             if not snapshot and not book.has_snapshot:
                 continue  # an update for a book being re-subscribed: wait for its snapshot
+            shown = True
             if book.apply(item, snapshot=snapshot) is False:
                 sink.note({"kraken_ops": "checksum_mismatch", "symbol": symbol, "expected": book.last_checksum, "computed": book.checksum})
                 book.has_snapshot = False
                 resubscribe(symbol)
-        sink.line(message)
+        if shown:
+            sink.line(message)
 
     client = SpotWSClient(
         ends.key,
