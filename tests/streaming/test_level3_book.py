@@ -245,3 +245,35 @@ def test_stream_level3_reports_a_bad_checksum_and_takes_a_fresh_snapshot(exchang
     assert "checksum_mismatch symbol=BTC/USD" in err.getvalue()
     types = [json.loads(line)["type"] for line in out.getvalue().splitlines()]
     assert types == ["snapshot", "snapshot"]  # the second one was asked for after the mismatch
+
+
+def test_a_dropped_level3_connection_comes_back_with_a_fresh_token_and_snapshot(exchange):
+    from kraken_ops.spot.websocket import SpotWSClient
+
+    a = exchange.add_account(f"l3drop{id(object())}")
+    ws = exchange.url.replace("http://", "ws://")
+    messages: list = []
+
+    def snapshots() -> int:
+        return sum(1 for m in messages if isinstance(m, dict) and m.get("channel") == "level3" and m.get("type") == "snapshot")
+
+    async def run() -> tuple[int, int]:
+        client = SpotWSClient(a.spot_key, a.spot_secret, messages.append, no_public=True, rest_url=exchange.url,
+                              auth_ws_url=ws + "/ws-auth/v2", l3_ws_url=ws + "/ws-l3/v2", backoff_base=0.05)
+        async with client:
+            await client.subscribe(params={"channel": "level3", "symbol": ["BTC/USD"], "depth": 10})
+            for _ in range(100):
+                if snapshots() == 1:
+                    break
+                await asyncio.sleep(0.05)
+            await client._l3.drop()
+            for _ in range(200):
+                if snapshots() == 2:
+                    break
+                await asyncio.sleep(0.05)
+            return client.token_fetches, client.reconnects
+
+    fetches, reconnects = asyncio.run(run())
+    assert snapshots() == 2 and reconnects == 1
+    assert fetches == 3  # the auth connection's token, then one per level3 connection
+    assert any(isinstance(m, dict) and m.get("kraken_ops") == "reconnected" and m.get("connection") == "level3" for m in messages)
