@@ -3,7 +3,6 @@ and ``rebase_multiplier`` on the local exchange: Level 3 comes from the engine's
 
 import asyncio
 import json
-import time
 from decimal import ROUND_FLOOR, Decimal as D
 
 import aiohttp
@@ -48,13 +47,13 @@ def test_level3_shows_a_placed_order_with_its_id_and_forgets_it_when_cancelled(e
     a = exchange.add_account(name(), fund={"USD": "100000"})
     spot = Spot(exchange.url, a)
     price = _resting_bid_price(spot)
-    before = time.time_ns()
+    before = int(exchange.ctx.clock() * 10**9)  # the exchange's clock (tests may move it)
     txid = spot.ok("AddOrder", {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "price": price, "volume": "0.0123"})["txid"][0]
     result = spot.ok("Level3", {"pair": "BTC/USD", "depth": 0}, json_body=True)
     assert result["pair"] == "BTC/USD"
     (mine,) = _order(txid, result["bids"])
     assert mine["price"] == XBTUSD.fmt_price(D(price)) and mine["qty"] == "0.01230000"
-    assert before - 10**9 <= mine["timestamp"] <= time.time_ns() + 10**9  # integer nanoseconds
+    assert before - 10**9 <= mine["timestamp"] <= int(exchange.ctx.clock() * 10**9) + 10**9  # integer nanoseconds
     # best first, and within a price level in queue (time) order: the new order is the last of its level
     prices = [D(o["price"]) for o in result["bids"]]
     assert prices == sorted(prices, reverse=True)
