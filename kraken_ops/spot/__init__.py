@@ -28,6 +28,7 @@ _EXPORTS = {
     "AsyncEarn": "earn",
     "SpotWSClient": "websocket",
     "SpotOrderBookClient": "orderbook",
+    "Level3Book": "level3",
 }
 
 __all__ = sorted(_EXPORTS)

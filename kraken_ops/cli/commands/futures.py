@@ -15,10 +15,10 @@ from typing import Any, Optional
 import typer
 
 from kraken_ops.cli.clients import read, run_write, single
-from kraken_ops.cli.context import command
+from kraken_ops.cli.context import callback, command
 from kraken_ops.cli.errors import UsageProblem
 from kraken_ops.cli.groups import RawFallbackGroup
-from kraken_ops.cli.output import RECORD, Output, View, book_rows, keyed, listed
+from kraken_ops.cli.output import RECORD, Output, View, book_rows, keyed, listed, record
 from kraken_ops.cli.params import csv_list, decimal_text, parse_json_or_ndjson, read_text
 
 app = typer.Typer(
@@ -33,7 +33,8 @@ transfer_app = typer.Typer(help="Futures transfers: wallet, subaccount, to-spot.
 leverage_app = typer.Typer(help="Maximum leverage preferences (isolated margin).", no_args_is_help=True)
 pnl_app = typer.Typer(help="Profit-and-loss currency preferences.", no_args_is_help=True)
 history_app = typer.Typer(help="Account history: executions, orders, triggers.", no_args_is_help=True)
-for _name, _sub in (("market", market_app), ("orders", orders_app), ("transfer", transfer_app), ("leverage", leverage_app), ("pnl", pnl_app), ("history", history_app)):
+subaccounts_app = typer.Typer(help="Subaccounts of the master account; `trading-enabled UID` reads or sets one's trading switch.")
+for _name, _sub in (("market", market_app), ("orders", orders_app), ("transfer", transfer_app), ("leverage", leverage_app), ("pnl", pnl_app), ("history", history_app), ("subaccounts", subaccounts_app)):
     app.add_typer(_sub, name=_name)
 
 MARKET, USER, TRADE, FUNDING = "futures.Market", "futures.User", "futures.Trade", "futures.Funding"
@@ -58,6 +59,14 @@ VIEWS = {
     "pnl": View(listed("preferences"), ["symbol", "pnlCurrency"]),
     "history": View(listed("elements"), ["uid", "timestamp", "event"]),
     "result": RECORD,
+    "ticker": View(record("ticker"), vertical=True),
+    "instrument-status": View(lambda r: listed("instrumentStatus")(r) if "instrumentStatus" in r else record()(r),
+                              ["tradeable", "experiencingDislocation", "priceDislocationDirection",
+                               "experiencingExtremeVolatility", "extremeVolatilityInitialMarginMultiplier"]),
+    "transfers": View(listed("transfers"), ["id", "date", "from", "to", "asset", "amount", "status"]),
+    "unwind-queue": View(listed("queue"), ["symbol", "percentile"]),
+    "assignment-programs": View(listed("participants"), ["id", "contractType", "contract", "maxSize", "maxPosition", "acceptLong", "acceptShort", "timeFrame", "enabled"]),
+    "trading-enabled": View(record(), ["tradingEnabled"], vertical=True),
 }
 
 
@@ -96,6 +105,44 @@ def tickers() -> None:
     Example: kraken-ops futures market tickers
     """
     read(MARKET, lambda m: m.get_tickers(), VIEWS["tickers"])
+
+
+@command(market_app, "ticker", kind="public")
+def ticker(symbol: str = typer.Argument(..., help="Contract or index, e.g. PF_XBTUSD.")) -> None:
+    """Ticker of one contract.
+
+    Example: kraken-ops futures market ticker PF_XBTUSD
+    """
+    read(MARKET, lambda m: m.get_ticker(symbol=symbol), VIEWS["ticker"])
+
+
+@command(market_app, "instrument-status", kind="public")
+def instrument_status(symbol: Optional[str] = typer.Argument(None, help="Contract, e.g. PF_XBTUSD (default: every contract).")) -> None:
+    """Price dislocation and extreme-volatility status of one or every contract.
+
+    Example: kraken-ops futures market instrument-status PF_XBTUSD
+    """
+    read(MARKET, lambda m: m.get_instruments_status(instrument=symbol), VIEWS["instrument-status"])
+
+
+class ContractType(str, Enum):
+    futures_inverse = "futures_inverse"
+    futures_vanilla = "futures_vanilla"
+    flexible_futures = "flexible_futures"
+    options = "options"
+    all = "all"
+
+
+@command(market_app, "trading-instruments", kind="private")
+def trading_instruments(
+    contract_type: Optional[list[ContractType]] = typer.Option(None, "--contract-type", help="Only this contract type (repeatable)."),
+) -> None:
+    """Contracts this account may trade, with the margin levels that apply to it (needs a key).
+
+    Example: kraken-ops futures market trading-instruments --contract-type flexible_futures
+    """
+    types = [t.value for t in contract_type or []] or None
+    single(MARKET, lambda m: m.get_trading_instruments(contractType=types), VIEWS["instruments"])
 
 
 @command(market_app, "book", kind="public")
@@ -446,13 +493,66 @@ def notifications() -> None:
     single(USER, lambda u: u.get_notifications(), VIEWS["notifications"])
 
 
-@command(app, "subaccounts", kind="private")
+@callback(subaccounts_app, kind="private")
 def subaccounts() -> None:
     """Subaccounts of the master account.
 
     Example: kraken-ops futures subaccounts
     """
     single(USER, lambda u: u.get_subaccounts(), VIEWS["subaccounts"])
+
+
+class Switch(str, Enum):
+    true = "true"
+    false = "false"
+
+
+@command(subaccounts_app, "trading-enabled", kind="write")
+def subaccount_trading_enabled(
+    uid: str = typer.Argument(..., help="The subaccount's UID (see: kraken-ops futures subaccounts)."),
+    set_: Optional[Switch] = typer.Option(None, "--set", help="Enable (true) or disable (false) trading; without it, show the switch."),
+) -> None:
+    """Whether a subaccount may trade; with --set, switch it (asks for confirmation).
+
+    Example: kraken-ops futures subaccounts trading-enabled 7a8b... --set false --yes
+    """
+    if set_ is None:
+        single(USER, lambda u: u.check_trading_enabled_on_subaccount(subaccountId=uid), VIEWS["trading-enabled"])
+        return
+    enabled = set_ is Switch.true
+    run_write(
+        USER,
+        f"{'enable' if enabled else 'disable'} trading on futures subaccount {uid}",
+        lambda u: u.set_trading_on_subaccount(subaccountId=uid, trading_enabled=enabled),
+        VIEWS["trading-enabled"],
+    )
+
+
+@command(app, "unwind-queue", kind="read")
+def unwind_queue() -> None:
+    """Where your positions stand in the unwind (auto-deleveraging) queue, as a percentile.
+
+    Example: kraken-ops futures unwind-queue
+    """
+    read(USER, lambda u: u.get_unwind_queue(), VIEWS["unwind-queue"])
+
+
+@command(app, "assignment-programs", kind="read")
+def assignment_programs() -> None:
+    """Your current assignment-program preferences (taking over liquidated positions).
+
+    Example: kraken-ops futures assignment-programs
+    """
+    read(USER, lambda u: u.get_assignment_programs(), VIEWS["assignment-programs"])
+
+
+@command(app, "transfers", kind="read")
+def transfers(last_transfer_time: Optional[str] = typer.Option(None, "--before", help="Transfers before this ISO 8601 time.")) -> None:
+    """Recent transfers in and out of the Futures wallets.
+
+    Example: kraken-ops futures transfers -o json
+    """
+    read(FUNDING, lambda f: f.get_transfers(lastTransferTime=last_transfer_time), VIEWS["transfers"])
 
 
 # --- transfers ----------------------------------------------------------------------------------

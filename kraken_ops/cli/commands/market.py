@@ -11,7 +11,7 @@ import typer
 
 from kraken_ops.cli.completion import complete_pair
 
-from kraken_ops.cli.clients import read
+from kraken_ops.cli.clients import read, single
 from kraken_ops.cli.context import command
 from kraken_ops.cli.errors import note_pair
 from kraken_ops.cli.output import RECORD, View, book_rows, keyed, pair_series
@@ -47,12 +47,29 @@ def ticker_rows(result: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def side_rows(result: Any) -> list[dict[str, Any]]:
+    """Rows from a ``{"pair", "bids": [{...}], "asks": [{...}]}`` book (GroupedBook, Level3): asks then bids."""
+    rows: list[dict[str, Any]] = []
+    if not isinstance(result, dict):
+        return rows
+    for side in ("asks", "bids"):
+        for level in result.get(side) or []:
+            rows.append({"pair": result.get("pair"), "side": side[:-1], **level})
+    return rows
+
+
+GROUPED_DEPTHS = (10, 25, 100, 250, 1000)
+GROUPINGS = (1, 5, 10, 25, 50, 100, 250, 500, 1000)
+LEVEL3_DEPTHS = (0, 10, 25, 100, 250, 1000)
+
 VIEWS: dict[str, View] = {
     "assets": View(keyed("asset"), ["asset", "altname", "aclass", "decimals", "display_decimals", "status"]),
     "pairs": View(keyed("pair"), ["pair", "altname", "wsname", "base", "quote", "pair_decimals", "lot_decimals", "ordermin", "costmin", "tick_size", "status"]),
     "ticker": View(ticker_rows, ["pair", *TICKER_FIELDS], only=True),
     "ohlc": View(pair_series(["time", "open", "high", "low", "close", "vwap", "volume", "count"])),
     "book": View(book_rows, ["pair", "side", "price", "volume", "timestamp"]),
+    "grouped-book": View(side_rows, ["pair", "side", "price", "qty"]),
+    "book-l3": View(side_rows, ["side", "price", "qty", "order_id", "timestamp"]),
     "trades": View(pair_series(["price", "volume", "time", "side", "type", "misc", "trade_id"])),
     "spreads": View(pair_series(["time", "bid", "ask"])),
 }
@@ -187,16 +204,42 @@ def ohlc(
 @command(app, "book", kind="public")
 def book(
     pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD.", autocompletion=complete_pair),
-    count: int = typer.Option(10, "--count", "--depth", min=1, max=500, help="Levels per side (1-500)."),
+    count: int = typer.Option(10, "--count", "--depth", min=1, max=500, help="Levels per side (1-500; with --grouping 10, 25, 100, 250 or 1000)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
+    grouping: Optional[int] = typer.Option(
+        None, "--grouping", help="Fold N ticks into each level (1, 5, 10, 25, 50, 100, 250, 500, 1000): Kraken's grouped book."
+    ),
 ) -> None:
-    """Order book (asks and bids).
+    """Order book (asks and bids); with --grouping, the grouped book (bids rounded down, asks up).
 
     Example: kraken-ops market book XBTUSD --count 5
     """
     aclass = asset_class_value(asset_class)
+    if grouping is not None:
+        if grouping not in GROUPINGS:
+            raise typer.BadParameter("must be one of " + ", ".join(map(str, GROUPINGS)), param_hint="--grouping")
+        if count not in GROUPED_DEPTHS:
+            raise typer.BadParameter("with --grouping, must be one of " + ", ".join(map(str, GROUPED_DEPTHS)), param_hint="--count/--depth")
+        note_pair(pair, pairs_lookup_for(aclass))
+        extra = {"asset_class": aclass} if aclass else None  # not in Kraken's GroupedBook docs: sent only when asked for
+        read(SPEC, lambda m: m.get_grouped_order_book(pair=pair, depth=count, grouping=grouping, extra_params=extra), VIEWS["grouped-book"])
+        return
     note_pair(pair, pairs_lookup_for(aclass))
     read(SPEC, lambda m: m.get_order_book(pair=pair, count=count, asset_class=aclass), VIEWS["book"])
+
+
+@command(app, "book-l3", kind="private")
+def book_l3(
+    pair: str = typer.Argument(..., help="Pair, e.g. BTC/USD.", autocompletion=complete_pair),
+    depth: int = typer.Option(100, "--depth", help="Price levels per side: 10, 25, 100, 250, 1000, or 0 for the whole book."),
+) -> None:
+    """Level 3 book: every resting order (id, price, quantity, time), best first (needs a key).
+
+    Example: kraken-ops market book-l3 BTC/USD --depth 10 --profile bot1
+    """
+    if depth not in LEVEL3_DEPTHS:
+        raise typer.BadParameter("must be one of " + ", ".join(map(str, LEVEL3_DEPTHS)), param_hint="--depth")
+    single(SPEC, lambda m: m.get_level3_order_book(pair=pair, depth=depth), VIEWS["book-l3"])
 
 
 @command(app, "trades", kind="public")

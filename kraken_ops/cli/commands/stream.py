@@ -8,7 +8,8 @@ ends it quietly; Ctrl-C ends it with exit code 130.
 
 Endpoints: ``--url`` (public feeds) wins; otherwise the profile decides (production:
 Kraken's URLs; paper or custom: derived from the profile's URL, ``ws://HOST:PORT/ws/v2``,
-``/ws-auth/v2`` and ``/ws/v1``); with no profile at all, public feeds use Kraken's URLs.
+``/ws-auth/v2``, ``/ws-l3/v2`` (the level3 channel's own host) and ``/ws/v1``); with no
+profile at all, public feeds use Kraken's URLs.
 
 websockets and the SDK's WebSocket clients are imported inside the commands only.
 """
@@ -32,6 +33,7 @@ app.add_typer(futures_app, name="futures")
 
 SPOT_WS = "wss://ws.kraken.com/v2"
 SPOT_AUTH_WS = "wss://ws-auth.kraken.com/v2"
+SPOT_L3_WS = "wss://ws-l3.kraken.com/v2"
 SPOT_REST = "https://api.kraken.com"
 FUTURES_WS = "wss://futures.kraken.com/ws/v1"
 FUTURES_DEMO_WS = "wss://demo-futures.kraken.com/ws/v1"
@@ -45,6 +47,7 @@ FUTURES_PRIVATE_FEEDS = {
     "notifications": "notifications_auth",
 }
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
+LEVEL3_DEPTHS = (10, 100, 1000)
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Endpoints:
     spot_auth_ws: str = SPOT_AUTH_WS
     spot_rest: str = SPOT_REST
     futures_ws: str = FUTURES_WS
+    spot_l3_ws: str = SPOT_L3_WS
     key: str = ""
     secret: str = field(default="", repr=False)
     nonce_source: Any = field(default=None, repr=False)  # the profile's shared nonce store (token requests)
@@ -103,6 +107,15 @@ def ws_urls_from_rest(rest_url: str) -> dict[str, str]:
     scheme = "wss" if parts.scheme == "https" else "ws"
     base = f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}"
     return {"spot_ws": f"{base}/ws/v2", "spot_auth_ws": f"{base}/ws-auth/v2", "futures_ws": f"{base}/ws/v1"}
+
+
+def l3_ws_url_from_rest(rest_url: str) -> str:
+    """The local exchange's (and custom deployments') level3 WebSocket URL for a REST URL.
+
+    >>> l3_ws_url_from_rest("http://127.0.0.1:8787")
+    'ws://127.0.0.1:8787/ws-l3/v2'
+    """
+    return ws_urls_from_rest(rest_url)["spot_ws"][: -len("/ws/v2")] + "/ws-l3/v2"
 
 
 def resolve_endpoints(profile_name: Optional[str], market: str, *, private: bool, url: Optional[str] = None) -> Endpoints:
@@ -154,10 +167,11 @@ def _apply_profile_urls(ends: Endpoints, profile: Any, market: str) -> None:
         derived = ws_urls_from_rest(rest)
         ends.spot_rest = rest
         ends.spot_ws, ends.spot_auth_ws, ends.futures_ws = derived["spot_ws"], derived["spot_auth_ws"], derived["futures_ws"]
+        ends.spot_l3_ws = l3_ws_url_from_rest(rest)
     elif env == "sandbox" and market == "futures":
         ends.futures_ws = FUTURES_DEMO_WS
     # a profile may name its WebSocket URLs explicitly
-    for attr in ("spot_ws", "spot_auth_ws", "futures_ws"):
+    for attr in ("spot_ws", "spot_auth_ws", "futures_ws", "spot_l3_ws"):
         value = getattr(profile, f"{attr}_url", None) or getattr(profile, attr, None)
         if isinstance(value, str) and value:
             setattr(ends, attr, value)
@@ -312,6 +326,8 @@ def _build(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[...
         return _build_futures(opts, ends, sink, guard, common)
     if opts.channel == "book":
         return _build_spot_book(opts, ends, sink, guard, common)
+    if opts.channel == "level3":
+        return _build_spot_level3(opts, ends, sink, guard, common)
     from kraken_ops.spot.websocket import SpotWSClient
 
     def handle(message: Any) -> None:
@@ -390,6 +406,82 @@ def _build_spot_book(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Ca
 
     async def subscribe() -> None:
         await client.add_book(pairs=list(opts.symbols))
+
+    return client, subscribe
+
+
+def _build_spot_level3(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[..., Any], common: dict[str, Any]) -> tuple[Any, Callable[[], Any]]:
+    """``stream level3``: Kraken's level3 messages as they come, each checked against a
+    :class:`~kraken_ops.spot.level3.Level3Book`; a checksum mismatch is reported on stderr
+    and the symbol is subscribed again for a fresh snapshot."""
+    from kraken_ops.spot.level3 import Level3Book
+    from kraken_ops.spot.websocket import SpotWSClient
+
+    books: dict[str, Level3Book] = {}
+    precisions: dict[str, tuple[int, int]] = {}
+    holder: dict[str, Any] = {}
+
+    def resubscribe(symbol: str) -> None:
+        async def again() -> None:
+            client = holder["client"]
+            await client.unsubscribe(params={"channel": "level3", "symbol": [symbol], "depth": opts.depth})
+            await client.subscribe(params={"channel": "level3", "symbol": [symbol], "depth": opts.depth})
+
+        holder["client"]._spawn(again())
+
+    def handle(message: Any) -> None:
+        if not isinstance(message, dict):
+            return
+        if message.get("channel") != "level3":
+            if message.get("success") is False:
+                sink.note({"kraken_ops": "error", "error": message.get("error"), "method": message.get("method")})
+            if opts.raw:
+                sink.line(message)
+            return
+        snapshot = message.get("type") == "snapshot"
+        shown = False
+        for item in message.get("data") or []:
+            symbol = str(item.get("symbol"))
+            book = books.get(symbol)
+            if book is None:
+                pd, qd = precisions.get(symbol.upper(), (None, None))
+                book = books[symbol] = Level3Book(symbol, opts.depth, pd, qd)
+            if not snapshot and not book.has_snapshot:
+                continue  # an update for a book being re-subscribed: wait for its snapshot
+            shown = True
+            if book.apply(item, snapshot=snapshot) is False:
+                sink.note({"kraken_ops": "checksum_mismatch", "symbol": symbol, "expected": book.last_checksum, "computed": book.checksum})
+                book.has_snapshot = False
+                resubscribe(symbol)
+        if shown:
+            sink.line(message)
+
+    client = SpotWSClient(
+        ends.key,
+        ends.secret,
+        guard(handle),
+        no_public=True,
+        rest_url=ends.spot_rest,
+        auth_ws_url=ends.spot_auth_ws,
+        l3_ws_url=ends.spot_l3_ws,
+        nonce_source=ends.nonce_source,
+        **common,
+    )
+    holder["client"] = client
+
+    async def subscribe() -> None:
+        # the checksum pads prices and quantities to the pair's precision (AssetPairs)
+        try:
+            pairs = await client.request("GET", "/0/public/AssetPairs", {"pair": ",".join(opts.symbols)}, auth=False)
+        except Exception as exc:  # noqa: BLE001 - the stream still runs; checksums then use the numbers as sent
+            sink.note({"kraken_ops": "warning", "error": f"no pair precisions ({type(exc).__name__}); checksums use the numbers as sent"})
+            pairs = {}
+        for key, info in (pairs or {}).items():
+            decimals = (int(info.get("pair_decimals")), int(info.get("lot_decimals")))
+            for name in (key, info.get("wsname") or "", (info.get("wsname") or "").replace("XBT", "BTC")):
+                if name:
+                    precisions[name.upper()] = decimals
+        await client.subscribe(params={"channel": "level3", "symbol": list(opts.symbols), "depth": opts.depth})
 
     return client, subscribe
 
@@ -557,6 +649,36 @@ def _spot_private(channel: str, doc: str) -> None:
 
     cmd.__doc__ = doc
     command(app, channel, kind="private")(cmd)
+
+
+@command(app, "level3", kind="private")
+def level3(
+    pairs: list[str] = typer.Argument(..., help="Pairs, e.g. BTC/USD.", autocompletion=complete_pair),
+    depth: int = typer.Option(10, "--depth", help="Price levels per side: 10, 100 or 1000."),
+    count: Optional[int] = COUNT,
+    duration: Optional[float] = DURATION,
+    raw: bool = RAW,
+    url: Optional[str] = typer.Option(None, "--url", help="Level 3 WebSocket URL (overrides the profile), e.g. ws://127.0.0.1:8787/ws-l3/v2."),
+) -> None:
+    """Level 3: every order added to, changed in or removed from the book (needs a profile).
+
+    Kraken's snapshot and update messages as sent (order id, price, quantity, time; events
+    add, modify, delete), each checked against a local Level 3 book: a checksum mismatch
+    is reported on stderr and the pair is subscribed again for a fresh snapshot.
+
+    Example: kraken-ops stream level3 BTC/USD --profile bot1 --count 10
+    """
+    if depth not in LEVEL3_DEPTHS:
+        raise typer.BadParameter("must be one of 10, 100, 1000", param_hint="--depth")
+    opts = StreamOptions("spot", "level3", pairs, private=True, count=count, duration=duration, raw=raw, depth=depth)
+    if opts.count is not None and opts.count < 1:
+        raise typer.BadParameter("--count must be at least 1")
+    ends = resolve_endpoints(_options_profile(), "spot", private=True)
+    if url:
+        ends.spot_l3_ws = url
+    code = run_stream(opts, ends)
+    if code:
+        raise typer.Exit(code)
 
 
 _spot_private("executions", "Your Spot orders and fills (needs a profile).\n\nExample: kraken-ops stream executions --profile bot1")
