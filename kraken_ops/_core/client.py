@@ -9,6 +9,11 @@ A client class is ``<Endpoints mixin>, <Market protocol>, <Executor>``:
 * the **executor** (:class:`SyncExecutor`, :class:`AsyncExecutor`) sends it with
   ``requests`` or ``aiohttp``. The sync ``_call`` returns the result, the async
   ``_call`` returns a coroutine.
+
+A client may carry an *observer* (``observer=`` on the constructor): a function called
+with a :class:`RequestEvent` after every request, whatever its outcome. It is how
+``kraken-ops metrics serve`` measures request latencies and errors without a copy of
+the transport.
 """
 
 from __future__ import annotations
@@ -37,6 +42,23 @@ from kraken_ops.exceptions import (
 USER_AGENT = f"kraken-ops/{__version__}"
 PUBLIC_RETRIES = 3  # attempts for public GETs on connection errors and 5xx
 BACKOFF_BASE = 0.2  # seconds; doubled per attempt, with jitter
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEvent:
+    """One finished request, as an observer sees it.
+
+    ``seconds`` runs from sending to the parsed answer (retries of public GETs
+    included, the client-side rate limiter's wait excluded); ``error`` is the
+    exception the request raised, or ``None``.
+    """
+
+    market: str  # "spot" or "futures"
+    method: str
+    path: str  # the URL path without host and query, e.g. "/0/private/Balance"
+    auth: bool
+    seconds: float
+    error: BaseException | None = None
 
 
 @dataclass(slots=True)
@@ -72,6 +94,7 @@ class _Protocol:
         tier: str = "starter",
         rate_limiter: ratelimit.CallCounter | Any = None,
         user_agent: str | None = None,
+        observer: Any = None,
     ) -> None:
         self._key = key or ""
         self.__secret = secret or ""
@@ -88,6 +111,8 @@ class _Protocol:
             self._limiter = rate_limiter if rate_limiter is not None else ratelimit.counter_for(self._market, key, tier)
         self._user_agent = user_agent or USER_AGENT
         self._session: Any = None
+        #: called with a :class:`RequestEvent` after every request (``None``: nobody listens)
+        self.observer = observer
 
     def __repr__(self) -> str:  # never show the secret
         return f"{type(self).__name__}(url={self.url!r}, key={'<set>' if self._key else '<none>'})"
@@ -124,6 +149,26 @@ class _Protocol:
     def _require_auth(self) -> None:
         if not self._key or not self.__secret:
             raise KrakenAuthRequiredError("this endpoint needs an API key and secret (key= and secret=, or a profile)")
+
+    @property
+    def rate_limiter(self) -> Any:
+        """The client-side rate limiter of this client's key (``None`` when off or without a key).
+
+        Its ``level`` is the counter's current value and ``maximum`` its limit.
+        """
+        return self._limiter
+
+    def _observe(self, call: Call, started: float, error: BaseException | None) -> None:
+        """Tell the observer (if any) about a finished request; an observer's failure is ignored."""
+        observer = self.observer
+        if observer is None:
+            return
+        path = self._url(call.path).split("://", 1)[-1]
+        path = "/" + path.split("/", 1)[1].split("?", 1)[0] if "/" in path else "/"
+        try:
+            observer(RequestEvent(self._market, call.method.upper(), path, call.auth, time.perf_counter() - started, error))
+        except Exception:
+            pass
 
     def _wait_for(self, call: Call) -> float:
         if self._limiter is None or not call.auth:
@@ -328,11 +373,24 @@ class SyncExecutor:
         return self._session
 
     def _send(self, call: Call) -> Any:
-        import requests
-
         wait = self._wait_for(call)  # type: ignore[attr-defined]
         if wait > 0:
             time.sleep(wait)
+        if self.observer is None:  # type: ignore[attr-defined]
+            return self._exchange(call)
+        started = time.perf_counter()
+        try:
+            result = self._exchange(call)
+        except BaseException as exc:
+            self._observe(call, started, exc)  # type: ignore[attr-defined]
+            raise
+        self._observe(call, started, None)  # type: ignore[attr-defined]
+        return result
+
+    def _exchange(self, call: Call) -> Any:
+        """Send ``call`` (retrying public GETs) and parse the answer."""
+        import requests
+
         session = self._get_session()
         timeout = call.timeout or self.TIMEOUT  # type: ignore[attr-defined]
         nonce = self._nonce if call.auth else None  # type: ignore[attr-defined]
@@ -404,12 +462,27 @@ class AsyncExecutor:
     async def _send(self, call: Call) -> Any:
         import asyncio
 
-        import aiohttp
-        import yarl
-
         wait = self._wait_for(call)  # type: ignore[attr-defined]
         if wait > 0:
             await asyncio.sleep(wait)
+        if self.observer is None:  # type: ignore[attr-defined]
+            return await self._exchange(call)
+        started = time.perf_counter()
+        try:
+            result = await self._exchange(call)
+        except BaseException as exc:
+            self._observe(call, started, exc)  # type: ignore[attr-defined]
+            raise
+        self._observe(call, started, None)  # type: ignore[attr-defined]
+        return result
+
+    async def _exchange(self, call: Call) -> Any:
+        """Send ``call`` (retrying public GETs) and parse the answer."""
+        import asyncio
+
+        import aiohttp
+        import yarl
+
         session = self._get_session()
         timeout = aiohttp.ClientTimeout(total=call.timeout or self.TIMEOUT)  # type: ignore[attr-defined]
         nonce = self._nonce if call.auth else None  # type: ignore[attr-defined]
@@ -501,4 +574,4 @@ async def _async_in_flight(nonce: Any):  # type: ignore[no-untyped-def]
         yield
 
 
-__all__ = ["SpotProtocol", "FuturesProtocol", "SyncExecutor", "AsyncExecutor", "check_futures_envelope", "Prepared"]
+__all__ = ["SpotProtocol", "FuturesProtocol", "SyncExecutor", "AsyncExecutor", "check_futures_envelope", "Prepared", "RequestEvent"]
