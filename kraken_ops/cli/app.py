@@ -187,6 +187,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "exchange": LazyCommand("The local Kraken-compatible exchange (paper trading and tests).", _group("exchange", optional=True)),
     "stream": LazyCommand("Live WebSocket feeds as NDJSON (one JSON object a line).", _group("stream", optional=True)),
     "ws": LazyCommand("Spot trading over the authenticated WebSocket (v2): add, amend, edit, cancel, batch.", _group("ws")),
+    "metrics": LazyCommand(
+        "Prometheus metrics of your accounts: balances, values, orders, positions, rate limits, errors.", _group("metrics")
+    ),
     "mcp": LazyCommand("Serve kraken-ops commands as MCP tools over stdio (for AI agents).", _group("mcp", optional=True)),
 }
 
