@@ -157,6 +157,8 @@ class MarketBook:
         for key, info in (pairs or {}).items():
             if not isinstance(info, Mapping) or not info.get("base") or not info.get("quote"):
                 continue
+            if _dark_pool(key) or _dark_pool(str(info.get("altname") or "")):
+                continue  # a dark-pool pair's ticker says nothing about the price
             base, quote = str(info["base"]), str(info["quote"])
             for asset_id in (base, quote):  # a pair may name an asset the Assets answer left out
                 self._names.setdefault(asset_id.upper(), asset_id)
@@ -417,9 +419,14 @@ def _first(value: Any) -> Any:
     return value
 
 
-def _pair_preference(pair: Pair) -> tuple[int, int, str]:
-    """Online pairs before others, ordinary pairs before dark-pool ``.d`` ones."""
-    return (0 if pair.online else 1, 1 if "." in pair.altname else 0, pair.key)
+def _pair_preference(pair: Pair) -> tuple[int, str]:
+    """Online pairs before others."""
+    return (0 if pair.online else 1, pair.key)
+
+
+def _dark_pool(name: str) -> bool:
+    """Kraken's dark-pool pairs end in ``.d`` (``XXBTZUSD.d``)."""
+    return name.endswith(".d")
 
 
 __all__ = [

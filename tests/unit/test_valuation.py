@@ -42,7 +42,7 @@ def tick(bid: str, ask: str, last: str | None = None) -> dict:
 
 TICKERS = {
     "XXBTZUSD": tick("59999", "60001"),
-    "XXBTZUSD.d": tick("1", "1"),  # a dark-pool pair with a silly price must never be preferred
+    "XXBTZUSD.d": tick("1", "1"),  # a dark-pool pair's price is never used
     "XETHXXBT": tick("0.05", "0.05"),
     "ZEURZUSD": tick("1.07", "1.09"),
     "DOTUSD": tick("6.9", "7.1"),
@@ -117,7 +117,8 @@ def test_route_pairs_name_only_what_a_conversion_can_use(book):
     assert book.needed_pairs(["XXBT", "XBT.F"], "USD") >= {"XXBTZUSD"}
     assert "DOTUSD" not in book.needed_pairs(["XXBT"], "USD")
     assert book.needed_pairs(["DOT"], "EUR") == {"DOTUSD", "ZEURZUSD"}
-    assert book.needed_pairs(["ETH2.S"], "USD") == {"ETH2.SETH", "XETHXXBT", "XXBTZUSD", "XXBTZUSD.d"}
+    assert book.needed_pairs(["ETH2.S"], "USD") == {"ETH2.SETH", "XETHXXBT", "XXBTZUSD"}
+    assert book.pair("XXBTZUSD.d") is None  # dark-pool pairs are left out
     assert book.needed_pairs(["ZUSD"], "USD") == set()
 
 
