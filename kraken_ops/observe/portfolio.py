@@ -181,10 +181,13 @@ class Report:
         return totals
 
     def asset_totals(self) -> dict[str, dict[str, Decimal | None]]:
-        """``asset -> {amount, value}`` over every account and place (P&L not included)."""
+        """``asset -> {amount, value, unvalued_amount}`` over every account and place (P&L not included).
+
+        ``value`` is ``None`` when no holding of the asset could be valued.
+        """
         out: dict[str, dict[str, Decimal | None]] = {}
         for h in self.holdings:
-            row = out.setdefault(h.group, {"amount": ZERO, "value": ZERO, "unvalued_amount": ZERO})
+            row = out.setdefault(h.group, {"amount": ZERO, "value": None, "unvalued_amount": ZERO})
             row["amount"] = (row["amount"] or ZERO) + h.valuation.amount
             if h.valuation.value is None:
                 row["unvalued_amount"] = (row["unvalued_amount"] or ZERO) + h.valuation.amount

@@ -115,6 +115,9 @@ def test_an_asset_with_no_market_is_listed_and_warned_about_never_counted(cli):
                                 "reason": "unknown asset (not in Kraken's Assets or AssetPairs)"}]
     assert D(doc["total"]) == D(doc["accounts"]["bot1"]["spot"]) == D("100")
     assert "warning: [bot1] futures flex: 50 USDT not valued in USD" in result.stderr
+    assert doc["assets"]["USDT"] == {"amount": "50", "value": None, "share": None, "unvalued_amount": "50"}
+    table = cli("portfolio", "-p", "bot1", "-o", "table", "--no-color").stdout
+    assert [line.split() for line in table.splitlines() if line.startswith("USDT")] == [["USDT", "50", "not", "valued"]]
 
 
 def test_a_part_that_fails_is_reported_and_exits_5(cli):

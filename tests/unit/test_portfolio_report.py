@@ -179,8 +179,9 @@ def test_totals_per_account_per_asset_and_in_total_add_up():
     assert totals["bot2"]["total"] == D("120125.0000")  # 2 * 60000 + 100 * 1.25
     assert report.total == totals["bot1"]["total"] + totals["bot2"]["total"]
     assets = report.asset_totals()
-    assert sum(row["value"] for row in assets.values()) + report.unrealized_pnl == report.total
-    assert assets["FEE"]["unvalued_amount"] == D("500.00")
+    assert sum(row["value"] or 0 for row in assets.values()) + report.unrealized_pnl == report.total
+    assert assets["FEE"]["unvalued_amount"] == D("500.00") and assets["FEE"]["value"] is None  # not a zero
+    assert doc_assets_fee(report) == {"amount": "500.00", "value": None, "share": None, "unvalued_amount": "500.00"}
     doc = report.to_json()
     assert doc["total"] == format(report.total, "f") and isinstance(doc["total"], str)
     assert doc["assets"]["XBT"]["amount"] == "3.8100000000"  # 1 + 0.3 + 0.2 + 2 spot/earn, 0.1 + 0.01 + 0.2 futures
@@ -206,3 +207,7 @@ def test_instrument_currencies_from_the_instrument_or_the_symbol():
     assert instrument_currencies("PF_XBTUSD", {"base": "XBT", "quote": "USD"}) == ("XBT", "USD")
     assert instrument_currencies("FI_XBTUSD_240927", None) == ("XBT", "USD")
     assert instrument_currencies("PI_ETHUSD", {"type": "futures_inverse"}) == ("ETH", "USD")
+
+
+def doc_assets_fee(report):
+    return report.to_json()["assets"]["FEE"]

@@ -230,7 +230,10 @@ def render(report: Any, *, color: bool = True, live_interval: Optional[float] = 
         by_asset.add_column(name, justify=justify, no_wrap=True)
     for asset, row in report.asset_totals().items():
         share = f"{(row['value'] / total * 100):.1f}%" if total and row["value"] else ""
-        value = _money(row["value"], places) + (" +?" if row["unvalued_amount"] else "")
+        if row["value"] is None:
+            value = "not valued"
+        else:  # "+?": some of it could not be valued and is not in the figure
+            value = _money(row["value"], places) + (" +?" if row["unvalued_amount"] else "")
         by_asset.add_row(asset, _amount(row["amount"]), value, share)
     if report.holdings:
         parts.append(by_asset)
