@@ -9,6 +9,11 @@ A client class is ``<Endpoints mixin>, <Market protocol>, <Executor>``:
 * the **executor** (:class:`SyncExecutor`, :class:`AsyncExecutor`) sends it with
   ``requests`` or ``aiohttp``. The sync ``_call`` returns the result, the async
   ``_call`` returns a coroutine.
+
+A client may carry an *observer* (``observer=`` on the constructor): a function called
+with a :class:`RequestEvent` after every request, whatever its outcome. It is how
+``kraken-ops metrics serve`` measures request latencies and errors without a copy of
+the transport.
 """
 
 from __future__ import annotations
@@ -42,6 +47,23 @@ from kraken_ops.exceptions import (
 USER_AGENT = f"kraken-ops/{__version__}"
 PUBLIC_RETRIES = 3  # attempts for public GETs on connection errors and 5xx
 BACKOFF_BASE = 0.2  # seconds; doubled per attempt, with jitter
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEvent:
+    """One finished request, as an observer sees it.
+
+    ``seconds`` runs from sending to the parsed answer (retries of public GETs
+    included, the client-side rate limiter's wait excluded); ``error`` is the
+    exception the request raised, or ``None``.
+    """
+
+    market: str  # "spot" or "futures"
+    method: str
+    path: str  # the URL path without host and query, e.g. "/0/private/Balance"
+    auth: bool
+    seconds: float
+    error: BaseException | None = None
 
 
 @dataclass(slots=True)
@@ -78,6 +100,7 @@ class _Protocol:
         rate_limiter: ratelimit.CallCounter | Any = None,
         user_agent: str | None = None,
         profile: str | None = None,
+        observer: Any = None,
     ) -> None:
         self._key = key or ""
         self.__secret = secret or ""
@@ -96,6 +119,8 @@ class _Protocol:
         self._user_agent = user_agent or USER_AGENT
         self._session: Any = None
         self.profile = profile  # the kraken-ops profile the client was built from (for messages)
+        #: called with a :class:`RequestEvent` after every request (``None``: nobody listens)
+        self.observer = observer
 
     def __repr__(self) -> str:  # never show the secret
         return f"{type(self).__name__}(url={self.url!r}, key={'<set>' if self._key else '<none>'})"
@@ -132,6 +157,26 @@ class _Protocol:
     def _require_auth(self) -> None:
         if not self._key or not self.__secret:
             raise KrakenAuthRequiredError("this endpoint needs an API key and secret (key= and secret=, or a profile)")
+
+    @property
+    def rate_limiter(self) -> Any:
+        """The client-side rate limiter of this client's key (``None`` when off or without a key).
+
+        Its ``level`` is the counter's current value and ``maximum`` its limit.
+        """
+        return self._limiter
+
+    def _observe(self, call: Call, started: float, error: BaseException | None) -> None:
+        """Tell the observer (if any) about a finished request; an observer's failure is ignored."""
+        observer = self.observer
+        if observer is None:
+            return
+        path = self._url(call.path).split("://", 1)[-1]
+        path = "/" + path.split("/", 1)[1].split("?", 1)[0] if "/" in path else "/"
+        try:
+            observer(RequestEvent(self._market, call.method.upper(), path, call.auth, time.perf_counter() - started, error))
+        except Exception:
+            pass
 
     # --- rate limit -------------------------------------------------------------------
     def _limit_cost(self, call: Call) -> float:
@@ -464,6 +509,7 @@ class SyncExecutor:
         while (wait := self._limit_wait(cost, ticket)) > 0:  # type: ignore[attr-defined]
             time.sleep(wait)
         failure: BaseException | None = None
+        started = time.perf_counter()
         try:
             return self._send_booked(call)
         except BaseException as exc:
@@ -471,6 +517,8 @@ class SyncExecutor:
             raise
         finally:
             self._limit_release(cost, ticket, failure)  # type: ignore[attr-defined]
+            if self.observer is not None:  # type: ignore[attr-defined]
+                self._observe(call, started, failure)  # type: ignore[attr-defined]
 
     def _send_booked(self, call: Call) -> Any:
         import requests
@@ -560,6 +608,7 @@ class AsyncExecutor:
         while (wait := self._limit_wait(cost, ticket)) > 0:  # type: ignore[attr-defined]
             await asyncio.sleep(wait)
         failure: BaseException | None = None
+        started = time.perf_counter()
         try:
             return await self._send_booked(call)
         except BaseException as exc:
@@ -567,6 +616,8 @@ class AsyncExecutor:
             raise
         finally:
             self._limit_release(cost, ticket, failure)  # type: ignore[attr-defined]
+            if self.observer is not None:  # type: ignore[attr-defined]
+                self._observe(call, started, failure)  # type: ignore[attr-defined]
 
     async def _send_booked(self, call: Call) -> Any:
         import asyncio
@@ -679,4 +730,4 @@ async def _async_in_flight(nonce: Any):  # type: ignore[no-untyped-def]
         yield
 
 
-__all__ = ["SpotProtocol", "FuturesProtocol", "SyncExecutor", "AsyncExecutor", "check_futures_envelope", "Prepared"]
+__all__ = ["SpotProtocol", "FuturesProtocol", "SyncExecutor", "AsyncExecutor", "check_futures_envelope", "Prepared", "RequestEvent"]
