@@ -151,7 +151,9 @@ def test_polling_waits_for_the_rate_limiter_instead_of_tripping_krakens_counter(
 
     account = cli.add_profile("busy", cli.account({"ZUSD": "100"}, tier="pro"), tier="pro")
     preload(account.spot_key, 19.0)
-    shared_counter_for("spot", account.spot_key, "pro").reserve(19.0)
+    counter = shared_counter_for("spot", account.spot_key, "pro")
+    assert counter.acquire(19.0) == 0.0  # the other bot's calls: sent ...
+    counter.release(19.0)                # ... and answered just now
     exporter = running(["busy"])
     report = exporter.state.snapshot.report
     assert report.errors == []  # Balance, Earn/Allocations and OpenOrders all answered: the poller waited
