@@ -29,11 +29,13 @@ from kraken_ops import __version__
 from kraken_ops._core import ratelimit
 from kraken_ops._core.call import Call, form_encode, json_encode, merge_extra, parse_json
 from kraken_ops._core.nonce import NonceSource, nonce_for_key
+from kraken_ops._core.otp import OtpSource, call_otp, check_source, current
 from kraken_ops._core.outcome import unresolved
 from kraken_ops.exceptions import (
     FUTURES_OK_STATUSES,
     KrakenApiLimitExceededError,
     KrakenAuthRequiredError,
+    KrakenConfigError,
     KrakenInvalidNonceError,
     KrakenNetworkError,
     KrakenNonceOvertakenError,
@@ -101,9 +103,13 @@ class _Protocol:
         user_agent: str | None = None,
         profile: str | None = None,
         observer: Any = None,
+        otp: OtpSource | None = None,
     ) -> None:
+        if otp is not None and self._market != "spot":
+            raise KrakenConfigError("Kraken Futures API keys have no two-factor authentication: otp= is for Spot clients only")
         self._key = key or ""
         self.__secret = secret or ""
+        self.__otp = check_source(otp)
         self.url = (url or self.URL).rstrip("/")
         self.proxy = proxy
         self.use_custom_exceptions = use_custom_exceptions
@@ -128,6 +134,11 @@ class _Protocol:
     @property
     def _secret(self) -> str:
         return self.__secret
+
+    @property
+    def _otp(self) -> OtpSource | None:
+        """The client's otp (a string or a callable), sent with every private Spot request."""
+        return self.__otp
 
     @classmethod
     def from_profile(cls, name: str | None = None, *, public: bool = False, **overrides: Any) -> Any:
@@ -280,6 +291,11 @@ class SpotProtocol(_Protocol):
         query = ""
         if call.auth:
             self._require_auth()
+            # otp (keys with 2FA): the call's otp=, else an "otp" of extra_params, else the client's
+            if call.otp is not None or "otp" not in data:
+                otp = current(call.otp if call.otp is not None else self._otp)
+                if otp is not None:
+                    data["otp"] = otp
             data["nonce"] = self.get_nonce()
             text = json_encode(data) if call.do_json else form_encode(data)
             body = text.encode()
@@ -458,12 +474,27 @@ def _failure_name(exc: BaseException) -> str:
     return f"{name} ({type(inner).__name__})" if inner is not None and inner is not exc else name
 
 
+def _stamp(call: Call) -> Call:
+    """Give ``call`` the ``otp=`` of the endpoint method that is building it (see _core/otp.py)."""
+    if call.otp is None:
+        call.otp = call_otp()
+    return call
+
+
+def _next(call: Call, following: Call) -> Call:
+    """The next Call of a chain inherits the otp of the one before."""
+    if following.otp is None:
+        following.otp = call.otp
+    return following
+
+
 class SyncExecutor:
     """Sends calls with one ``requests.Session`` per client."""
 
     _session: Any
 
     def _call(self, call: Call) -> Any:
+        _stamp(call)
         while True:
             try:
                 result = self._send(call)
@@ -472,7 +503,7 @@ class SyncExecutor:
                     raise unresolved(self._market, call, exc, self.profile)  # type: ignore[attr-defined]
                 result = call.on_error(exc)
                 if isinstance(result, Call):
-                    call = result
+                    call = _next(call, result)
                     continue
                 return result
             if call.then is None:
@@ -480,7 +511,7 @@ class SyncExecutor:
             result = call.then(result)
             if not isinstance(result, Call):
                 return result
-            call = result
+            call = _next(call, result)
 
     def _get_session(self) -> Any:
         if self._session is None:
@@ -570,7 +601,7 @@ class AsyncExecutor:
     _session: Any
 
     def _call(self, call: Call) -> Any:
-        return self._run(call)
+        return self._run(_stamp(call))  # stamped now: the coroutine runs after the method has returned
 
     async def _run(self, call: Call) -> Any:
         while True:
@@ -581,7 +612,7 @@ class AsyncExecutor:
                     raise unresolved(self._market, call, exc, self.profile)  # type: ignore[attr-defined]
                 result = call.on_error(exc)
                 if isinstance(result, Call):
-                    call = result
+                    call = _next(call, result)
                     continue
                 return result
             if call.then is None:
@@ -589,7 +620,7 @@ class AsyncExecutor:
             result = call.then(result)
             if not isinstance(result, Call):
                 return result
-            call = result
+            call = _next(call, result)
 
     def _get_session(self) -> Any:
         if self._session is None or self._session.closed:

@@ -175,6 +175,10 @@ HINTS: dict[type[BaseException], str] = {
     kx.KrakenTickSizeInvalidCheckError: "round the price with --truncate, or see the pair's tick_size: kraken-ops market pairs PAIR",
     kx.KrakenAuthRequiredError: "choose a profile with --profile NAME (kraken-ops profile list), or set KRAKEN_OPS_API_KEY and KRAKEN_OPS_SECRET_KEY",
     kx.KrakenServiceUnavailableError: "Kraken is busy or in maintenance; check: kraken-ops market status",
+    kx.KrakenInvalidSignatureError: (
+        "check the profile's API secret and, if the spot key requires 2FA, its otp (kraken-ops profile add NAME --otp ...): "
+        "kraken-ops profile show NAME"
+    ),
 }
 
 

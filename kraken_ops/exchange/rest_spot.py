@@ -1,8 +1,8 @@
 """Spot REST: ``/0/public/*`` and ``/0/private/*`` (kraken-protocol.md §1-§2).
 
 Private requests are checked in Kraken's order (§7.1): key, signature over the raw
-body, nonce (with the account's window), permission, REST call counter, then the
-endpoint's own validation and business rules.
+body, the ``otp`` of a key with 2FA, nonce (with the account's window), permission,
+REST call counter, then the endpoint's own validation and business rules.
 """
 
 from __future__ import annotations
@@ -1218,6 +1218,8 @@ def setup(app: web.Application, ctx: Any) -> None:
         nonce_s = str(nonce_raw) if nonce_raw is not None else ""
         if not auth.verify_spot(acct.spot_secret, request.path, nonce_s, raw, request.headers.get("API-Sign", "")):
             return err("EAPI:Invalid signature")
+        if not auth.otp_accepted(acct.otp, acct.otp_secret, params.get("otp"), ctx.clock()):  # keys with 2FA
+            return err(auth.OTP_ERROR)
         try:
             nonce = int(nonce_s)
         except ValueError:

@@ -16,6 +16,7 @@ from kraken_ops._core.lazy import lazy_exports
 _EXPORTS = {
     "SpotClient": "base",
     "SpotAsyncClient": "base",
+    "TOTP": "base",
     "Market": "market",
     "AsyncMarket": "market",
     "User": "user",

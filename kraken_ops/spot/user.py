@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from kraken_ops._core.call import Call, params
+from kraken_ops._core.otp import per_call_otp
 from kraken_ops.spot.base import SpotAsyncClient, SpotClient
 
 # Names people use for an asset that Kraken lists under another name.
@@ -69,6 +70,7 @@ def balance_summary(balances: dict[str, Any], currency: str) -> dict[str, Any]:
     return {"currency": name, "balance": balance, "available_balance": available}
 
 
+@per_call_otp  # every method takes otp= (keys with 2FA; see _core/otp.py)
 class _UserEndpoints:
     """User endpoint definitions shared by :class:`User` and :class:`AsyncUser`."""
 

@@ -110,10 +110,14 @@ class SpotWSClient(ClientLifecycle):
         max_buffer: int = 10_000,
         request_timeout: float = 10.0,
         nonce_source: Any = None,
+        otp: Any = None,
     ) -> None:
+        from kraken_ops._core.otp import check_source
+
         self._key = key or ""
         self._nonce_source = nonce_source
         self.__secret = secret or ""
+        self.__otp = check_source(otp)  # a key with 2FA: sent with GetWebSocketsToken (a private REST call)
         self._callback = callback
         self._no_public = no_public
         self._rest_url = (rest_url or self.REST_URL).rstrip("/")
@@ -275,7 +279,7 @@ class SpotWSClient(ClientLifecycle):
         from kraken_ops.profiles import client_kwargs
 
         kwargs = client_kwargs(name, market="spot")
-        options: dict[str, Any] = {"nonce_source": kwargs.get("nonce_source")}
+        options: dict[str, Any] = {"nonce_source": kwargs.get("nonce_source"), "otp": kwargs.get("otp")}
         url = (kwargs.get("url") or "").rstrip("/")
         if url and url != cls.REST_URL.rstrip("/"):
             ws_base = "ws" + url[len("http") :] if url.startswith("http") else url
@@ -287,7 +291,7 @@ class SpotWSClient(ClientLifecycle):
     def _make_rest(self) -> Any:
         from kraken_ops.spot.base import SpotAsyncClient
 
-        return SpotAsyncClient(self._key, self.__secret, url=self._rest_url, nonce_source=self._nonce_source)
+        return SpotAsyncClient(self._key, self.__secret, url=self._rest_url, nonce_source=self._nonce_source, otp=self.__otp)
 
     async def request(
         self,
@@ -301,13 +305,15 @@ class SpotWSClient(ClientLifecycle):
         return_raw: bool = False,
         query_str: str | None = None,
         extra_params: str | dict[str, Any] | None = None,
+        otp: Any = None,
     ) -> Any:
-        """A Spot REST request at ``rest_url`` with this client's key (reference API).
+        """A Spot REST request at ``rest_url`` with this client's key (reference API); ``otp=`` as on the REST clients.
 
         >>> await client.request("GET", "/0/public/Time", auth=False)  # doctest: +SKIP
         """
         return await self._rest_client().request(
-            method, uri, params, timeout, auth=auth, do_json=do_json, return_raw=return_raw, query_str=query_str, extra_params=extra_params
+            method, uri, params, timeout, auth=auth, do_json=do_json, return_raw=return_raw, query_str=query_str, extra_params=extra_params,
+            otp=otp,
         )
 
     # -- token ---------------------------------------------------------------------------

@@ -62,6 +62,7 @@ class Endpoints:
     key: str = ""
     secret: str = field(default="", repr=False)
     nonce_source: Any = field(default=None, repr=False)  # the profile's shared nonce store (token requests)
+    otp: Any = field(default=None, repr=False)  # a spot key with 2FA: its otp for the token requests
 
 
 @dataclass
@@ -144,6 +145,7 @@ def resolve_endpoints(profile_name: Optional[str], market: str, *, private: bool
     kwargs = profiles.client_kwargs(profile_name, market)
     ends.key, ends.secret = kwargs["key"], kwargs["secret"]
     ends.nonce_source = kwargs.get("nonce_source")
+    ends.otp = kwargs.get("otp")
     profile = None
     chosen = profiles.resolve_name(profile_name)
     if chosen is not None:
@@ -348,6 +350,7 @@ def _build(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[...
             rest_url=ends.spot_rest,
             auth_ws_url=ends.spot_auth_ws,
             nonce_source=ends.nonce_source,
+            otp=ends.otp,
             **common,
         )
     else:

@@ -168,6 +168,7 @@ def ws_client(profile_name: Optional[str], url: Optional[str] = None, *, request
         max_reconnect_attempts=0,
         request_timeout=request_timeout,
         nonce_source=ends.nonce_source,
+        otp=ends.otp,
     )
 
 
