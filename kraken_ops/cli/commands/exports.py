@@ -20,14 +20,29 @@ import typer
 from kraken_ops.cli.clients import single
 from kraken_ops.cli.context import command, current
 from kraken_ops.cli.errors import CliError
-from kraken_ops.cli.output import RECORD, Output, View, listed
+from kraken_ops.cli.output import RECORD, WIDE, Output, View, col, listed, prose, when
 from kraken_ops.cli.params import csv_list
 
 app = typer.Typer(help="Trades and ledgers reports: create, status, download, delete, cancel.", no_args_is_help=True)
 
 SPEC = "spot.User"
 VIEWS = {
-    "status": View(listed(), ["id", "descr", "report", "format", "status", "createdtm", "completedtm", "expiretm"]),
+    "status": View(
+        listed(),
+        ["id", "descr", "report", "format", "status", "createdtm", "completedtm", "expiretm"],
+        table=[
+            col("id", "id", 1, "id"),
+            col("report", "report", 3),
+            col("status", "status", 1),
+            when("createdtm", "created", 2),
+            when("completedtm", "completed", 5),
+            when("expiretm", "expires", 6),
+            prose("descr", "name", 4),
+            col("format", "format", WIDE),
+            when("datastarttm", "from", WIDE),
+            when("dataendtm", "to", WIDE),
+        ],
+    ),
     "result": RECORD,
 }
 CHUNK = 65536
@@ -165,6 +180,8 @@ def create(
 @command(app, "status", kind="private")
 def status(report: Report = typer.Option(Report.trades, "--report", help="trades or ledgers.")) -> None:
     """Status of the reports of one kind.
+
+    Table: narrow terminals leave out first expires, completed, name, report, created; -o wide adds format, from, to.
 
     Example: kraken-ops exports status --report ledgers
     """
