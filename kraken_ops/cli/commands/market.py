@@ -184,6 +184,32 @@ def pairs_lookup_for(asset_class: str | None) -> Any:
     return lambda: _pairs_lookup(asset_class)
 
 
+def all_pairs_lookup(rest_url: Optional[str] = None) -> Any:
+    """The known pairs of every asset class (WebSocket v2 names them all on one channel).
+
+    ``rest_url``: ask this REST URL (a stream's endpoints); default: the command's profile.
+    """
+
+    def lookup() -> Any:
+        if rest_url:
+            from kraken_ops.spot.market import Market
+
+            client = Market(url=rest_url, timeout=10)
+        else:
+            from kraken_ops.cli.clients import make_client
+            from kraken_ops.cli.context import current
+
+            client = make_client(SPEC, (current().profiles or [None])[0], current())
+        known: dict[str, Any] = dict(client.get_asset_pairs() or {})
+        try:
+            known.update(client.get_asset_pairs(aclass_base="tokenized_asset") or {})
+        except Exception:  # noqa: BLE001 - xStocks are a bonus for the hint
+            pass
+        return known
+
+    return lookup
+
+
 def run_ohlc(market: Any, q: PairQuery) -> Any:
     getter = getattr(market, "get_ohlc", None) or market.get_ohlcv
     if q.asset_class:

@@ -204,6 +204,13 @@ class Sink:
             closer()
         self.closers.clear()
 
+    def hint(self, text: str) -> None:
+        """A ``hint:`` line on stderr, like the one after an error."""
+        try:
+            print(f"hint: {text}", file=self.err, flush=True)
+        except (BrokenPipeError, ValueError):
+            pass
+
     def note(self, message: dict[str, Any]) -> None:
         """kraken-ops' own notices, one readable line on stderr."""
         event = message.get("kraken_ops")
@@ -212,6 +219,26 @@ class Sink:
             print(f"kraken-ops: {event} {details}".rstrip(), file=self.err, flush=True)
         except (BrokenPipeError, ValueError):
             pass
+
+
+def _pair_context_lookup() -> Any:
+    """The known-pairs lookup ``_go`` noted for this stream (None when it noted none)."""
+    from kraken_ops.cli.errors import _pair_context
+
+    return _pair_context.get("lookup")
+
+
+def _ws_pair_hint(symbol: str) -> str | None:
+    """``did you mean BTC/USD? ...`` for a rejected symbol of a stream that goes on with the others."""
+    from kraken_ops.cli.errors import pair_hint
+
+    lookup = _pair_context_lookup()
+    if lookup is None:
+        return None
+    try:
+        return pair_hint(symbol, lookup(), "ws")
+    except Exception:  # noqa: BLE001 - a hint must never break the stream
+        return None
 
 
 def _is_control_spot(message: dict[str, Any]) -> bool:
@@ -314,7 +341,23 @@ def _build(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[...
         return _build_spot_book(opts, ends, sink, guard, common)
     from kraken_ops.spot.websocket import SpotWSClient
 
+    rejected: list[str] = []
+
     def handle(message: Any) -> None:
+        if isinstance(message, dict) and message.get("success") is False and message.get("symbol") and opts.symbols:
+            rejected.append(str(message["symbol"]))
+            if {s.upper() for s in opts.symbols} <= {s.upper() for s in rejected}:
+                # nothing left to stream: end like the REST commands, with the hint
+                from kraken_ops.cli.errors import note_pair
+                from kraken_ops.exceptions import KrakenUnknownAssetPairError
+
+                note_pair(str(message["symbol"]), _pair_context_lookup(), interface="ws")
+                raise KrakenUnknownAssetPairError(f"unknown pair {message['symbol']!r}", kraken_error=str(message.get("error") or ""))
+            sink.note({"kraken_ops": "error", "error": message.get("error"), "method": message.get("method")})
+            hint = _ws_pair_hint(str(message["symbol"]))
+            if hint:
+                sink.hint(hint)
+            return
         if not opts.raw and (not isinstance(message, dict) or _is_control_spot(message)):
             if isinstance(message, dict) and message.get("success") is False:
                 sink.note({"kraken_ops": "error", "error": message.get("error"), "method": message.get("method")})
@@ -457,6 +500,12 @@ def _go(opts: StreamOptions, url: Optional[str]) -> None:
     if opts.count is not None and opts.count < 1:
         raise typer.BadParameter("--count must be at least 1")
     ends = resolve_endpoints(_options_profile(), opts.market, private=opts.private, url=url)
+    if opts.market == "spot" and opts.symbols:
+        from kraken_ops.cli.commands.market import all_pairs_lookup
+        from kraken_ops.cli.errors import note_pair
+
+        # an unknown pair gets the REST commands' hint, in WebSocket v2's names (BTC/USD)
+        note_pair(opts.symbols[0], all_pairs_lookup(ends.spot_rest), interface="ws")
     code = run_stream(opts, ends)
     if code:
         raise typer.Exit(code)
