@@ -1,8 +1,11 @@
 """``kraken-ops exports``: trades/ledgers reports (create, status, download, delete, cancel).
 
-``download`` streams the zip to ``PATH.part`` in 64 KiB chunks (constant memory)
-with a progress bar on stderr, then renames it to ``PATH``: a partial file is
-never left under the final name.
+``download`` streams the zip to ``PATH.part`` in 64 KiB chunks (constant memory),
+then renames it to ``PATH``: a partial file is never left under the final name. On a
+terminal (never in JSON mode) stderr shows the report's status and the elapsed time
+while Kraken prepares it, then bytes, rate and time left while it downloads
+(:mod:`kraken_ops.cli.progress`). ``create`` without ``--wait`` prints the command that
+fetches the report.
 """
 
 # No `from __future__ import annotations` here: typer evaluates every string annotation
@@ -74,27 +77,13 @@ class CreateExportOptions:
     wait_timeout: float = 3600.0
 
 
-def _progress(total: int | None) -> Callable[[int], None]:
-    """A progress callback drawing on stderr when it is a terminal (silent otherwise)."""
-    if not sys.stderr.isatty():
-        return lambda n: None
-    done = [0]
-
-    def advance(n: int) -> None:
-        done[0] += n
-        if total:
-            pct = done[0] * 100 // total
-            bar = "#" * (pct // 4)
-            sys.stderr.write(f"\r[{bar:<25}] {pct:3d}% {done[0]:,} bytes")
-        else:
-            sys.stderr.write(f"\r{done[0]:,} bytes")
-        sys.stderr.flush()
-
-    return advance
-
-
 def run_download(user: Any, report_id: str, path: str, *, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Stream the report ``report_id`` to ``path`` through ``path.part``; return a summary."""
+    """Stream the report ``report_id`` to ``path`` through ``path.part``; return a summary.
+
+    On a terminal, stderr shows bytes, rate and time left (``progress`` replaces it).
+    """
+    from kraken_ops.cli import progress as drawing
+
     response = user.retrieve_export(id_=report_id, timeout=max(60, int(current().timeout or 0)))
     temp = f"{path}.part"
     size = 0
@@ -103,8 +92,9 @@ def run_download(user: Any, report_id: str, path: str, *, progress: Callable[[in
         headers = getattr(response, "headers", None) or {}
         if headers.get("Content-Length", "").isdigit():
             total = int(headers["Content-Length"])
-        advance = progress or _progress(total)
-        with open(temp, "wb") as handle:
+        bar = drawing.download(f"downloading {report_id}", total) if progress is None else drawing.quiet()
+        advance = progress or bar.advance
+        with bar, open(temp, "wb") as handle:
             for chunk in response.iter_content(CHUNK):
                 if chunk:
                     handle.write(chunk)
@@ -121,26 +111,49 @@ def run_download(user: Any, report_id: str, path: str, *, progress: Callable[[in
         close = getattr(response, "close", None)
         if close is not None:
             close()
-        if sys.stderr.isatty():
-            sys.stderr.write("\n")
     return {"id": report_id, "path": os.path.abspath(path), "bytes": size}
 
 
-def wait_until_processed(user: Any, report: str, report_id: str, *, interval: float = 2.0, timeout: float = 3600.0) -> dict[str, Any]:
-    """Poll ExportStatus until the report is Processed (or fails, or ``timeout`` passes)."""
+def wait_until_processed(
+    user: Any, report: str | None, report_id: str, *, interval: float = 2.0, timeout: float = 3600.0, display: Any = None
+) -> dict[str, Any]:
+    """Poll ExportStatus until the report is Processed (or fails, or ``timeout`` passes).
+
+    ``report`` None looks for the id among both kinds (trades, ledgers). On a terminal,
+    stderr shows Kraken's status of the report and the elapsed time (``display``: a
+    context from :func:`kraken_ops.cli.progress.export_wait`).
+    """
+    from kraken_ops.cli import progress as drawing
+
+    kinds = [report] if report else ["trades", "ledgers"]
     deadline = time.monotonic() + timeout
-    while True:
-        for item in user.get_export_report_status(report=report) or []:
-            if item.get("id") == report_id:
-                status = item.get("status")
-                if status == "Processed":
-                    return item
-                if status not in ("Queued", "Processing"):
-                    raise CliError(f"export {report_id} ended with status {status!r}", category="api")
-        if time.monotonic() > deadline:
-            raise CliError(f"export {report_id} not processed after {timeout:.0f}s", category="network", hint="check later with: kraken-ops exports status")
-        print(f"waiting for export {report_id}...", file=sys.stderr)
-        time.sleep(interval)
+    with display if display is not None else drawing.export_wait(report_id) as shown:
+        while True:
+            found = False
+            for kind in kinds:
+                for item in user.get_export_report_status(report=kind) or []:
+                    if item.get("id") == report_id:
+                        found, kinds = True, [kind]
+                        status = item.get("status")
+                        if status == "Processed":
+                            return item
+                        if status not in ("Queued", "Processing"):
+                            raise CliError(f"export {report_id} ended with status {status!r}", category="api")
+                        shown.status(str(status))
+                if found:
+                    break
+            if not found and len(kinds) > 1:
+                raise CliError(f"no export {report_id} among the trades and ledgers reports", category="usage", hint="list them with: kraken-ops exports status")
+            if time.monotonic() > deadline:
+                raise CliError(f"export {report_id} not processed after {timeout:.0f}s", category="network", hint="check later with: kraken-ops exports status")
+            time.sleep(interval)
+
+
+def next_step(report: str, report_id: str) -> str:
+    """The command that fetches the report once Kraken has prepared it."""
+    options = current()
+    profile = f" -p {options.profiles[0]}" if options.profiles else ""
+    return f"kraken-ops exports download {report_id} {report}-{report_id}.zip --wait{profile}"
 
 
 def run_create_export(opts: CreateExportOptions, user: Any, out: Output | None = None) -> Any:
@@ -155,6 +168,8 @@ def run_create_export(opts: CreateExportOptions, user: Any, out: Output | None =
             result.update(run_download(user, result["id"], opts.download))
     if out is not None:
         out.emit(result, RECORD)
+    if not opts.download:
+        print(f"next: {next_step(opts.report, result['id'])}", file=sys.stderr)
     return result
 
 
@@ -188,16 +203,24 @@ def status(report: Report = typer.Option(Report.trades, "--report", help="trades
     single(SPEC, lambda u: u.get_export_report_status(report=report.value), VIEWS["status"])
 
 
+def run_fetch(user: Any, report_id: str, path: str, *, wait: bool = False, interval: float = 2.0) -> dict[str, Any]:
+    """``exports download``: wait for the report when asked, then download it."""
+    if wait:
+        wait_until_processed(user, None, report_id, interval=interval)
+    return run_download(user, report_id, path)
+
+
 @command(app, "download", kind="private")
 def download(
     report_id: str = typer.Argument(..., metavar="ID", help="Report id."),
     path: str = typer.Argument(..., help="Where to write the zip."),
+    wait: bool = typer.Option(False, "--wait", help="Wait until Kraken has prepared the report first."),
 ) -> None:
-    """Download a processed report (streamed; progress on stderr).
+    """Download a report (streamed; on a terminal, progress on stderr).
 
-    Example: kraken-ops exports download GEHI ledgers.zip
+    Example: kraken-ops exports download GEHI ledgers.zip --wait
     """
-    single(SPEC, lambda u: run_download(u, report_id, path), RECORD)
+    single(SPEC, lambda u: run_fetch(u, report_id, path, wait=wait), RECORD)
 
 
 @command(app, "delete", kind="private")
