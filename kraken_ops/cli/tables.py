@@ -1,6 +1,6 @@
 """Tables for people: the text of each cell, which columns fit, and the rich rendering.
 
-Rules (docs/cli-tables.md):
+Rules (docs/tables.md):
 
 * no cell ever splits a number, an id, a pair or a time: such cells never wrap, and a
   column that does not fit is dropped (the least important first, see

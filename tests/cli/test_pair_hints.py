@@ -52,6 +52,7 @@ def test_stream_book_with_a_rest_pair_name_hints_the_websocket_name(cli) -> None
     cli.add_profile("paper")
     result = cli("stream", "book", "XBTUSD", "-p", "paper", "--count", "1", "--duration", "20")
     assert result.exit_code == 10, result.stderr
+    assert "error: the asset pair is unknown" in result.stderr
     assert "hint: did you mean BTC/USD? (WebSocket v2 names pairs like BTC/USD" in result.stderr
     assert "XBT/USD" not in result.stderr
 

@@ -322,3 +322,36 @@ def test_every_table_column_is_droppable_or_essential() -> None:
     for view_id, view in VIEWS.items():
         for column in view.table or []:
             assert 1 <= column.prio <= WIDE, (view_id, column)
+
+
+def test_the_live_book_aligns_decimals_and_never_splits() -> None:
+    """``stream book --live`` is a table too."""
+    from rich.console import Console
+
+    from kraken_ops.cli.commands.stream import _LiveView
+
+    class Book:
+        valid = True
+
+        def bids(self, depth: int) -> list[tuple[str, str]]:
+            return [("60079.1", "1.25000000"), ("60077.50", "125000.5")]
+
+        def asks(self, depth: int) -> list[tuple[str, str]]:
+            return [("60079.2", "0.001"), ("60081", "12")]
+
+    drawn = io.StringIO()
+
+    class Live:
+        def update(self, table: Any, refresh: bool) -> None:
+            Console(file=drawn, width=80).print(table)
+
+    view = _LiveView.__new__(_LiveView)
+    view.depth, view.live = 10, Live()
+    view.show("BTC/USD", Book())
+    lines = drawn.getvalue().splitlines()
+    first = next(line for line in lines if "60079.1" in line)
+    second = next(line for line in lines if "60077.5" in line)
+    assert first.index("60079.1") + 5 == second.index("60077.5") + 5  # bid prices: points aligned
+    assert first.index("1.25") + 1 == second.index("125000.5") + 6  # quantities: points aligned
+    for token in ("60079.1", "60077.5", "60079.2", "60081", "125000.5", "0.001"):
+        assert any(token in line for line in lines)

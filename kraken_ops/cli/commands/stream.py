@@ -477,14 +477,22 @@ class _LiveView:
     def show(self, pair: str, book: Any) -> None:
         from rich.table import Table
 
-        table = Table(title=f"{pair}  checksum {'ok' if book.valid else 'MISMATCH'}")
-        for col in ("bid qty", "bid", "ask", "ask qty"):
-            table.add_column(col, justify="right")
+        from kraken_ops.cli.tables import align_decimals, human_number
+
         bids, asks = book.bids(self.depth), book.asks(self.depth)
-        for i in range(max(len(bids), len(asks))):
-            b = bids[i] if i < len(bids) else ("", "")
-            a = asks[i] if i < len(asks) else ("", "")
-            table.add_row(str(b[1]), str(b[0]), str(a[0]), str(a[1]))
+        rows = max(len(bids), len(asks))
+
+        def column(levels: Any, index: int) -> list[str]:  # decimals aligned, numbers never split
+            texts = [human_number(levels[i][index]) if i < len(levels) else "" for i in range(rows)]
+            return align_decimals(texts)
+
+        cells = [column(bids, 1), column(bids, 0), column(asks, 0), column(asks, 1)]
+        table = Table(title=f"{pair}  checksum {'ok' if book.valid else 'MISMATCH'}")
+        widths = [max([len(name), *(len(t) for t in texts)]) for name, texts in zip(("bid qty", "bid", "ask", "ask qty"), cells)]
+        for name, width in zip(("bid qty", "bid", "ask", "ask qty"), widths):
+            table.add_column(name.rjust(width), no_wrap=True, min_width=width)
+        for i in range(rows):  # right-aligned here: rich would strip the spaces that align the decimals
+            table.add_row(*(texts[i].rjust(width) for texts, width in zip(cells, widths)))
         self.live.update(table, refresh=True)
 
 
