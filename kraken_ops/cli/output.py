@@ -258,7 +258,7 @@ class View:
         if self.table is not None:
             return list(self.table)
         names = _columns(rows, self.columns, self.only or bool(self.columns))
-        return [Col(name, prio=index + 1) for index, name in enumerate(names)]
+        return [Col(name, prio=min(index + 1, WIDE - 1)) for index, name in enumerate(names)]
 
     def narrow_drops(self) -> tuple[list[str], list[str]]:
         """(headers a narrow terminal leaves out, the first left out first; headers only ``-o wide`` shows)."""

@@ -355,3 +355,11 @@ def test_the_live_book_aligns_decimals_and_never_splits() -> None:
     assert first.index("1.25") + 1 == second.index("125000.5") + 6  # quantities: points aligned
     for token in ("60079.1", "60077.5", "60079.2", "60081", "125000.5", "0.001"):
         assert any(token in line for line in lines)
+
+
+def test_a_view_without_a_table_spec_never_hides_a_column_silently() -> None:
+    """Columns of a plain view (ws results, say) past the eighth still appear on a wide terminal."""
+    rows = [{f"field{i}": f"v{i}" for i in range(12)}]
+    out = io.StringIO()
+    Output("table", color=False, stdout=out, width=200).emit(rows, View(lambda r: r))
+    assert all(f"field{i}" in out.getvalue() for i in range(12)), out.getvalue()
