@@ -159,14 +159,14 @@ def test_download_shows_bytes_and_rate_and_eta(monkeypatch: pytest.MonkeyPatch, 
     assert "/s" in text  # the rate
 
 
-def test_exports_create_without_wait_prints_the_command_that_fetches_it(cli: Any, tmp_path: Path) -> None:
+def test_exports_create_without_wait_prints_the_command_that_fetches_it(cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cli.add_profile("bot1")
     created = cli("exports", "create", "--report", "ledgers", "-p", "bot1", "--json")
     assert created.exit_code == 0, created.stderr
     report_id = json.loads(created.stdout)["id"]
     command = f"kraken-ops exports download {report_id} ledgers-{report_id}.zip --wait -p bot1"
     assert f"next: {command}" in created.stderr
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     fetched = cli(*command.split()[1:], "--json")
     assert fetched.exit_code == 0, fetched.stderr
     assert (tmp_path / f"ledgers-{report_id}.zip").stat().st_size == json.loads(fetched.stdout)["bytes"] > 0
