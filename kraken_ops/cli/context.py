@@ -24,13 +24,14 @@ from typing import Any, Callable, Optional
 
 import typer
 
-OUTPUT_FORMATS = ("table", "json", "ndjson", "csv")
+OUTPUT_FORMATS = ("table", "wide", "json", "ndjson", "csv")
 
 
 class OutputFormat(str, Enum):
-    """Values of ``-o/--output``."""
+    """Values of ``-o/--output`` (``wide``: the table with every column, however wide)."""
 
     table = "table"
+    wide = "wide"
     json = "json"
     ndjson = "ndjson"
     csv = "csv"

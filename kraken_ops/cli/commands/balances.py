@@ -11,14 +11,40 @@ import typer
 
 from kraken_ops.cli.clients import read
 from kraken_ops.cli.context import callback, command
-from kraken_ops.cli.output import RECORD, Output, View, keyed, scalar_map
+from kraken_ops.cli.output import RECORD, Output, View, col, keyed, num, scalar_map
 
-app = typer.Typer(help="Account balances (several profiles: --profile a --profile b, or --all-profiles).")
+app = typer.Typer(
+    help="Account balances (several profiles: --profile a --profile b, or --all-profiles).\n\n"
+    "With --holds: Table: narrow terminals leave out first credit used, credit, on hold."
+)
 
 SPEC = "spot.User"
+
+
+def available(row: Any) -> Any:
+    """balance - hold_trade, exactly (Decimal); blank when either is missing or not a number."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return str(Decimal(str(row["balance"])) - Decimal(str(row.get("hold_trade") or 0)))
+    except (KeyError, InvalidOperation, TypeError):
+        return None
+
+
 VIEWS = {
-    "balances": View(scalar_map("asset", "balance"), ["asset", "balance"]),
-    "holds": View(scalar_map("asset", "balance"), ["asset", "balance", "hold_trade", "credit", "credit_used"]),
+    "balances": View(scalar_map("asset", "balance"), ["asset", "balance"], table=[col("asset", "asset", 1), num("balance", "balance", 1)]),
+    "holds": View(
+        scalar_map("asset", "balance"),
+        ["asset", "balance", "hold_trade", "credit", "credit_used"],
+        table=[
+            col("asset", "asset", 1),
+            num("balance", "balance", 1),
+            num("hold_trade", "on hold", 2),
+            num("available", "available", 1, get=available),
+            num("credit", "credit", 3),
+            num("credit_used", "credit used", 4),
+        ],
+    ),
     "show": RECORD,
     "trade-balance": RECORD,
     "credit-lines": View(keyed("asset", "asset_details"), ["asset", "balance", "credit_limit", "credit_used", "available_credit"]),
@@ -71,6 +97,8 @@ def balances(
     rebase_multiplier: Optional[RebaseMultiplier] = typer.Option(None, "--rebase-multiplier", help=REBASE_HELP),
 ) -> None:
     """Balances of every asset.
+
+    Table: narrow terminals leave out first credit used, credit, on hold.
 
     Example: kraken-ops balances --all-profiles -o json
     """

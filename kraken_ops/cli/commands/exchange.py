@@ -308,10 +308,13 @@ def _read_otp_password() -> str:
 
 @account_app.command("list")
 def account_list(
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="table or json (default: table on a TTY)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="table, wide or json (default: table on a TTY)."),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """List accounts (never secrets)."""
+    """List accounts (never secrets).
+
+    Table: narrow terminals leave out first spot key, permissions, tier.
+    """
     import logging
 
     from kraken_ops.exchange.markets import fmt_asset
@@ -327,19 +330,30 @@ def account_list(
     for message in dict.fromkeys(db.warnings):
         typer.echo(f"warning: {message}", err=True)
     fmt = output or ("table" if sys.stdout.isatty() else "json")
-    if fmt not in ("table", "json"):
-        _fail(f"bad --output {fmt!r} (table or json)", 2)
+    if fmt not in ("table", "wide", "json"):
+        _fail(f"bad --output {fmt!r} (table, wide or json)", 2)
     if fmt == "json":
         typer.echo(json.dumps(rows, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from kraken_ops.cli.output import Output
 
-    t = Table("name", "spot key", "tier", "permissions", "balances")
-    for r in rows:
-        t.add_row(r["name"], r["spot_key"][:12] + "…", r["tier"], ",".join(r["permissions"]),
-                  " ".join(f"{k}={v}" for k, v in r["balances"].items()))
-    Console().print(t)
+    Output(fmt).emit(rows, account_view())
+
+
+def account_view() -> Any:
+    """The table of ``exchange account list`` (never a secret: public keys only)."""
+    from kraken_ops.cli.output import View, col, listed, prose
+
+    return View(
+        listed(),
+        table=[
+            col("name", "name", 1),
+            prose("balances", "balances", 1, get=lambda r: ", ".join(f"{k}\u00a0{v}" for k, v in (r.get("balances") or {}).items())),
+            prose("permissions", "permissions", 3, get=lambda r: ", ".join(r.get("permissions") or [])),
+            col("tier", "tier", 2),
+            col("spot_key", "spot key", 4, "id", get=lambda r: (r.get("spot_key") or "")[:12] + "…"),
+        ],
+    )
 
 
 @account_app.command("fund")

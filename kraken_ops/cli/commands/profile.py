@@ -368,6 +368,38 @@ def add(
 LIST_COLUMNS = ["name", "default", "environment", "spot_key", "futures_key", "shared", "read_only", "tier", "nonce_window", "description"]
 
 
+def _views() -> dict[str, Any]:
+    """The views of ``profile list`` and ``profile test`` (built on use: output is imported lazily here)."""
+    from kraken_ops.cli.output import WIDE, View, col, flag, listed, num, prose
+
+    return {
+        "list": View(
+            listed(),
+            LIST_COLUMNS,
+            only=True,
+            table=[
+                col("default", "", 1, get=lambda r: "*" if r.get("default") else ""),
+                col("name", "name", 1),
+                col("environment", "environment", 1),
+                flag("read_only", "read-only", 2),
+                col("shared", "shared key", 2),
+                col("spot_key", "spot key", 3, "id"),
+                col("futures_key", "futures key", 4, "id"),
+                prose("description", "description", 5),
+                col("tier", "tier", 6),
+                num("nonce_window", "nonce window", WIDE),
+                flag("confirm", "confirm", WIDE),
+                col("url", "url", WIDE, "id"),
+            ],
+        ),
+        "test": View(
+            listed(),
+            ["market", "permission", "result", "detail"],
+            table=[col("market", "market", 1), prose("permission", "permission", 1), col("result", "result", 1), prose("detail", "detail", 2)],
+        ),
+    }
+
+
 def profile_rows(config: Any, *, show_keys: bool = False) -> list[dict[str, Any]]:
     """One row per profile (public keys shortened unless ``show_keys``; never a secret)."""
     shared = config.shared_keys()
@@ -396,7 +428,6 @@ def profile_rows(config: Any, *, show_keys: bool = False) -> list[dict[str, Any]
 
 
 def run_list(out: Any, *, show_keys: bool = False) -> list[dict[str, Any]]:
-    from kraken_ops.cli.output import View, listed
     from kraken_ops.profiles import load_config
 
     config = load_config()
@@ -404,7 +435,7 @@ def run_list(out: Any, *, show_keys: bool = False) -> list[dict[str, Any]]:
     if not rows and not out.is_json:
         out.info("no profiles yet: add one with `kraken-ops profile add NAME` (see docs/profiles.md)")
         return rows
-    out.emit(rows, View(listed(), LIST_COLUMNS, only=True))
+    out.emit(rows, _views()["list"])
     if any(r["shared"] for r in rows) and not out.is_json:
         out.warn("some keys are shared by several profiles (column 'shared'): one API key per bot is safer")
     return rows
@@ -412,7 +443,10 @@ def run_list(out: Any, *, show_keys: bool = False) -> list[dict[str, Any]]:
 
 @command(app, "list", kind="public")
 def list_(show_keys: bool = typer.Option(False, "--show-keys", help="Show public keys in full.")) -> None:
-    """List profiles (a table on a terminal, JSON otherwise). Never shows a secret."""
+    """List profiles (a table on a terminal, JSON otherwise). Never shows a secret.
+
+    Table: narrow terminals leave out first tier, description, futures key, spot key, shared key, read-only; -o wide adds nonce window, confirm, url.
+    """
     run_list(_output(), show_keys=show_keys)
 
 
@@ -560,7 +594,6 @@ def _client_for(check: Check, profile: str, timeout: float | None) -> tuple[Any,
 def run_test(name: str, out: Any, *, timeout: float | None = None, checks: tuple[Check, ...] = CHECKS) -> list[dict[str, Any]]:
     """Try one harmless private call per permission; report what the key can do."""
     from kraken_ops import exceptions as kx
-    from kraken_ops.cli.output import View, listed
     from kraken_ops.profiles import get_profile
 
     profile = get_profile(name)
@@ -596,7 +629,7 @@ def run_test(name: str, out: Any, *, timeout: float | None = None, checks: tuple
                     close()
                 except Exception:
                     pass
-    out.emit(rows, View(listed(), ["market", "permission", "result", "detail"]))
+    out.emit(rows, _views()["test"])
     if rejected and len(rejected) == len(profile.markets):
         raise next(iter(rejected.values()))
     return rows
@@ -604,7 +637,10 @@ def run_test(name: str, out: Any, *, timeout: float | None = None, checks: tuple
 
 @command(app, "test", kind="public")
 def test(name: Optional[str] = typer.Argument(None, help="Profile (default: --profile, $KRAKEN_OPS_PROFILE, then the default).")) -> None:
-    """Check what a profile's keys can do with harmless private calls (balance, open orders, WebSocket token...)."""
+    """Check what a profile's keys can do with harmless private calls (balance, open orders, WebSocket token...).
+
+    Table: narrow terminals leave out first detail.
+    """
     chosen = _chosen(name)
     run_test(chosen, _output(), timeout=current().timeout)
 

@@ -220,6 +220,13 @@ class Sink:
             closer()
         self.closers.clear()
 
+    def hint(self, text: str) -> None:
+        """A ``hint:`` line on stderr, like the one after an error."""
+        try:
+            print(f"hint: {text}", file=self.err, flush=True)
+        except (BrokenPipeError, ValueError):
+            pass
+
     def note(self, message: dict[str, Any]) -> None:
         """kraken-ops' own notices, one readable line on stderr."""
         event = message.get("kraken_ops")
@@ -228,6 +235,26 @@ class Sink:
             print(f"kraken-ops: {event} {details}".rstrip(), file=self.err, flush=True)
         except (BrokenPipeError, ValueError):
             pass
+
+
+def _pair_context_lookup() -> Any:
+    """The known-pairs lookup ``_go`` noted for this stream (None when it noted none)."""
+    from kraken_ops.cli.errors import _pair_context
+
+    return _pair_context.get("lookup")
+
+
+def _ws_pair_hint(symbol: str) -> str | None:
+    """``did you mean BTC/USD? ...`` for a rejected symbol of a stream that goes on with the others."""
+    from kraken_ops.cli.errors import pair_hint
+
+    lookup = _pair_context_lookup()
+    if lookup is None:
+        return None
+    try:
+        return pair_hint(symbol, lookup(), "ws")
+    except Exception:  # noqa: BLE001 - a hint must never break the stream
+        return None
 
 
 def _is_control_spot(message: dict[str, Any]) -> bool:
@@ -332,7 +359,23 @@ def _build(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[...
         return _build_spot_level3(opts, ends, sink, guard, common)
     from kraken_ops.spot.websocket import SpotWSClient
 
+    rejected: list[str] = []
+
     def handle(message: Any) -> None:
+        if isinstance(message, dict) and message.get("success") is False and message.get("symbol") and opts.symbols:
+            rejected.append(str(message["symbol"]))
+            if {s.upper() for s in opts.symbols} <= {s.upper() for s in rejected}:
+                # nothing left to stream: end like the REST commands, with the hint
+                from kraken_ops.cli.errors import note_pair
+                from kraken_ops.exceptions import KrakenUnknownAssetPairError
+
+                note_pair(str(message["symbol"]), _pair_context_lookup(), interface="ws")
+                raise KrakenUnknownAssetPairError(f"unknown pair {message['symbol']!r}", kraken_error=str(message.get("error") or ""))
+            sink.note({"kraken_ops": "error", "error": message.get("error"), "method": message.get("method")})
+            hint = _ws_pair_hint(str(message["symbol"]))
+            if hint:
+                sink.hint(hint)
+            return
         if not opts.raw and (not isinstance(message, dict) or _is_control_spot(message)):
             if isinstance(message, dict) and message.get("success") is False:
                 sink.note({"kraken_ops": "error", "error": message.get("error"), "method": message.get("method")})
@@ -534,14 +577,22 @@ class _LiveView:
     def show(self, pair: str, book: Any) -> None:
         from rich.table import Table
 
-        table = Table(title=f"{pair}  checksum {'ok' if book.valid else 'MISMATCH'}")
-        for col in ("bid qty", "bid", "ask", "ask qty"):
-            table.add_column(col, justify="right")
+        from kraken_ops.cli.tables import align_decimals, human_number
+
         bids, asks = book.bids(self.depth), book.asks(self.depth)
-        for i in range(max(len(bids), len(asks))):
-            b = bids[i] if i < len(bids) else ("", "")
-            a = asks[i] if i < len(asks) else ("", "")
-            table.add_row(str(b[1]), str(b[0]), str(a[0]), str(a[1]))
+        rows = max(len(bids), len(asks))
+
+        def column(levels: Any, index: int) -> list[str]:  # decimals aligned, numbers never split
+            texts = [human_number(levels[i][index]) if i < len(levels) else "" for i in range(rows)]
+            return align_decimals(texts)
+
+        cells = [column(bids, 1), column(bids, 0), column(asks, 0), column(asks, 1)]
+        table = Table(title=f"{pair}  checksum {'ok' if book.valid else 'MISMATCH'}")
+        widths = [max([len(name), *(len(t) for t in texts)]) for name, texts in zip(("bid qty", "bid", "ask", "ask qty"), cells)]
+        for name, width in zip(("bid qty", "bid", "ask", "ask qty"), widths):
+            table.add_column(name.rjust(width), no_wrap=True, min_width=width)
+        for i in range(rows):  # right-aligned here: rich would strip the spaces that align the decimals
+            table.add_row(*(texts[i].rjust(width) for texts, width in zip(cells, widths)))
         self.live.update(table, refresh=True)
 
 
@@ -557,6 +608,12 @@ def _go(opts: StreamOptions, url: Optional[str]) -> None:
     if opts.count is not None and opts.count < 1:
         raise typer.BadParameter("--count must be at least 1")
     ends = resolve_endpoints(_options_profile(), opts.market, private=opts.private, url=url)
+    if opts.market == "spot" and opts.symbols:
+        from kraken_ops.cli.commands.market import all_pairs_lookup
+        from kraken_ops.cli.errors import note_pair
+
+        # an unknown pair gets the REST commands' hint, in WebSocket v2's names (BTC/USD)
+        note_pair(opts.symbols[0], all_pairs_lookup(ends.spot_rest), interface="ws")
     code = run_stream(opts, ends)
     if code:
         raise typer.Exit(code)
