@@ -68,6 +68,9 @@ def render() -> str:
                 cell_name = name.replace("|", "\\|")
                 lines.append(f"| `{cell_name}` | {desc.replace('|', '/')} |")
             lines.append("")
+    from kraken_ops.cli.kraken_cli_map import render_markdown
+
+    lines += render_markdown()  # Kraken's official CLI, command by command
     return "\n".join(lines).rstrip() + "\n"
 
 

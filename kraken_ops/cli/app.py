@@ -165,6 +165,7 @@ def _futures_app(futures_mod: Any) -> typer.Typer:
 COMMANDS: dict[str, LazyCommand] = {
     "trade-balance": LazyCommand("Margin trade balance: equity, margin, free margin, unrealised P&L.", _top_level("balances", "trade-balance")),
     "positions": LazyCommand("Open margin positions.", _top_level("positions", "positions")),
+    "portfolio": LazyCommand("Every account's Spot, Earn and Futures holdings valued in one currency.", _top_level("portfolio", "portfolio")),
     "market": LazyCommand("Spot market data: time, status, assets, pairs, ticker, OHLC, book, trades, spreads.", _group("market")),
     "balances": LazyCommand("Account balances (several profiles: --profile a --profile b, or --all-profiles).", _group("balances")),
     "orders": LazyCommand("Spot orders: list, create, batch, edit, amend, cancel, dead man's switch.", _group("orders")),
@@ -186,6 +187,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "exchange": LazyCommand("The local Kraken-compatible exchange (paper trading and tests).", _group("exchange", optional=True)),
     "stream": LazyCommand("Live WebSocket feeds as NDJSON (one JSON object a line).", _group("stream", optional=True)),
     "ws": LazyCommand("Spot trading over the authenticated WebSocket (v2): add, amend, edit, cancel, batch.", _group("ws")),
+    "metrics": LazyCommand(
+        "Prometheus metrics of your accounts: balances, values, orders, positions, rate limits, errors.", _group("metrics")
+    ),
     "mcp": LazyCommand("Serve kraken-ops commands as MCP tools over stdio (for AI agents).", _group("mcp", optional=True)),
 }
 

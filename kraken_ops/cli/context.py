@@ -24,13 +24,14 @@ from typing import Any, Callable, Optional
 
 import typer
 
-OUTPUT_FORMATS = ("table", "json", "ndjson", "csv")
+OUTPUT_FORMATS = ("table", "wide", "json", "ndjson", "csv")
 
 
 class OutputFormat(str, Enum):
-    """Values of ``-o/--output``."""
+    """Values of ``-o/--output`` (``wide``: the table with every column, however wide)."""
 
     table = "table"
+    wide = "wide"
     json = "json"
     ndjson = "ndjson"
     csv = "csv"
@@ -248,7 +249,8 @@ def command(app: typer.Typer, name: str, kind: Kind | str = Kind.read, **typer_k
             _enable_verbose(options)
             token = _current.set(options)
             try:
-                return guarded(options, lambda: func(*args, **kwargs))
+                with _one_otp_question():
+                    return guarded(options, lambda: func(*args, **kwargs))
             finally:
                 _current.reset(token)
 
@@ -259,6 +261,13 @@ def command(app: typer.Typer, name: str, kind: Kind | str = Kind.read, **typer_k
         return func
 
     return decorate
+
+
+def _one_otp_question() -> Any:
+    """A profile with ``otp = "prompt"`` is asked for its 2FA code once per command, however many clients it builds."""
+    from kraken_ops._core.otp import prompt_scope
+
+    return prompt_scope()
 
 
 def _enable_verbose(options: GlobalOptions) -> None:
@@ -305,7 +314,8 @@ def callback(app: typer.Typer, kind: Kind | str = Kind.read, **typer_kwargs: Any
             _enable_verbose(options)
             token = _current.set(options)
             try:
-                return guarded(options, lambda: func(*args, **kwargs))
+                with _one_otp_question():
+                    return guarded(options, lambda: func(*args, **kwargs))
             finally:
                 _current.reset(token)
 

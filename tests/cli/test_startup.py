@@ -17,7 +17,7 @@ import typer
 from kraken_ops.cli import app as app_module
 from kraken_ops.cli.verbose import redact
 
-HEAVY = ("aiohttp", "websockets", "requests", "rich.table", "kraken_ops.exchange")
+HEAVY = ("aiohttp", "websockets", "requests", "rich.table", "kraken_ops.exchange", "prometheus_client")
 
 _PROBE = """
 import json, sys

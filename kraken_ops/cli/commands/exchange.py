@@ -215,6 +215,12 @@ def account_add(
     url: Optional[str] = typer.Option(None, "--url", help="Exchange URL for --profile (default: from server.json of a running server)."),
     profile: Optional[str] = typer.Option(None, "--profile", help="Store a paper profile with these keys."),
     replace: bool = typer.Option(False, "--replace", help="With --profile: replace an existing paper profile of that name."),
+    otp_password: bool = typer.Option(
+        False, "--otp-password", help="The Spot key requires a static 2FA password as otp (asked with hidden input, or one line on stdin)."
+    ),
+    otp_totp: bool = typer.Option(
+        False, "--otp-totp", help="The Spot key requires a TOTP code as otp: a seed is generated and printed once, with an otpauth:// URI."
+    ),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
     """Create an account with a Spot key and a Futures key (and, with --profile, a paper profile for it).
@@ -233,6 +239,8 @@ def account_add(
     perms = [p.strip() for p in permissions.split(",") if p.strip()] if permissions is not None else None
     if replace and not profile:
         _fail("--replace goes with --profile", 2)
+    if otp_password and otp_totp:
+        _fail("a key has one kind of 2FA: pass --otp-password or --otp-totp, not both", 2)
     if profile:
         from kraken_ops.profiles.config import check_name
         from kraken_ops.profiles.errors import ProfileError
@@ -242,14 +250,21 @@ def account_add(
         except ProfileError as exc:
             _fail(str(exc), 2)
         _existing_profile(profile, replace)
+    password = _read_otp_password() if otp_password else None
+    seed = None
+    if otp_totp:
+        from kraken_ops.exchange.auth import new_totp_seed
+
+        seed = new_totp_seed()
     db = _state(state)
     target = url
     if profile and target is None:
         target = _server_url(db)
     try:
-        acct = db.add_account(name, permissions=perms, tier=tier, nonce_window=nonce_window)
+        acct = db.add_account(name, permissions=perms, tier=tier, nonce_window=nonce_window, otp_password=password, otp_totp_seed=seed)
     except StateError as exc:
         _fail(str(exc), 3 if "exists" in str(exc) else 2)  # a bound of a deposit (AmountError) is 2 too
+    otp = ("password", password) if password is not None else ("totp", seed) if seed is not None else None
     stored = None
     try:
         for asset, amount in funds:
@@ -261,7 +276,7 @@ def account_add(
 
             stored = store_paper_profile(profile, target, acct.spot_key, acct.spot_secret, acct.futures_key, acct.futures_secret,
                                          tier=tier, nonce_window=nonce_window, description=f"local exchange account {name!r}",
-                                         replace=replace, secret_dir=db.state_dir)
+                                         replace=replace, secret_dir=db.state_dir, otp=otp)
     except Exception as exc:  # the profile (or a deposit) failed: take the account back, nobody will ever see its secret
         try:
             db.remove_account(name)
@@ -270,22 +285,64 @@ def account_add(
             undone = f"; account {name!r} could not be removed: remove it with `kraken-ops exchange account remove {name} --yes`"
         what = f"cannot store profile {profile!r}" if profile and not isinstance(exc, StateError) else "cannot fund the account"
         _fail(f"{what}: {exc}{undone}", 3)
+    uri = otpauth_uri(name, seed) if seed is not None else None
     if print_credentials:
-        typer.echo(json.dumps({"name": acct.name, "spot": {"key": acct.spot_key, "secret": acct.spot_secret},
-                               "futures": {"key": acct.futures_key, "secret": acct.futures_secret}}))
+        doc: dict[str, Any] = {"name": acct.name, "spot": {"key": acct.spot_key, "secret": acct.spot_secret},
+                               "futures": {"key": acct.futures_key, "secret": acct.futures_secret}}
+        if otp is not None:  # the password is never echoed: the user typed it
+            doc["spot"]["otp"] = {"type": "totp", "seed": seed, "uri": uri} if seed is not None else {"type": "password"}
+        typer.echo(json.dumps(doc))
     else:
         where = ""
         if stored is not None:
             where = f"; secrets in {stored.secret_file} (no keyring on this machine)" if stored.secret_file else "; secrets in the keyring"
-        typer.echo(f"created account {name}" + (f" (profile {profile}{where})" if profile else ""), err=True)
+        needs = f"; its spot key requires a {otp[0]} as otp" if otp is not None else ""
+        typer.echo(f"created account {name}" + (f" (profile {profile}{where})" if profile else "") + needs, err=True)
+        if seed is not None:
+            typer.echo(f"totp seed: {seed}")
+            typer.echo(uri)
+            typer.echo("the TOTP seed is shown only this once: add it to an authenticator app (scan the otpauth:// URI) "
+                       + ("; the profile computes codes from its stored copy" if profile else
+                          "or store it in a profile with `kraken-ops profile add NAME --otp totp`"), err=True)
+
+
+def otpauth_uri(account: str, seed: str) -> str:
+    """The ``otpauth://totp/...`` URI of a TOTP seed, for authenticator apps (QR codes).
+
+    >>> otpauth_uri("bot 1", "JBSWY3DPEHPK3PXP")
+    'otpauth://totp/kraken-ops%20exchange:bot%201?secret=JBSWY3DPEHPK3PXP&issuer=kraken-ops%20exchange&algorithm=SHA1&digits=6&period=30'
+    """
+    from urllib.parse import quote
+
+    issuer = quote("kraken-ops exchange")
+    return f"otpauth://totp/{issuer}:{quote(account)}?secret={seed}&issuer={issuer}&algorithm=SHA1&digits=6&period=30"
+
+
+def _read_otp_password() -> str:
+    """The 2FA password of a new account: a hidden prompt (typed twice) on a terminal, else one line of stdin."""
+    from kraken_ops.cli.safety import stdin_is_tty
+
+    if stdin_is_tty():
+        first = typer.prompt("2FA password of the spot key", hide_input=True, err=True)
+        if typer.prompt("the same password again", hide_input=True, err=True) != first:
+            _fail("the two passwords differ; nothing was created", 2)
+        password = first
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password.strip():
+        _fail("--otp-password: no password given (type it at the prompt, or pipe one line on stdin); nothing was created", 2)
+    return password
 
 
 @account_app.command("list")
 def account_list(
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="table or json (default: table on a TTY)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="table, wide or json (default: table on a TTY)."),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """List accounts (never secrets)."""
+    """List accounts (never secrets).
+
+    Table: narrow terminals leave out first spot key, permissions, tier.
+    """
     import logging
 
     from kraken_ops.exchange.markets import fmt_asset
@@ -301,19 +358,30 @@ def account_list(
     for message in dict.fromkeys(db.warnings):
         typer.echo(f"warning: {message}", err=True)
     fmt = output or ("table" if sys.stdout.isatty() else "json")
-    if fmt not in ("table", "json"):
-        _fail(f"bad --output {fmt!r} (table or json)", 2)
+    if fmt not in ("table", "wide", "json"):
+        _fail(f"bad --output {fmt!r} (table, wide or json)", 2)
     if fmt == "json":
         typer.echo(json.dumps(rows, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from kraken_ops.cli.output import Output
 
-    t = Table("name", "spot key", "tier", "permissions", "balances")
-    for r in rows:
-        t.add_row(r["name"], r["spot_key"][:12] + "…", r["tier"], ",".join(r["permissions"]),
-                  " ".join(f"{k}={v}" for k, v in r["balances"].items()))
-    Console().print(t)
+    Output(fmt).emit(rows, account_view())
+
+
+def account_view() -> Any:
+    """The table of ``exchange account list`` (never a secret: public keys only)."""
+    from kraken_ops.cli.output import View, col, listed, prose
+
+    return View(
+        listed(),
+        table=[
+            col("name", "name", 1),
+            prose("balances", "balances", 1, get=lambda r: ", ".join(f"{k}\u00a0{v}" for k, v in (r.get("balances") or {}).items())),
+            prose("permissions", "permissions", 3, get=lambda r: ", ".join(r.get("permissions") or [])),
+            col("tier", "tier", 2),
+            col("spot_key", "spot key", 4, "id", get=lambda r: (r.get("spot_key") or "")[:12] + "…"),
+        ],
+    )
 
 
 @account_app.command("fund")

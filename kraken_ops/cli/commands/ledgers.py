@@ -9,14 +9,26 @@ import typer
 
 from kraken_ops.cli.clients import read
 from kraken_ops.cli.context import command
-from kraken_ops.cli.output import View, keyed
+from kraken_ops.cli.output import WIDE, View, col, keyed, num, when
 from kraken_ops.cli.params import one_or_many
 
 app = typer.Typer(help="Ledger entries: deposits, withdrawals, trades, fees, transfers.", no_args_is_help=True)
 
 SPEC = "spot.User"
 COLUMNS = ["id", "time", "type", "subtype", "asset", "amount", "fee", "balance", "refid"]
-VIEWS = {"list": View(keyed("id", "ledger"), COLUMNS), "show": View(keyed("id"), COLUMNS)}
+TABLE = [
+    when("time", "time", 1),
+    col("type", "type", 1),
+    col("asset", "asset", 1),
+    num("amount", "amount", 1),
+    num("fee", "fee", 3),
+    num("balance", "balance", 2),
+    col("subtype", "subtype", 5),
+    col("id", "ledger", 4, "id"),
+    col("refid", "reference", 6, "id"),
+    col("aclass", "class", WIDE),
+]
+VIEWS = {"list": View(keyed("id", "ledger"), COLUMNS, table=TABLE), "show": View(keyed("id"), COLUMNS, table=TABLE)}
 
 
 @command(app, "list", kind="read")
@@ -29,6 +41,8 @@ def list_(
 ) -> None:
     """Ledger entries, newest first (50 a page).
 
+    Table: narrow terminals leave out first reference, subtype, ledger, fee, balance; -o wide adds class.
+
     Example: kraken-ops ledgers list --asset ZUSD --type deposit
     """
     read(SPEC, lambda u: u.get_ledgers_info(asset=one_or_many(asset) or "all", type_=type_, start=start, end=end, ofs=ofs), VIEWS["list"])
@@ -37,6 +51,8 @@ def list_(
 @command(app, "show", kind="read")
 def show(ledger_id: list[str] = typer.Argument(..., metavar="ID...", help="Ledger ids (up to 20).")) -> None:
     """Ledger entries by id.
+
+    Table: narrow terminals leave out first reference, subtype, ledger, fee, balance; -o wide adds class.
 
     Example: kraken-ops ledgers show L4UESK-KG3EQ-UFO4T5
     """

@@ -168,6 +168,7 @@ def ws_client(profile_name: Optional[str], url: Optional[str] = None, *, request
         max_reconnect_attempts=0,
         request_timeout=request_timeout,
         nonce_source=ends.nonce_source,
+        otp=ends.otp,
     )
 
 
@@ -190,6 +191,11 @@ def execute(req: WSRequest, url: Optional[str] = None, out: Optional[Output] = N
     out = out or Output.from_options(options)
     name = targets(options)[0]
     confirm_action(options, get_profile(name), req.description, validate=req.validate)
+    if req.kwargs.get("symbol"):
+        from kraken_ops.cli.commands.market import all_pairs_lookup
+        from kraken_ops.cli.errors import note_pair
+
+        note_pair(str(req.kwargs["symbol"]), all_pairs_lookup(), interface="ws")  # hints name pairs as WebSocket v2 does
     client = ws_client(name, url, request_timeout=options.timeout or 10.0)
     result = asyncio.run(run_ws_request(req, client))
     out.emit(result, VIEW)
