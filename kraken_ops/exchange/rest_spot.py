@@ -1194,8 +1194,8 @@ LIST_PARAMS: dict[str, frozenset[str]] = {
 
 # ------------------------------------------------------------------ request handling
 #: calls that make the named pairs simulated (kraken_ops.exchange.simulation: hot pairs)
-MARKET_DATA_CALLS = frozenset({"Ticker", "OHLC", "Depth", "Trades", "Spread"})
-ORDER_CALLS = frozenset({"AddOrder", "AddOrderBatch", "EditOrder", "AmendOrder"})
+MARKET_DATA_CALLS = frozenset({"Ticker", "OHLC", "Depth", "Trades", "Spread", "GroupedBook"})
+ORDER_CALLS = frozenset({"AddOrder", "AddOrderBatch", "EditOrder", "AmendOrder", "Level3"})  # private calls
 
 
 def wake_pairs(ctx: Any, method: str, params: dict[str, Any]) -> None:

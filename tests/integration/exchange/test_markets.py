@@ -180,3 +180,41 @@ def test_market_data_of_pairs_left_alone_is_dropped(exchange_factory: Any) -> No
     # the core pairs stay; named again, the pair is made and quoted again
     assert server.call(lambda: sim.forget_idle(set())) == []
     assert c.public("Ticker", pair="LINKUSD")["result"]["LINKUSD"]["a"]
+
+
+def test_grouped_book_and_level3_quote_a_pair_nobody_used_yet(exchange_factory: Any) -> None:
+    server = exchange_factory(seed=15)
+    sim = server.ctx.simulation
+    made = server.call(lambda: set(server.ctx.markets.data.made()))
+    assert not {"DOTUSD", "ATOMUSD"} & made
+    grouped = Spot(server.url).public("GroupedBook", pair="DOTUSD")["result"]
+    assert grouped["bids"] and grouped["asks"] and D(grouped["bids"][0]["price"]) < D(grouped["asks"][0]["price"])
+    a = server.add_account(name())
+    l3 = Spot(server.url, a).ok("Level3", {"pair": "ATOMUSD"}, json_body=True)
+    assert l3["bids"] and l3["asks"]
+    assert {"DOTUSD", "ATOMUSD"} <= set(server.call(sim.hot_pairs))
+
+
+async def test_a_level3_subscription_quotes_its_pair_and_keeps_it_simulated(exchange_factory: Any) -> None:
+    import asyncio
+
+    import aiohttp
+
+    server = exchange_factory(seed=16)
+    sim = server.ctx.simulation
+    a = server.add_account(name())
+    token = (await asyncio.to_thread(Spot(server.url, a).ok, "GetWebSocketsToken"))["token"]
+    async with aiohttp.ClientSession() as s, s.ws_connect(server.url.replace("http://", "ws://") + "/ws-l3/v2") as ws:
+        await ws.send_str(json.dumps({"method": "subscribe", "req_id": 1, "params": {
+            "channel": "level3", "symbol": ["LINK/USD"], "depth": 10, "token": token}}))
+        while True:
+            msg = json.loads((await asyncio.wait_for(ws.receive(), 5)).data)
+            if msg.get("channel") == "level3" and msg.get("type") == "snapshot":
+                break
+        assert msg["data"][0]["bids"] and msg["data"][0]["asks"]
+        server.call(lambda: sim.interest.pop("LINKUSD", None))
+        for _ in range(40):  # the subscription, while it is served, keeps the pair hot
+            await asyncio.sleep(0.05)
+            if "LINKUSD" in server.call(lambda: list(sim.interest)):
+                break
+        assert "LINKUSD" in server.call(sim.hot_pairs)
