@@ -803,6 +803,7 @@ class Markets:
         if pair is not None:
             return self.data[pair.id].mid
         return UNIVERSE.price_usd(asset)  # no dollar pair: the universe's reference price
+
     def ohlc(self, pair_id: str, interval: int, since: int | None, now: float) -> tuple[list[list[Any]], int]:
         pd = self.data[pair_id]
         secs = interval * 60
