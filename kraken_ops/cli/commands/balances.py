@@ -47,7 +47,17 @@ VIEWS = {
     ),
     "show": RECORD,
     "trade-balance": RECORD,
-    "credit-lines": View(keyed("asset", "asset_details"), ["asset", "balance", "credit_limit", "credit_used", "available_credit"]),
+    "credit-lines": View(
+        keyed("asset", "asset_details"),
+        ["asset", "balance", "credit_limit", "credit_used", "available_credit"],
+        table=[
+            col("asset", "asset", 1),
+            num("balance", "balance", 1),
+            num("credit_limit", "credit limit", 1),
+            num("credit_used", "credit used", 2),
+            num("available_credit", "available credit", 1),
+        ],
+    ),
 }
 
 
@@ -122,6 +132,8 @@ def show(
 @command(app, "credit-lines", kind="read")
 def credit_lines(rebase_multiplier: Optional[RebaseMultiplier] = typer.Option(None, "--rebase-multiplier", help=REBASE_HELP)) -> None:
     """Credit lines (VIP accounts): per asset balance, limit, used and available credit.
+
+    Table: narrow terminals leave out first credit used.
 
     Kraken answers null (no rows) for an account without a credit line.
 

@@ -33,7 +33,10 @@ transfer_app = typer.Typer(help="Futures transfers: wallet, subaccount, to-spot.
 leverage_app = typer.Typer(help="Maximum leverage preferences (isolated margin).", no_args_is_help=True)
 pnl_app = typer.Typer(help="Profit-and-loss currency preferences.", no_args_is_help=True)
 history_app = typer.Typer(help="Account history: executions, orders, triggers.", no_args_is_help=True)
-subaccounts_app = typer.Typer(help="Subaccounts of the master account; `trading-enabled UID` reads or sets one's trading switch.")
+subaccounts_app = typer.Typer(
+    help="Subaccounts of the master account; `trading-enabled UID` reads or sets one's trading switch.\n\n"
+    "Table: narrow terminals leave out first name, uid."
+)
 for _name, _sub in (("market", market_app), ("orders", orders_app), ("transfer", transfer_app), ("leverage", leverage_app), ("pnl", pnl_app), ("history", history_app), ("subaccounts", subaccounts_app)):
     app.add_typer(_sub, name=_name)
 
@@ -285,12 +288,48 @@ VIEWS = {
     ),
     "result": RECORD,
     "ticker": View(record("ticker"), vertical=True),
-    "instrument-status": View(lambda r: listed("instrumentStatus")(r) if "instrumentStatus" in r else record()(r),
-                              ["tradeable", "experiencingDislocation", "priceDislocationDirection",
-                               "experiencingExtremeVolatility", "extremeVolatilityInitialMarginMultiplier"]),
-    "transfers": View(listed("transfers"), ["id", "date", "from", "to", "asset", "amount", "status"]),
-    "unwind-queue": View(listed("queue"), ["symbol", "percentile"]),
-    "assignment-programs": View(listed("participants"), ["id", "contractType", "contract", "maxSize", "maxPosition", "acceptLong", "acceptShort", "timeFrame", "enabled"]),
+    "instrument-status": View(
+        lambda r: listed("instrumentStatus")(r) if "instrumentStatus" in r else record()(r),
+        ["tradeable", "experiencingDislocation", "priceDislocationDirection",
+         "experiencingExtremeVolatility", "extremeVolatilityInitialMarginMultiplier"],
+        table=[
+            col("tradeable", "symbol", 1),
+            flag("experiencingDislocation", "dislocation", 1),
+            col("priceDislocationDirection", "direction", 2),
+            flag("experiencingExtremeVolatility", "extreme volatility", 2),
+            num("extremeVolatilityInitialMarginMultiplier", "margin multiplier", 3),
+        ],
+    ),
+    "transfers": View(
+        listed("transfers"),
+        ["id", "date", "from", "to", "asset", "amount", "status"],
+        table=[
+            when("date", "time", 1),
+            col("from", "from", 1),
+            col("to", "to", 1),
+            col("asset", "asset", 1),
+            num("amount", "amount", 1),
+            col("status", "status", 2),
+            col("id", "id", 3, "id"),
+            prose("info", "info", WIDE),
+        ],
+    ),
+    "unwind-queue": View(listed("queue"), ["symbol", "percentile"], table=[col("symbol", "symbol", 1), num("percentile", "percentile", 1)]),
+    "assignment-programs": View(
+        listed("participants"),
+        ["id", "contractType", "contract", "maxSize", "maxPosition", "acceptLong", "acceptShort", "timeFrame", "enabled"],
+        table=[
+            col("contract", "contract", 1),
+            num("maxSize", "max size", 1),
+            num("maxPosition", "max position", 2),
+            flag("acceptLong", "long", 2),
+            flag("acceptShort", "short", 2),
+            flag("enabled", "enabled", 1),
+            col("timeFrame", "time frame", 3),
+            col("contractType", "type", 4),
+            col("id", "id", 5, "id"),
+        ],
+    ),
     "trading-enabled": View(record(), ["tradingEnabled"], vertical=True),
 }
 
@@ -348,6 +387,8 @@ def ticker(symbol: str = typer.Argument(..., help="Contract or index, e.g. PF_XB
 @command(market_app, "instrument-status", kind="public")
 def instrument_status(symbol: Optional[str] = typer.Argument(None, help="Contract, e.g. PF_XBTUSD (default: every contract).")) -> None:
     """Price dislocation and extreme-volatility status of one or every contract.
+
+    Table: narrow terminals leave out first margin multiplier, extreme volatility, direction.
 
     Example: kraken-ops futures market instrument-status PF_XBTUSD
     """
@@ -794,6 +835,8 @@ def unwind_queue() -> None:
 def assignment_programs() -> None:
     """Your current assignment-program preferences (taking over liquidated positions).
 
+    Table: narrow terminals leave out first id, type, time frame, short, long, max position.
+
     Example: kraken-ops futures assignment-programs
     """
     read(USER, lambda u: u.get_assignment_programs(), VIEWS["assignment-programs"])
@@ -802,6 +845,8 @@ def assignment_programs() -> None:
 @command(app, "transfers", kind="read")
 def transfers(last_transfer_time: Optional[str] = typer.Option(None, "--before", help="Transfers before this ISO 8601 time.")) -> None:
     """Recent transfers in and out of the Futures wallets.
+
+    Table: narrow terminals leave out first id, status; -o wide adds info.
 
     Example: kraken-ops futures transfers -o json
     """

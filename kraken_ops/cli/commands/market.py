@@ -341,6 +341,7 @@ def book(
     """Order book (asks and bids); with --grouping, the grouped book (bids rounded down, asks up).
 
     Table: narrow terminals leave out first time, pair.
+    With --grouping: Table: narrow terminals leave out first pair.
 
     Example: kraken-ops market book XBTUSD --count 5
     """
@@ -364,6 +365,8 @@ def book_l3(
     depth: int = typer.Option(100, "--depth", help="Price levels per side: 10, 25, 100, 250, 1000, or 0 for the whole book."),
 ) -> None:
     """Level 3 book: every resting order (id, price, quantity, time), best first (needs a key).
+
+    Table: narrow terminals leave out first time, order.
 
     Example: kraken-ops market book-l3 BTC/USD --depth 10 --profile bot1
     """
