@@ -46,7 +46,10 @@ def run_balances(opts: BalancesOptions, user: Any, out: Output) -> Any:
 def balances(holds: bool = typer.Option(False, "--holds", help="Include amounts held by open orders (BalanceEx).")) -> None:
     """Balances of every asset.
 
+    Example: kraken-ops balances
+    Example: kraken-ops balances --holds  # with the amounts held by open orders
     Example: kraken-ops balances --all-profiles -o json
+    Example: kraken-ops balances -o json --query ZUSD
     """
     opts = BalancesOptions(holds=holds)
     read(SPEC, lambda u: fetch_balances(u, opts), VIEWS["holds" if holds else "balances"])
@@ -65,7 +68,7 @@ def register_top_level(root: typer.Typer) -> None:
     """``kraken-ops trade-balance`` lives at the top level."""
 
     @command(root, "trade-balance", kind="read")
-    def trade_balance(asset: str = typer.Option("ZUSD", "--asset", help="Base asset for the totals.")) -> None:
+    def trade_balance(asset: str = typer.Option("ZUSD", "--asset", metavar="ASSET", help="Base asset for the totals.")) -> None:
         """Margin trade balance: equity, margin, free margin, unrealised P&L.
 
         Example: kraken-ops trade-balance --asset ZUSD

@@ -13,6 +13,8 @@ from typing import Any, List, Optional
 
 import typer
 
+from kraken_ops.cli.meta import annotate
+
 app = typer.Typer(help="The local Kraken-compatible exchange (paper trading and tests).", no_args_is_help=True)
 account_app = typer.Typer(help="Accounts of the local exchange.", no_args_is_help=True)
 app.add_typer(account_app, name="account")
@@ -66,6 +68,7 @@ def _fund_pairs(items: List[str]) -> list[tuple[str, Any]]:
 
 
 @app.command()
+@annotate(needs_key=False, read_only=False)
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8787, "--port", help="TCP port (0 picks a free one)."),
@@ -84,7 +87,11 @@ def serve(
         7.0, "--retention-days", help="Days of public market data kept in the state (0 keeps all); users' own history is always kept."
     ),
 ) -> None:
-    """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr."""
+    """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr.
+
+    Example: kraken-ops exchange serve  # http://127.0.0.1:8787, state in the user data dir
+    Example: kraken-ops exchange serve --port 0 --state /tmp/paper-exchange --fresh  # a free port, a throwaway state
+    """
     from kraken_ops.exchange.context import STATUSES
     from kraken_ops.exchange.prices import PriceFeedError, make_feed
     from kraken_ops.exchange.server import parse_faults, run
@@ -113,6 +120,7 @@ def serve(
 
 
 @account_app.command("add")
+@annotate(needs_key=False, read_only=False)
 def account_add(
     name: str = typer.Argument(..., help="Account name."),
     fund: List[str] = typer.Option([], "--fund", help="ASSET=AMOUNT to deposit (repeatable)."),
@@ -124,7 +132,10 @@ def account_add(
     profile: Optional[str] = typer.Option(None, "--profile", help="Store a paper profile with these keys."),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Create an account with a Spot key and a Futures key."""
+    """Create an account with a Spot key and a Futures key.
+
+    Example: kraken-ops exchange account add grid-bot --fund ZUSD=10000 --fund XXBT=1 --profile grid-bot
+    """
     from kraken_ops.exchange.state import StateError
 
     funds = _fund_pairs(fund)
@@ -167,11 +178,16 @@ def account_add(
 
 
 @account_app.command("list")
+@annotate(needs_key=False, read_only=True)
 def account_list(
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="table or json (default: table on a TTY)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FORMAT", help="table or json (default: table on a TTY)."),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """List accounts (never secrets)."""
+    """List accounts (never secrets).
+
+    Example: kraken-ops exchange account list
+    Example: kraken-ops exchange account list -o json
+    """
     from kraken_ops.exchange.markets import fmt_asset
 
     db = _state(state)
@@ -197,12 +213,16 @@ def account_list(
 
 
 @account_app.command("fund")
+@annotate(needs_key=False, read_only=False)
 def account_fund(
     name: str = typer.Argument(...),
     items: List[str] = typer.Argument(..., metavar="ASSET=AMOUNT..."),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Credit an account (a deposit)."""
+    """Credit an account (a deposit).
+
+    Example: kraken-ops exchange account fund paper ZUSD=5000 XXBT=1
+    """
     from kraken_ops.exchange.state import StateError
 
     funds = _fund_pairs(items)
@@ -216,11 +236,15 @@ def account_fund(
 
 
 @account_app.command("remove")
+@annotate(needs_key=False, read_only=False, dangerous=True)
 def account_remove(
     name: str = typer.Argument(...),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Delete an account and its balances."""
+    """Delete an account and its balances.
+
+    Example: kraken-ops exchange account remove grid-bot
+    """
     from kraken_ops.exchange.state import StateError
 
     db = _state(state)
@@ -232,6 +256,7 @@ def account_remove(
 
 
 @account_app.command("add-withdraw-key")
+@annotate(needs_key=False, read_only=False)
 def account_add_withdraw_key(
     name: str = typer.Argument(...),
     asset: str = typer.Argument(...),
@@ -239,7 +264,10 @@ def account_add_withdraw_key(
     address: str = typer.Argument(...),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Register a withdrawal key (address) for an account."""
+    """Register a withdrawal key (address) for an account.
+
+    Example: kraken-ops exchange account add-withdraw-key paper XBT my-wallet bc1qpaperaddress0000000000000000000000
+    """
     from kraken_ops.exchange.state import StateError
 
     aid = _asset(asset)
@@ -252,13 +280,17 @@ def account_add_withdraw_key(
 
 
 @app.command()
+@annotate(needs_key=False, read_only=False)
 def deposit(
     name: str = typer.Argument(...),
     asset: str = typer.Argument(...),
     amount: str = typer.Argument(...),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Credit a deposit to an account (shows in DepositStatus and Ledgers)."""
+    """Credit a deposit to an account (shows in DepositStatus and Ledgers).
+
+    Example: kraken-ops exchange deposit paper ZUSD 1000
+    """
     from kraken_ops.exchange.state import StateError
 
     aid = _asset(asset)

@@ -224,12 +224,12 @@ def amends(txid: str = typer.Argument(..., help="Order id.")) -> None:
 # --- writes -------------------------------------------------------------------------------------
 @command(app, "create", kind="write")
 def create(
-    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair, e.g. XBTUSD or BTC/USD."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair, e.g. XBTUSD or BTC/USD."),
     side: Side = typer.Option(..., "--side", help="buy or sell."),
     type_: OrderType = typer.Option(..., "--type", help="Order type."),
     volume: str = typer.Option(..., "--volume", callback=decimal_text, help="Volume in the base asset."),
-    price: Optional[str] = typer.Option(None, "--price", help="Price (limit price, or trigger price of stop/take-profit orders; +N, -N, N% allowed)."),
-    price2: Optional[str] = typer.Option(None, "--price2", help="Limit price of *-limit orders."),
+    price: Optional[str] = typer.Option(None, "--price", metavar="PRICE", help="Price (limit price, or trigger price of stop/take-profit orders; +N, -N, N% allowed)."),
+    price2: Optional[str] = typer.Option(None, "--price2", metavar="PRICE", help="Limit price of *-limit orders."),
     trigger: Optional[Trigger] = typer.Option(None, "--trigger", help="Trigger price: index or last."),
     leverage: Optional[str] = typer.Option(None, "--leverage", help="Leverage, e.g. 2 (margin orders)."),
     reduce_only: bool = typer.Option(False, "--reduce-only", help="Only reduce a margin position."),
@@ -238,8 +238,8 @@ def create(
     start: Optional[str] = typer.Option(None, "--start", help="Scheduled start: unix time or +SECONDS."),
     expire: Optional[str] = typer.Option(None, "--expire", help="Expiry: unix time or +SECONDS (GTD)."),
     close_type: Optional[CloseType] = typer.Option(None, "--close-type", help="Conditional close order type."),
-    close_price: Optional[str] = typer.Option(None, "--close-price", help="Conditional close price."),
-    close_price2: Optional[str] = typer.Option(None, "--close-price2", help="Conditional close limit price."),
+    close_price: Optional[str] = typer.Option(None, "--close-price", metavar="PRICE", help="Conditional close price."),
+    close_price2: Optional[str] = typer.Option(None, "--close-price2", metavar="PRICE", help="Conditional close limit price."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 time after which Kraken rejects the order."),
     userref: Optional[int] = typer.Option(None, "--userref", help="Your 32-bit order reference."),
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Your client order id (UUID or up to 18 characters)."),
@@ -385,7 +385,7 @@ def run_batch(opts: BatchOptions, trade: Any, out: Output | None = None) -> Any:
 @command(app, "batch", kind="write")
 def batch(
     file: str = typer.Argument("-", help="JSON or NDJSON file of orders; - (default) reads stdin."),
-    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, help="Pair of orders that name none."),
+    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of orders that name none."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline for every batch."),
     validate: bool = typer.Option(False, "--validate", help="Validate only (nothing is placed)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP + " Applies to every batch."),
@@ -406,10 +406,10 @@ def batch(
 @command(app, "edit", kind="write")
 def edit(
     txid: str = typer.Argument(..., help="Order id."),
-    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair of the order."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of the order."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New volume."),
-    price: Optional[str] = typer.Option(None, "--price", help="New price."),
-    price2: Optional[str] = typer.Option(None, "--price2", help="New secondary price."),
+    price: Optional[str] = typer.Option(None, "--price", metavar="PRICE", help="New price."),
+    price2: Optional[str] = typer.Option(None, "--price2", metavar="PRICE", help="New secondary price."),
     oflags: Optional[list[str]] = typer.Option(None, "--oflags", help="New order flags."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
     userref: Optional[int] = typer.Option(None, "--userref", help="New user reference."),
@@ -450,11 +450,11 @@ def amend(
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Client order id of the order."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New order quantity."),
     display_volume: Optional[str] = typer.Option(None, "--display-volume", callback=decimal_text, help="New visible quantity (iceberg)."),
-    price: Optional[str] = typer.Option(None, "--price", help="New limit price."),
-    trigger_price: Optional[str] = typer.Option(None, "--trigger-price", help="New trigger price."),
+    price: Optional[str] = typer.Option(None, "--price", metavar="PRICE", help="New limit price."),
+    trigger_price: Optional[str] = typer.Option(None, "--trigger-price", metavar="PRICE", help="New trigger price."),
     post_only: bool = typer.Option(False, "--post-only", help="Reject the amend if it would take liquidity."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
-    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, help="Pair of the order (Kraken needs it for xStocks and forex pairs)."),
+    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of the order (Kraken needs it for xStocks and forex pairs)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Amend an order in place (same id, queue priority kept where possible).
