@@ -166,3 +166,76 @@ def test_fast_option_coercion_agrees_with_typer(annotation, info, value):
     assert got is _MISS or (got == expected and type(got) is type(expected))
     if expected is _MISS:
         assert got is _MISS
+
+
+# --- typer's private coercion API (kraken_ops/cli/coercion.py) --------------------------------------
+def test_typer_private_coercion_api_is_the_one_coercion_py_was_written_for():
+    """Fails loudly when a typer upgrade changes what the start-up speed-up relies on.
+
+    The CLI keeps working then (coercion.enable() does nothing and typer coerces through
+    pydantic, ~80 ms slower); this test is what tells the maintainer.
+    """
+    from kraken_ops.cli import coercion
+
+    problems = coercion.problems()
+    assert not problems, (
+        f"typer {typer.__version__} changed the private API that kraken_ops/cli/coercion.py relies on "
+        f"(tested: typer{coercion.TESTED_TYPER}): " + "; ".join(problems) + ". Start-up is now ~80 ms slower; "
+        "adapt coercion.py to this typer, or keep typer in the range pinned in pyproject.toml."
+    )
+
+
+def test_pyproject_pins_the_tested_typer_range():
+    import re
+    from pathlib import Path
+
+    from kraken_ops.cli import coercion
+
+    text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    assert re.search(r'"typer' + re.escape(coercion.TESTED_TYPER) + '"', text), coercion.TESTED_TYPER
+
+
+def test_a_command_line_builds_no_pydantic_adapter(cli):
+    """The point of coercion.py: plain option values never import pydantic."""
+    cli.add_profile("paper")
+    _, modules = _modules_after("market", "ohlc", "XBTUSD", "--interval", "60", "-p", "paper", "-o", "json", "--timeout", "5", env=cli.env())
+    assert not _imported(modules, "pydantic")
+    _, modules = _modules_after("orders", "create", "--help")
+    assert not _imported(modules, "pydantic")
+
+
+def test_with_an_unexpected_typer_api_enable_does_nothing_and_typer_coerces(cli):
+    """A typer whose private API changed: no patch, typer's own (pydantic) coercion, same results."""
+    code = (
+        "import json, sys\n"
+        "from kraken_ops.cli import coercion\n"
+        "coercion.problems = lambda: ('RuntimeParam fields changed',)\n"
+        "sys.argv = ['kraken-ops', *json.loads(sys.argv[1])]\n"
+        "from kraken_ops.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    print('exit', exc.code, file=sys.stderr)\n"
+        "print('patched' if coercion._enabled[0] else 'not patched', 'pydantic' in sys.modules, file=sys.stderr)\n"
+    )
+    cli.add_profile("paper")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", code, json.dumps(list(args))], capture_output=True, text=True, env=cli.env(), timeout=60)
+
+    good = run("market", "ohlc", "XBTUSD", "--interval", "60", "-p", "paper", "-o", "json")
+    assert good.stderr.strip().splitlines()[-1] == "not patched True", good.stderr
+    assert "XXBTZUSD" in json.loads(good.stdout)
+    bad = run("market", "ohlc", "XBTUSD", "--interval", "abc", "-p", "paper")
+    assert "exit 2" in bad.stderr and "--interval" in bad.stderr
+
+
+def test_problems_names_a_changed_signature(monkeypatch):
+    from kraken_ops.cli import coercion
+
+    monkeypatch.setattr(coercion, "build_runtime_param", lambda descriptor, strict: None)
+    coercion.problems.cache_clear()
+    try:
+        found = coercion.problems()
+    finally:
+        monkeypatch.undo()
+        coercion.problems.cache_clear()
+    assert found == ("parameters of typer._coercion.build_runtime_param is ['descriptor', 'strict'], expected ['descriptor']",)
+    assert coercion.problems() == ()
