@@ -3,8 +3,11 @@
 The catalog (:mod:`kraken_ops.cli.catalog`, ``kraken-ops commands -o json``) is the one
 source of the help screens, the MCP tools, the shell completions and this file.
 
-    python scripts/gen_docs.py          # write docs/cli.md
-    python scripts/gen_docs.py --check  # exit 1 when docs/cli.md is out of date
+    python scripts/gen_docs.py          # write docs/cli.md and kraken_ops/cli/_root_help.py
+    python scripts/gen_docs.py --check  # exit 1 when either is out of date
+
+kraken_ops/cli/_root_help.py is the data of ``kraken-ops --help`` that the launcher
+renders before typer is imported (see kraken_ops/cli/launcher.py).
 
 After changing any command: python scripts/gen_docs.py && python scripts/gen_completions.py
 """
@@ -16,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "cli.md"
+ROOT_HELP = ROOT / "kraken_ops" / "cli" / "_root_help.py"  # kraken-ops --help before typer is imported
 
 
 def _cell(text: str) -> str:
@@ -123,14 +127,18 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
+    from kraken_ops.cli.launcher import snapshot
+
+    outputs = {TARGET: render(), ROOT_HELP: snapshot()}
     if "--check" in argv:
-        if not TARGET.exists() or TARGET.read_text() != text:
-            print("docs/cli.md is out of date: run python scripts/gen_docs.py && python scripts/gen_completions.py", file=sys.stderr)
+        stale = [str(path.relative_to(ROOT)) for path, text in outputs.items() if not path.exists() or path.read_text() != text]
+        if stale:
+            print(f"out of date: {', '.join(stale)}; run python scripts/gen_docs.py && python scripts/gen_completions.py", file=sys.stderr)
             return 1
         return 0
-    TARGET.parent.mkdir(parents=True, exist_ok=True)
-    TARGET.write_text(text)
+    for path, text in outputs.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     return 0
 
 

@@ -6,7 +6,8 @@ group (:class:`Root`, a :class:`~kraken_ops.cli.groups.LazyGroup`) imports and c
 to click only the command that runs: ``kraken-ops market time`` never imports the
 orders module, and ``kraken-ops --help`` imports no command module at all (it shows
 the registry's one-line helps). ``kraken-ops --version`` is answered before typer is
-asked to build anything. Command modules import heavy dependencies (the SDK endpoint
+asked to build anything; the console script (:mod:`kraken_ops.cli.launcher`) answers
+``--version`` and the root's ``--help`` before typer is even imported. Command modules import heavy dependencies (the SDK endpoint
 groups, aiohttp, the exchange, rich tables) inside the command functions.
 
 ``kraken-ops spot URL`` and ``kraken-ops futures URL`` are the raw commands of
@@ -24,8 +25,8 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from kraken_ops import __version__
 from kraken_ops.cli import context
+from kraken_ops.cli.launcher import version_line
 
 from kraken_ops.cli.groups import RAW_COMMAND, LazyCommand, LazyGroup, RawFallbackGroup, looks_like_url  # noqa: F401
 
@@ -62,10 +63,6 @@ app = typer.Typer(
     cls=Root,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def version_line() -> str:
-    return f"kraken-ops {__version__}"
 
 
 def _version(value: bool) -> None:

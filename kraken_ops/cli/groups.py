@@ -10,7 +10,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer._click.utils import echo, make_default_short_help
 from typer.core import TyperGroup
 
-from kraken_ops.cli.help import HelpContext, install
+from typer._click.core import Context
 
 RAW_COMMAND = "url"
 
@@ -35,6 +35,34 @@ class RawFallbackGroup(TyperGroup):
         if args and args[0] not in self.commands and any(looks_like_url(a) for a in args):
             args = [RAW_COMMAND, *args]
         return super().parse_args(ctx, args)
+
+
+class HelpContext(Context):
+    """A click context whose help and usage line come from :mod:`kraken_ops.cli.help`."""
+
+    def get_help(self) -> str:
+        from kraken_ops.cli import help
+
+        render = getattr(self.command, "render_help", None)
+        return render(self) if callable(render) else help.command_help(self)
+
+    def get_usage(self) -> str:
+        from kraken_ops.cli import catalog, help
+
+        if hasattr(self.command, "render_help"):
+            return f"Usage: {help.PROG} <command> <subcommand> [flags]"
+        spec = catalog.command_spec(self.command, self.command_path.split()[1:], self)
+        return "\n".join(help.fill(["Usage:", *help.usage_words(spec)], help.width(self), "", "    "))
+
+
+def install(command: Any) -> Any:
+    """Route ``command``'s help (and its subcommands') through :class:`HelpContext`; returns it."""
+    if command is None:
+        return None
+    command.context_class = HelpContext
+    for sub in (getattr(command, "commands", None) or {}).values():
+        install(sub)
+    return command
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,10 @@ shows comes from the catalog (:mod:`kraken_ops.cli.catalog`), the same source as
 only (a choice like ``stop-loss-limit`` is never split), to the terminal's width
 (``COLUMNS``), between 40 and 100 columns.
 
-:class:`HelpContext` is the click context class that routes ``--help`` here; the app
-installs it on every command it loads (:func:`install`).
+This module imports neither typer nor the catalog at import time: ``kraken-ops --help``
+is rendered by :mod:`kraken_ops.cli.launcher` from a generated copy of the root's data
+(:func:`root_help_data`, :mod:`kraken_ops.cli._root_help`) before typer is imported.
+:class:`kraken_ops.cli.groups.HelpContext` routes every other ``--help`` here.
 """
 
 from __future__ import annotations
@@ -41,11 +43,10 @@ import os
 import re
 import shutil
 import textwrap
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from typer._click.core import Context
-
-from kraken_ops.cli import catalog
+if TYPE_CHECKING:
+    from kraken_ops.cli import catalog
 
 PROG = "kraken-ops"
 MIN_WIDTH, MAX_WIDTH = 40, 100
@@ -142,10 +143,10 @@ def two_columns(rows: Sequence[tuple[str, str]], width: int, indent: int = 2) ->
 _TOKEN = re.compile(r"""(?:[^\s'"]+|'[^']*'|"[^"]*")+""")
 
 
-def example_lines(example: catalog.Example, width: int) -> list[str]:
+def example_lines(command: str, comment: str, width: int) -> list[str]:
     """``$ kraken-ops ...`` (and its ``# comment``), continued with `` \\`` where it is too long."""
-    out = wrap(f"# {example.comment}", width, "  ", "  # ") if example.comment else []
-    words = _TOKEN.findall(example.command) or [example.command]
+    out = wrap(f"# {comment}", width, "  ", "  # ") if comment else []
+    words = _TOKEN.findall(command) or [command]
     units: list[str] = []  # an option and its value stay on one line
     for word in words:
         if units and units[-1].startswith("-") and " " not in units[-1] and not word.startswith("-") and word != "|":
@@ -271,7 +272,7 @@ def render_command(spec: catalog.CommandSpec, ctx: Any = None, subcommands: Sequ
     if spec.global_options:
         out += section("INHERITED FLAGS", two_columns([*flag_rows(spec.global_options), HELP_ROW], w))
     examples = spec.examples
-    out += section("EXAMPLES", [line for e in examples for line in example_lines(e, w)])
+    out += section("EXAMPLES", [line for e in examples for line in example_lines(e.command, e.comment, w)])
     if spec.group:
         learn = f"Use `{' '.join([PROG, *spec.path])} <command> --help` for more information about a command."
     else:
@@ -282,6 +283,8 @@ def render_command(spec: catalog.CommandSpec, ctx: Any = None, subcommands: Sequ
 
 def group_examples(command: Any, ctx: Any, limit: int = 4) -> list[catalog.Example]:
     """A group's examples: its own, else the first example of each subcommand (loaded groups only)."""
+    from kraken_ops.cli import catalog
+
     own = catalog.split_help(command.help)[1]
     if own:
         return own
@@ -303,6 +306,8 @@ def group_examples(command: Any, ctx: Any, limit: int = 4) -> list[catalog.Examp
 
 def command_help(ctx: Any) -> str:
     """The help of ``ctx.command`` (anything but the root)."""
+    from kraken_ops.cli import catalog
+
     command = ctx.command
     path = ctx.command_path.split()[1:]
     spec = catalog.command_spec(command, path, ctx)
@@ -319,30 +324,37 @@ def command_help(ctx: Any) -> str:
     return render_command(spec, ctx, rows)
 
 
-def root_help(ctx: Any, registry: dict[str, Any], intro: str, examples: Sequence[catalog.Example]) -> str:
-    """``kraken-ops --help``: commands in panels from the registry (nothing imported), global flags once."""
-    w = width(ctx)
-    command = ctx.command
-    out = paragraphs(intro, w)
-    out += section("USAGE", [f"  {PROG} <command> <subcommand> [flags]"])
-    panels: dict[str, list[tuple[str, str]]] = {key: [] for key in PANELS}
+def root_help_data(command: Any, registry: dict[str, Any], intro: str, examples: Sequence[Any]) -> dict[str, Any]:
+    """What ``kraken-ops --help`` shows, as plain data (the launcher keeps a copy: :mod:`kraken_ops.cli._root_help`)."""
+    from kraken_ops.cli import catalog
+
+    panels: dict[str, list[list[str]]] = {key: [] for key in PANELS}
     for name, entry in registry.items():
-        if getattr(entry, "hidden", False):
-            continue
-        panels.setdefault(getattr(entry, "panel", "tools"), []).append((name, catalog.summary_of(entry.help)))
-    left = max(len(name) for rows in panels.values() for name, _ in rows)
-    for key, rows in panels.items():
-        if rows:
-            title = PANELS.get(key, key.upper())
-            out += section(title, two_columns([(name.ljust(left), text) for name, text in rows], w))
+        if not getattr(entry, "hidden", False):
+            panels.setdefault(getattr(entry, "panel", "tools"), []).append([name, catalog.summary_of(entry.help)])
     specs = [catalog.param_spec(p) for p in command.params if str(p.name) not in catalog.SKIPPED and not getattr(p, "hidden", False)]
-    globals_ = [p for p in specs if p.dest != "version"]
-    version = [p for p in specs if p.dest == "version"]
-    out += section("GLOBAL FLAGS", two_columns(flag_rows(globals_), w))
     completion = [p for p in command.params if str(p.name) in ("install_completion", "show_completion")]
-    own = flag_rows(version) + [(f"    {p.opts[0]}", " ".join(str(p.help or "").split())) for p in completion] + [HELP_ROW]
-    out += section("FLAGS", two_columns(own, w))
-    out += section("EXAMPLES", [line for e in examples for line in example_lines(e, w)])
+    flags = flag_rows([p for p in specs if p.dest == "version"])
+    flags += [(f"    {p.opts[0]}", " ".join(str(p.help or "").split())) for p in completion]
+    return {
+        "intro": intro,
+        "panels": [[PANELS.get(key, key.upper()), rows] for key, rows in panels.items() if rows],
+        "global_flags": [list(row) for row in flag_rows([p for p in specs if p.dest != "version"])],
+        "flags": [list(row) for row in [*flags, HELP_ROW]],
+        "examples": [[e.command, e.comment] for e in examples],
+    }
+
+
+def render_root(data: dict[str, Any], w: int) -> str:
+    """``kraken-ops --help`` from :func:`root_help_data`: commands in panels, global flags once."""
+    out = paragraphs(data["intro"], w)
+    out += section("USAGE", [f"  {PROG} <command> <subcommand> [flags]"])
+    left = max(len(name) for _, rows in data["panels"] for name, _ in rows)
+    for title, rows in data["panels"]:
+        out += section(title, two_columns([(name.ljust(left), text) for name, text in rows], w))
+    out += section("GLOBAL FLAGS", two_columns([tuple(row) for row in data["global_flags"]], w))
+    out += section("FLAGS", two_columns([tuple(row) for row in data["flags"]], w))
+    out += section("EXAMPLES", [line for command, comment in data["examples"] for line in example_lines(command, comment, w)])
     learn = [
         f"Use `{PROG} <command> --help` for more information about a command;",
         f"`{PROG} commands -o json` describes every command and its flags.",
@@ -353,26 +365,6 @@ def root_help(ctx: Any, registry: dict[str, Any], intro: str, examples: Sequence
     return "\n".join(out)
 
 
-# --- the click side ----------------------------------------------------------------------------------
-class HelpContext(Context):
-    """A click context whose help and usage come from this module."""
-
-    def get_help(self) -> str:
-        render = getattr(self.command, "render_help", None)
-        return render(self) if callable(render) else command_help(self)
-
-    def get_usage(self) -> str:
-        if hasattr(self.command, "render_help"):
-            return f"Usage: {PROG} <command> <subcommand> [flags]"
-        spec = catalog.command_spec(self.command, self.command_path.split()[1:], self)
-        return "\n".join(fill(["Usage:", *usage_words(spec)], width(self), "", "    "))
-
-
-def install(command: Any) -> Any:
-    """Route ``command``'s help (and its subcommands') through :class:`HelpContext`; returns it."""
-    if command is None:
-        return None
-    command.context_class = HelpContext
-    for sub in (getattr(command, "commands", None) or {}).values():
-        install(sub)
-    return command
+def root_help(ctx: Any, registry: dict[str, Any], intro: str, examples: Sequence[Any]) -> str:
+    """``kraken-ops --help``: from the registry (no command module is imported)."""
+    return render_root(root_help_data(ctx.command, registry, intro, examples), width(ctx))

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from kraken_ops.cli import app as app_module
 from kraken_ops.cli import catalog, help as help_module
+from kraken_ops.cli.groups import install
 
 ROOT = Path(__file__).resolve().parents[2]
 GLOBAL_OPTIONS = {"--profile", "-p", "--all-profiles", "--output", "-o", "--json", "--query", "--verbose", "-v", "--no-color", "--timeout", "--yes", "-y"}
@@ -252,7 +253,7 @@ def test_a_new_command_is_in_the_catalog_help_and_docs_without_registration(caps
 
     root = typer.Typer()
     root.add_typer(extra, name="extra")
-    click_root = help_module.install(typer.main.get_command(root))
+    click_root = install(typer.main.get_command(root))
     specs = catalog.build(click_root)
     hello_spec = specs.get("extra hello")
     assert (hello_spec.moves_money, hello_spec.needs_key, hello_spec.declared) == (True, True, True)

@@ -239,3 +239,57 @@ def test_problems_names_a_changed_signature(monkeypatch):
         coercion.problems.cache_clear()
     assert found == ("parameters of typer._coercion.build_runtime_param is ['descriptor', 'strict'], expected ['descriptor']",)
     assert coercion.problems() == ()
+
+
+# --- the launcher: --version and --help before typer -------------------------------------------------
+_LAUNCH = """
+import json, sys
+sys.argv = ["kraken-ops", *json.loads(sys.argv[1])]
+from kraken_ops.cli.launcher import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["--version"], ["-V"], ["--help"], ["-h"], []])
+def test_launcher_answers_version_and_help_without_typer(args):
+    result = subprocess.run([sys.executable, "-c", _LAUNCH, json.dumps(args)], capture_output=True, text=True, timeout=60)
+    modules = set(json.loads(result.stderr.strip().splitlines()[-1]))
+    assert result.stdout.strip()
+    assert not _imported(modules, "typer") and not _imported(modules, "kraken_ops.cli.app"), sorted(m for m in modules if "typer" in m)
+
+
+@pytest.mark.parametrize("columns", ["40", "80", "100"])
+def test_launcher_root_help_is_the_click_root_help(columns):
+    env = {**os.environ, "COLUMNS": columns}
+    fast = subprocess.run([sys.executable, "-m", "kraken_ops.cli", "--help"], capture_output=True, text=True, env=env, timeout=60)
+    slow = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(["--help"])], capture_output=True, text=True, env=env, timeout=60)
+    assert fast.returncode == 0 and fast.stdout == slow.stdout
+
+
+def test_a_stale_root_help_copy_is_not_used(monkeypatch):
+    from kraken_ops.cli import _root_help, launcher
+
+    assert launcher.fast_root_help() is not None
+    monkeypatch.setattr(_root_help, "DIGEST", _root_help.DIGEST + 1)  # a source changed, gen_docs not run
+    assert launcher.fast_root_help() is None
+
+
+def test_launcher_hands_everything_else_to_the_app(cli):
+    cli.add_profile("paper")
+    result = subprocess.run([sys.executable, "-m", "kraken_ops.cli", "market", "time", "-p", "paper", "-o", "json"],
+                            capture_output=True, text=True, env=cli.env(), timeout=60)  # fmt: skip
+    assert result.returncode == 0 and "unixtime" in json.loads(result.stdout)
+    closed = subprocess.run(f"{sys.executable} -m kraken_ops.cli --help | head -1", shell=True, capture_output=True, text=True, timeout=60)
+    assert closed.returncode == 0 and closed.stderr == ""
+
+
+def test_launcher_leaves_shell_completion_to_the_app():
+    env = {**os.environ, "_KRAKEN_OPS_COMPLETE": "complete_bash", "COMP_WORDS": "kraken-ops mar", "COMP_CWORD": "1"}
+    code = "import sys; sys.argv[0] = 'kraken-ops'; from kraken_ops.cli.launcher import main; main()"  # as the console script
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert result.stdout.split() == ["market"]
