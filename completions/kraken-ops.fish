@@ -53,7 +53,7 @@ complete -c kraken-ops -n '__kraken_ops_at \'\'' -a 'futures' -d 'Kraken Futures
 complete -c kraken-ops -n '__kraken_ops_at \'\'' -a 'stream' -d 'Live WebSocket feeds as NDJSON (one JSON object a line).'
 complete -c kraken-ops -n '__kraken_ops_at \'\'' -a 'profile' -d 'Named Kraken accounts: API keys (secrets in the OS keyring), environment, safety settings.'
 complete -c kraken-ops -n '__kraken_ops_at \'\'' -a 'exchange' -d 'The local Kraken-compatible exchange (paper trading and tests).'
-complete -c kraken-ops -n '__kraken_ops_at \'\'' -a 'spot' -d 'Raw Spot REST requests: kraken-ops spot [OPTIONS] URL.'
+complete -c kraken-ops -n '__kraken_ops_at \'\'' -a 'spot' -d 'Raw Spot REST requests: kraken-ops spot [flags] URL.'
 complete -c kraken-ops -n '__kraken_ops_at \'\'' -a 'mcp' -d 'Serve kraken-ops commands as MCP tools over stdio (for AI agents).'
 complete -c kraken-ops -n '__kraken_ops_at \'\'' -a 'commands' -d 'Every command with its flags, types and safety facts (-o json for scripts).'
 complete -c kraken-ops -n '__kraken_ops_at \'\'' -a 'version' -d 'The version of kraken-ops (with -o json: also Python\'s and typer\'s).'

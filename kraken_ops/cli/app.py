@@ -89,6 +89,10 @@ def _root(
 ) -> None:
     """Operations suite for Kraken accounts and bots: SDK, profiles, CLI and a local exchange."""
     ctx.obj = context.root_options(profile, all_profiles, output, json_, verbose, no_color, yes, timeout, query)
+    if query is not None:
+        from kraken_ops.cli import query as jmespath_query
+
+        jmespath_query.reset_used()  # Root.invoke warns when no JSON went through it
     from kraken_ops.cli import verbose as verbose_logging
 
     if verbose:
@@ -164,7 +168,7 @@ def _top_level(module: str, name: str) -> Callable[[], Any]:
 @functools.cache
 def _spot_raw_app() -> typer.Typer:
     """``kraken-ops spot URL``: a group whose only command is the raw one, reached by the URL."""
-    spot_raw = typer.Typer(cls=RawFallbackGroup, help="Raw Spot REST requests: kraken-ops spot [OPTIONS] URL.", no_args_is_help=True)
+    spot_raw = typer.Typer(cls=RawFallbackGroup, help="Raw Spot REST requests: kraken-ops spot [flags] URL.", no_args_is_help=True)
     context.command(spot_raw, RAW_COMMAND, kind="private")(_raw_command("spot"))
     return spot_raw
 
@@ -206,7 +210,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "exchange": LazyCommand(
         "The local Kraken-compatible exchange (paper trading and tests).", _group("exchange", optional=True), "exchange"
     ),
-    "spot": LazyCommand("Raw Spot REST requests: kraken-ops spot [OPTIONS] URL.", lambda: _convert_group("spot", _spot_raw_app()), "tools"),
+    "spot": LazyCommand("Raw Spot REST requests: kraken-ops spot [flags] URL.", lambda: _convert_group("spot", _spot_raw_app()), "tools"),
     "mcp": LazyCommand("Serve kraken-ops commands as MCP tools over stdio (for AI agents).", _group("mcp", optional=True), "tools"),
     "commands": LazyCommand("Every command with its flags, types and safety facts (-o json for scripts).", _top_level("info", "commands"), "tools"),
     "version": LazyCommand("The version of kraken-ops (with -o json: also Python's and typer's).", _top_level("info", "version"), "tools"),

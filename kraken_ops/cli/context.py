@@ -17,7 +17,6 @@ import contextvars
 import functools
 import inspect
 import os
-import sys
 import typing
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -244,6 +243,11 @@ def root_options(
     )
 
 
+def inherited() -> GlobalOptions:
+    """The global options given before the command (for commands that take none after it)."""
+    return _root_of(typer_get_current_context())
+
+
 def _root_of(ctx: Any) -> GlobalOptions:
     while ctx is not None:
         if isinstance(ctx.obj, GlobalOptions):
@@ -301,8 +305,7 @@ def _run(options: GlobalOptions, body: Callable[[], Any]) -> Any:
 
     query.reset_used()
     result = guarded(options, body)
-    if not query.was_used():
-        print("warning: --query was not applied: this command printed no JSON", file=sys.stderr)
+    query.warn_if_unused()
     return result
 
 

@@ -108,10 +108,15 @@ class LazyGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except NoArgsIsHelpError as exc:  # `kraken-ops orders`: its help on stdout, exit 0 (as gh, kubectl)
             echo(exc.ctx.get_help(), color=exc.ctx.color)
             ctx.exit(0)
+        if getattr(ctx.obj, "query", None) is not None:  # --query before a command that prints no JSON
+            from kraken_ops.cli import query
+
+            query.warn_if_unused()
+        return result
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.registry) + [name for name in self.commands if name not in self.registry]

@@ -152,10 +152,21 @@ def rows_of(result: Any) -> list[dict[str, Any]]:
     return [] if result is None else [{"result": result}]
 
 
+_reported = [False]
+
+
 def reset_used() -> None:
     _used[0] = False
+    _reported[0] = False
 
 
 def was_used() -> bool:
     """Whether a query was applied since :func:`reset_used` (a command that printed no JSON did not)."""
     return _used[0]
+
+
+def warn_if_unused() -> None:
+    """One warning on stderr when a query was given but no JSON went through it (once per command line)."""
+    if not _used[0] and not _reported[0]:
+        print("warning: --query was not applied: this command printed no JSON", file=sys.stderr)
+    _reported[0] = True

@@ -147,3 +147,16 @@ def test_problem_messages_are_one_line():
 def test_identity_query_prints_the_same_json(value, capsys):
     Output("json", query="@").emit(value)
     assert capsys.readouterr().out == dumps(value) + "\n"
+
+
+def test_query_before_a_command_without_global_flags(cli, tmp_path):
+    state = str(tmp_path / "exchange")
+    assert cli("exchange", "account", "add", "alice", "--state", state).exit_code == 0
+    listed = cli("--query", "[].name", "exchange", "account", "list", "--state", state)
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == ["alice"]
+    ignored = cli("--query", "x", "exchange", "account", "fund", "alice", "ZUSD=5", "--state", state)
+    assert ignored.exit_code == 0
+    assert ignored.stderr.count("warning: --query was not applied") == 1
+    once = cli("--query", "x", "profile", "list", "-o", "table")
+    assert once.stderr.count("warning: --query") <= 1

@@ -196,10 +196,22 @@ def account_list(
         d = a.public_dict()
         d["balances"] = {k: fmt_asset(k, v) for k, v in sorted(db.balances(a.name).items())}
         rows.append(d)
-    fmt = output or ("table" if sys.stdout.isatty() else "json")
+    from kraken_ops.cli.context import inherited
+
+    given = inherited()  # kraken-ops --query EXPR exchange account list
+    fmt = output or ("table" if sys.stdout.isatty() and given.query is None else "json")
     if fmt not in ("table", "json"):
         _fail(f"bad --output {fmt!r} (table or json)", 2)
     if fmt == "json":
+        if given.query is not None:
+            from kraken_ops.cli.errors import UsageProblem
+            from kraken_ops.cli.output import Output
+
+            try:
+                Output("json", query=given.query).emit(rows)
+            except UsageProblem as exc:
+                _fail(str(exc), 2)
+            return
         typer.echo(json.dumps(rows, indent=2))
         return
     from rich.console import Console

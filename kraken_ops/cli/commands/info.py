@@ -17,7 +17,9 @@ def catalog_rows(document: Any) -> list[dict[str, Any]]:
     for entry in document.get("commands", []):
         if not entry.get("runnable"):
             continue
-        rows.append({**{k: entry.get(k) for k in CATALOG_COLUMNS}, "kind": entry.get("kind"), "params": [p["name"] for p in entry["params"]]})
+        row = {k: entry.get(k) for k in CATALOG_COLUMNS}
+        row["command"] = " ".join(entry["path"])  # without "kraken-ops ": narrower tables
+        rows.append({**row, "kind": entry.get("kind"), "params": [p["name"] for p in entry["params"]]})
     return rows
 
 
