@@ -181,29 +181,29 @@ def _futures_app(futures_mod: Any) -> typer.Typer:
 
 
 COMMANDS: dict[str, LazyCommand] = {
-    "market": LazyCommand("Spot market data: time, status, assets, pairs, ticker, OHLC, book, trades, spreads.", _group("market"), "market"),
-    "balances": LazyCommand("Account balances (several profiles: --profile a --profile b, or --all-profiles).", _group("balances"), "account"),
+    "market": LazyCommand("Spot market data: ticker, order book, OHLC, trades, pairs. No API key needed; also spreads, assets, time and status.", _group("market"), "market"),
+    "balances": LazyCommand("Account balances, of one profile or several. Several profiles: --profile a --profile b, or --all-profiles.", _group("balances"), "account"),
     "trade-balance": LazyCommand(
-        "Margin trade balance: equity, margin, free margin, unrealised P&L.", _top_level("balances", "trade-balance"), "account"
+        "Margin trade balance: equity, margin, unrealised P&L. Also free margin, cost basis, valuation.", _top_level("balances", "trade-balance"), "account"
     ),
     "positions": LazyCommand("Open margin positions.", _top_level("positions", "positions"), "account"),
     "trades": LazyCommand("Trade history (list, show) and trading volume.", _group("trades"), "account"),
     "ledgers": LazyCommand("Ledger entries: deposits, withdrawals, trades, fees, transfers.", _group("ledgers"), "account"),
-    "exports": LazyCommand("Trades and ledgers reports: create, status, download, delete, cancel.", _group("exports"), "account"),
-    "orders": LazyCommand("Spot orders: list, create, batch, edit, amend, cancel, dead man's switch.", _group("orders"), "trading"),
-    "ws": LazyCommand("Spot trading over the authenticated WebSocket (v2): add, amend, edit, cancel, batch.", _group("ws"), "trading"),
+    "exports": LazyCommand("Trades and ledgers reports: create, download, delete. Also status and cancel.", _group("exports"), "account"),
+    "orders": LazyCommand("Spot orders: list, create, edit, amend, cancel. Also batches, amendment history and the dead man's switch.", _group("orders"), "trading"),
+    "ws": LazyCommand("Spot trading over the authenticated WebSocket (v2). Add, amend, edit, cancel, batch.", _group("ws"), "trading"),
     "funding": LazyCommand("Deposits, withdrawals and wallet transfers.", _group("funding"), "funding"),
     "earn": LazyCommand("Kraken Earn: strategies, allocations, (de)allocate.", _group("earn"), "funding"),
     "subaccounts": LazyCommand("Subaccounts (institutional clients): create, transfer.", _group("subaccounts"), "funding"),
     "futures": LazyCommand(
-        "Kraken Futures: market, orders, positions, fills, accounts, transfers, preferences, history. "
+        "Kraken Futures: market data, orders, positions, transfers. Also fills, accounts, preferences, history; "
         "`kraken-ops futures URL` sends a raw request.",
         _group("futures", _futures_app),
         "futures",
     ),
     "stream": LazyCommand("Live WebSocket feeds as NDJSON (one JSON object a line).", _group("stream", optional=True), "streaming"),
     "profile": LazyCommand(
-        "Named Kraken accounts: API keys (secrets in the OS keyring), environment, safety settings.",
+        "Named Kraken accounts: API keys, environment, safety settings. Secrets live in the OS keyring.",
         _group("profile", optional=True),
         "profiles",
     ),
@@ -211,9 +211,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "The local Kraken-compatible exchange (paper trading and tests).", _group("exchange", optional=True), "exchange"
     ),
     "spot": LazyCommand("Raw Spot REST requests: kraken-ops spot [flags] URL.", lambda: _convert_group("spot", _spot_raw_app()), "tools"),
-    "mcp": LazyCommand("Serve kraken-ops commands as MCP tools over stdio (for AI agents).", _group("mcp", optional=True), "tools"),
-    "commands": LazyCommand("Every command with its flags, types and safety facts (-o json for scripts).", _top_level("info", "commands"), "tools"),
-    "version": LazyCommand("The version of kraken-ops (with -o json: also Python's and typer's).", _top_level("info", "version"), "tools"),
+    "mcp": LazyCommand("Serve the commands as MCP tools over stdio, for AI agents.", _group("mcp", optional=True), "tools"),
+    "commands": LazyCommand("Every command, its flags and what it does (-o json).", _top_level("info", "commands"), "tools"),
+    "version": LazyCommand("The version of kraken-ops.", _top_level("info", "version"), "tools"),
 }
 
 

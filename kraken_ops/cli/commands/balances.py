@@ -12,7 +12,7 @@ from kraken_ops.cli.clients import read
 from kraken_ops.cli.context import callback, command
 from kraken_ops.cli.output import RECORD, Output, View, scalar_map
 
-app = typer.Typer(help="Account balances (several profiles: --profile a --profile b, or --all-profiles).")
+app = typer.Typer(help="Account balances, of one profile or several. Several profiles: --profile a --profile b, or --all-profiles.")
 
 SPEC = "spot.User"
 VIEWS = {
@@ -69,7 +69,7 @@ def register_top_level(root: typer.Typer) -> None:
 
     @command(root, "trade-balance", kind="read")
     def trade_balance(asset: str = typer.Option("ZUSD", "--asset", metavar="ASSET", help="Base asset for the totals.")) -> None:
-        """Margin trade balance: equity, margin, free margin, unrealised P&L.
+        """Margin trade balance: equity, margin, unrealised P&L. Also free margin, cost basis, valuation.
 
         Example: kraken-ops trade-balance --asset ZUSD
         """

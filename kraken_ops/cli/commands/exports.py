@@ -23,7 +23,7 @@ from kraken_ops.cli.errors import CliError
 from kraken_ops.cli.output import RECORD, Output, View, listed
 from kraken_ops.cli.params import csv_list
 
-app = typer.Typer(help="Trades and ledgers reports: create, status, download, delete, cancel.", no_args_is_help=True)
+app = typer.Typer(help="Trades and ledgers reports: create, download, delete. Also status and cancel.", no_args_is_help=True)
 
 SPEC = "spot.User"
 VIEWS = {

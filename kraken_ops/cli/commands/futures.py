@@ -23,7 +23,7 @@ from kraken_ops.cli.params import csv_list, decimal_text, parse_json_or_ndjson, 
 
 app = typer.Typer(
     cls=RawFallbackGroup,
-    help="Kraken Futures: market, orders, positions, fills, accounts, transfers, preferences, history. "
+    help="Kraken Futures: market data, orders, positions, transfers. Also fills, accounts, preferences, history; "
     "`kraken-ops futures URL` sends a raw request.",
     no_args_is_help=True,
 )

@@ -45,9 +45,9 @@ def register_top_level(root: typer.Typer) -> None:
 
     @command(root, "version", kind="public")
     def version() -> None:
-        """The version of kraken-ops (with -o json: also Python's and typer's).
+        """The version of kraken-ops.
 
-        Same as kraken-ops --version (or -V).
+        Same as kraken-ops --version (or -V); with -o json also Python's and typer's versions.
 
         Example: kraken-ops version
         Example: kraken-ops version -o json
@@ -69,7 +69,7 @@ def register_top_level(root: typer.Typer) -> None:
     def commands(
         prefix: Optional[list[str]] = typer.Argument(None, help="Only the commands under these words, e.g. orders or futures orders."),
     ) -> None:
-        """Every command with its flags, types and safety facts (-o json for scripts).
+        """Every command, its flags and what it does (-o json).
 
         Each entry names the command, its help and examples, each parameter (name, type,
         required, default, choices, repeatable) and whether the command needs an API key,

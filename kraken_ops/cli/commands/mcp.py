@@ -13,7 +13,7 @@ import typer
 
 from kraken_ops.cli.meta import annotate
 
-app = typer.Typer(help="Serve kraken-ops commands as MCP tools over stdio (for AI agents).", add_completion=False)
+app = typer.Typer(help="Serve the commands as MCP tools over stdio, for AI agents.", add_completion=False)
 
 SERVICES_HELP = "Comma list of services: market, account, trade, funding, earn, futures, paper (or all). Default: market,account (read-only)."
 

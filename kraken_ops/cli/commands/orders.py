@@ -23,7 +23,7 @@ from kraken_ops.cli.errors import UsageProblem
 from kraken_ops.cli.output import RECORD, Output, View, keyed, listed
 from kraken_ops.cli.params import csv_list, decimal_text, one_or_many, parse_json_or_ndjson, read_text
 
-app = typer.Typer(help="Spot orders: list, create, batch, edit, amend, cancel, dead man's switch.", no_args_is_help=True)
+app = typer.Typer(help="Spot orders: list, create, edit, amend, cancel. Also batches, amendment history and the dead man's switch.", no_args_is_help=True)
 
 SPEC_USER = "spot.User"
 SPEC_TRADE = "spot.Trade"

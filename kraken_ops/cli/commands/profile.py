@@ -23,7 +23,7 @@ from kraken_ops.cli.errors import ConfigProblem, UsageProblem
 
 app = typer.Typer(
     name="profile",
-    help="Named Kraken accounts: API keys (secrets in the OS keyring), environment, safety settings.",
+    help="Named Kraken accounts: API keys, environment, safety settings. Secrets live in the OS keyring.",
     no_args_is_help=True,
 )
 

@@ -30,7 +30,7 @@ from kraken_ops.cli.errors import UsageProblem
 from kraken_ops.cli.output import Output, View, listed, record
 from kraken_ops.cli.params import csv_list, decimal_text, parse_json_or_ndjson, read_text
 
-app = typer.Typer(help="Spot trading over the authenticated WebSocket (v2): add, amend, edit, cancel, batch.", no_args_is_help=True)
+app = typer.Typer(help="Spot trading over the authenticated WebSocket (v2). Add, amend, edit, cancel, batch.", no_args_is_help=True)
 
 BATCH_ADD_LIMITS = (2, 15)  # Kraken: batch_add takes 2 to 15 orders on one pair
 BATCH_CANCEL_LIMITS = (2, 50)  # and batch_cancel 2 to 50 orders
