@@ -111,7 +111,71 @@ KrakenAuthRequiredError = _mk("KrakenAuthRequiredError", "This endpoint needs an
 KrakenUnknownError = _mk("KrakenUnknownError", "Kraken returned an error kraken-ops does not classify.")
 KrakenThrottledError = _mk("KrakenThrottledError", "Too many concurrent requests (EService:Throttled).", KrakenApiLimitExceededError)
 KrakenInvalidNonceWindowError = KrakenInvalidNonceError
+
+
+class KrakenNonceOvertakenError(KrakenInvalidNonceError):  # type: ignore[misc,valid-type]
+    """Kraken refused the nonce again with a fresh one: another program uses the key with larger nonces.
+
+    Retrying does not help (Kraken cannot lower a key's nonce): give kraken-ops an API
+    key of its own, or stop the other program.
+    """
+
+    default_message = (
+        "Kraken refused the nonce twice, although kraken-ops sends one request of this key at a time: "
+        "another program has used this API key with larger nonces"
+    )
+    retryable = False
+    hint = "give kraken-ops an API key of its own (Kraken cannot lower a key's nonce), or stop the program that uses this key with larger nonces"
 KrakenWebSocketError = _mk("KrakenWebSocketError", "The WebSocket request failed.")
+
+
+class KrakenOutcomeNotAppliedError(KrakenNetworkError):  # type: ignore[misc,valid-type]
+    """The answer to a write was lost, and a lookup showed that Kraken did not carry it out.
+
+    Sending it again is safe. ``outcome`` is ``"not_applied"`` (``"not_placed"`` for a
+    new order), ``cl_ord_id`` the client order id where there is one, ``request`` the
+    endpoint, ``check`` a command that shows the state.
+    """
+
+    default_message = "The answer was lost, and the request was not carried out."
+    outcome = "not_applied"
+
+    def __init__(self, message: str | None = None, *, request: str = "", cl_ord_id: str | None = None, check: str | None = None, response: Any = None) -> None:
+        super().__init__(message, response=response)
+        self.request = request
+        self.cl_ord_id = cl_ord_id
+        self.check = check
+
+
+class KrakenOrderNotPlacedError(KrakenOutcomeNotAppliedError):
+    """The answer to a new order was lost, and a lookup by its client order id showed it was not placed."""
+
+    default_message = "The answer was lost, and the order was not placed."
+    outcome = "not_placed"
+
+
+class KrakenOutcomeUnknownError(KrakenException):
+    """A write may or may not have been carried out: its answer was lost and it could not be looked up.
+
+    Never send it again blindly: check first with the command in ``check`` (the order's
+    ``cl_ord_id``, where there is one, finds it). ``outcome`` is ``"unknown"``,
+    ``request`` the endpoint; ``__cause__`` is the failure that lost the answer.
+    Deliberately *not* a :class:`KrakenNetworkError`, so that code that retries
+    network errors does not retry this one.
+    """
+
+    default_message = "The answer was lost: the request may or may not have been carried out."
+    outcome = "unknown"
+    retryable = False
+
+    def __init__(self, message: str | None = None, *, request: str = "", cl_ord_id: str | None = None, check: str | None = None, response: Any = None) -> None:
+        super().__init__(message, response=response)
+        self.request = request
+        self.cl_ord_id = cl_ord_id
+        self.check = check
+
+
+KrakenOrderOutcomeUnknown = KrakenOutcomeUnknownError
 
 
 class KrakenUnexpectedResponseError(KrakenException):

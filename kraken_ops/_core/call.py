@@ -5,7 +5,9 @@ An endpoint method never talks to the network itself: it builds a :class:`Call`
 sync client executes it at once; the async client returns a coroutine that does.
 ``Call.then`` post-processes the parsed result and may return another ``Call``
 to continue (e.g. ``create_order(truncate=True)`` first reads AssetPairs), so a
-multi-step method is still written once for both clients.
+multi-step method is still written once for both clients. ``Call.on_error`` does
+the same for a failure: it may return the ``Call`` to send instead (a lookup after
+a lost answer, :mod:`kraken_ops._core.outcome`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,27 @@ class Call:
     cost: int | None = None  # rate-limit weight; None = derived from the path
     then: Callable[[Any], Any] | None = None  # post-processing; may return another Call
     headers: dict[str, str] = field(default_factory=dict)
+    # If sending fails, on_error(exc) returns the Call to continue with (whose chain gives the
+    # final result, this call's ``then`` is not applied to it) or the final result, or raises;
+    # used to find out what became of a write whose answer was lost.
+    on_error: Callable[[BaseException], Any] | None = None
+    delay: float = 0.0  # seconds to wait before sending (a lookup that gives Kraken time)
+
+
+def and_then(step: Any, after: Callable[[Any], Any]) -> Any:
+    """``step`` (a value or a :class:`Call` chain) followed by ``after`` on its final value.
+
+    >>> and_then(2, lambda x: x + 1)
+    3
+    """
+    if not isinstance(step, Call):
+        return after(step)
+    inner = step.then
+    step.then = (lambda result: and_then(inner(result), after)) if inner is not None else after
+    failed = step.on_error
+    if failed is not None:
+        step.on_error = lambda exc: and_then(failed(exc), after)
+    return step
 
 
 def params(**kwargs: Any) -> dict[str, Any]:

@@ -24,10 +24,15 @@ from kraken_ops import __version__
 from kraken_ops._core import ratelimit
 from kraken_ops._core.call import Call, form_encode, json_encode, merge_extra, parse_json
 from kraken_ops._core.nonce import NonceSource, nonce_for_key
+from kraken_ops._core.outcome import unresolved
 from kraken_ops.exceptions import (
     FUTURES_OK_STATUSES,
+    KrakenApiLimitExceededError,
     KrakenAuthRequiredError,
+    KrakenInvalidNonceError,
     KrakenNetworkError,
+    KrakenNonceOvertakenError,
+    KrakenThrottledError,
     KrakenTimeoutError,
     KrakenUnexpectedResponseError,
     futures_error_class,
@@ -72,6 +77,7 @@ class _Protocol:
         tier: str = "starter",
         rate_limiter: ratelimit.CallCounter | Any = None,
         user_agent: str | None = None,
+        profile: str | None = None,
     ) -> None:
         self._key = key or ""
         self.__secret = secret or ""
@@ -81,13 +87,15 @@ class _Protocol:
         if timeout is not None:
             self.TIMEOUT = timeout
         self._nonce = nonce_source if nonce_source is not None else (nonce_for_key(f"{self._market}:{key}") if key else None)
-        # rate_limiter: any object with reserve(cost) -> seconds (profiles pass a cross-process one)
+        # rate_limiter: an object with acquire(cost) -> seconds and release(cost) (see _core/ratelimit.py;
+        # profiles pass a cross-process one), or an older one with reserve(cost) -> seconds
         if not (rate_limit and key):
             self._limiter = None
         else:
             self._limiter = rate_limiter if rate_limiter is not None else ratelimit.counter_for(self._market, key, tier)
         self._user_agent = user_agent or USER_AGENT
         self._session: Any = None
+        self.profile = profile  # the kraken-ops profile the client was built from (for messages)
 
     def __repr__(self) -> str:  # never show the secret
         return f"{type(self).__name__}(url={self.url!r}, key={'<set>' if self._key else '<none>'})"
@@ -125,10 +133,64 @@ class _Protocol:
         if not self._key or not self.__secret:
             raise KrakenAuthRequiredError("this endpoint needs an API key and secret (key= and secret=, or a profile)")
 
-    def _wait_for(self, call: Call) -> float:
+    # --- rate limit -------------------------------------------------------------------
+    def _limit_cost(self, call: Call) -> float:
         if self._limiter is None or not call.auth:
             return 0.0
-        return self._limiter.reserve(call.cost if call.cost is not None else self._cost(call.path))
+        return call.cost if call.cost is not None else self._cost(call.path)
+
+    def _limit_wait(self, cost: float, ticket: dict[str, Any]) -> float:
+        """Seconds to wait before the call may be sent (0.0: it is booked as in flight).
+
+        Called until it returns 0.0; announces a wait of more than a second once per call.
+        """
+        if cost <= 0:
+            return 0.0
+        limiter = self._limiter
+        if hasattr(limiter, "acquire"):
+            wait = float(limiter.acquire(cost))
+        elif ticket.get("reserved"):  # an older limiter: reserve(cost) books at once and returns the wait
+            return 0.0
+        else:
+            ticket["reserved"] = True
+            wait = float(limiter.reserve(cost))
+        if wait > 1.0 and not ticket.get("announced"):
+            ticket["announced"] = True
+            from kraken_ops._core.notice import notify
+
+            who = f"profile {self.profile}" if self.profile else f"{self._market} API key"
+            notify(f"waiting {wait:.1f} s for Kraken's rate limit ({who})")
+        return wait
+
+    def _limit_release(self, cost: float, ticket: dict[str, Any], exc: BaseException | None = None) -> None:
+        if cost <= 0 or self._limiter is None:
+            return
+        release = getattr(self._limiter, "release", None)
+        if release is not None and not ticket.get("reserved"):
+            release(cost)
+        if isinstance(exc, KrakenApiLimitExceededError) and not isinstance(exc, KrakenThrottledError):
+            saturate = getattr(self._limiter, "saturate", None)
+            if saturate is not None:
+                saturate()
+
+    # --- answers -------------------------------------------------------------------------
+    def _answer(self, call: Call, status: int, content_type: str, raw: bytes, url: str, nonce_retried: bool) -> Any:
+        """Parse an answer; raise :class:`_RetryNonce` when a refused nonce is worth one more try.
+
+        A key whose requests kraken-ops serialises across processes (a profile without a
+        nonce window) can only get ``EAPI:Invalid nonce`` because another program used the
+        key. Kraken refused the request before doing anything, so it is sent once more
+        with a fresh nonce; refused again, the other program's nonces are larger than
+        ours, which no retry fixes: the error says so and is not retryable.
+        """
+        try:
+            return self._parse(call, status, content_type, raw, url)
+        except KrakenInvalidNonceError as exc:
+            if not (call.auth and getattr(self._nonce, "serialised", False)):
+                raise
+            if not nonce_retried:
+                raise _RetryNonce from None
+            raise persistent_nonce_error(exc) from None
 
     def _cost(self, path: str) -> int:
         return 1
@@ -293,6 +355,64 @@ def _backoff(attempt: int) -> float:
     return BACKOFF_BASE * (2**attempt) * (0.5 + random.random())
 
 
+class _RetryNonce(Exception):
+    """Internal: send the request again with a fresh nonce."""
+
+
+def persistent_nonce_error(exc: KrakenInvalidNonceError) -> KrakenInvalidNonceError:
+    """The error for a nonce Kraken refused twice in a row: not retryable, and it says what to do."""
+    return KrakenNonceOvertakenError(kraken_error=exc.kraken_error, response=exc.response)
+
+
+def _requests_failure(exc: BaseException, where: str, timeout: float) -> KrakenNetworkError:
+    """The kraken-ops error for a ``requests`` failure; ``maybe_sent`` says whether Kraken may have the request."""
+    import requests
+
+    if isinstance(exc, requests.ConnectTimeout):
+        error: KrakenNetworkError = KrakenTimeoutError(f"connecting to {where} timed out after {timeout}s")
+        error.maybe_sent = False  # type: ignore[attr-defined]
+    elif isinstance(exc, requests.Timeout):
+        error = KrakenTimeoutError(f"request to {where} timed out after {timeout}s")
+        error.maybe_sent = True  # type: ignore[attr-defined]
+    else:
+        error = KrakenNetworkError(f"cannot reach {where}: {_failure_name(exc)}")
+        error.maybe_sent = not _connect_failure(exc)  # type: ignore[attr-defined]
+    return error
+
+
+def _connect_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` (a requests/urllib3 error) happened before anything was sent."""
+    try:
+        from urllib3.exceptions import NewConnectionError
+    except ImportError:  # pragma: no cover
+        return False
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (NewConnectionError, ConnectionRefusedError)):
+            return True
+        todo.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *[a for a in getattr(item, "args", ()) if isinstance(a, BaseException)]])
+    return False
+
+
+def _failure_name(exc: BaseException) -> str:
+    """``ConnectionError (RemoteDisconnected)``: the error and, when there is one, its innermost cause."""
+    inner: BaseException | None = exc
+    seen: set[int] = set()
+    while inner is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        nested = getattr(inner, "reason", None) or next((a for a in getattr(inner, "args", ()) if isinstance(a, BaseException)), None)
+        if nested is None:
+            break
+        inner = nested
+    name = type(exc).__name__
+    return f"{name} ({type(inner).__name__})" if inner is not None and inner is not exc else name
+
+
 class SyncExecutor:
     """Sends calls with one ``requests.Session`` per client."""
 
@@ -300,7 +420,16 @@ class SyncExecutor:
 
     def _call(self, call: Call) -> Any:
         while True:
-            result = self._send(call)
+            try:
+                result = self._send(call)
+            except Exception as exc:
+                if call.on_error is None:
+                    raise unresolved(self._market, call, exc, self.profile)  # type: ignore[attr-defined]
+                result = call.on_error(exc)
+                if isinstance(result, Call):
+                    call = result
+                    continue
+                return result
             if call.then is None:
                 return result
             result = call.then(result)
@@ -328,15 +457,29 @@ class SyncExecutor:
         return self._session
 
     def _send(self, call: Call) -> Any:
+        if call.delay > 0:
+            time.sleep(call.delay)
+        cost = self._limit_cost(call)  # type: ignore[attr-defined]
+        ticket: dict[str, Any] = {}
+        while (wait := self._limit_wait(cost, ticket)) > 0:  # type: ignore[attr-defined]
+            time.sleep(wait)
+        failure: BaseException | None = None
+        try:
+            return self._send_booked(call)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            self._limit_release(cost, ticket, failure)  # type: ignore[attr-defined]
+
+    def _send_booked(self, call: Call) -> Any:
         import requests
 
-        wait = self._wait_for(call)  # type: ignore[attr-defined]
-        if wait > 0:
-            time.sleep(wait)
         session = self._get_session()
         timeout = call.timeout or self.TIMEOUT  # type: ignore[attr-defined]
         nonce = self._nonce if call.auth else None  # type: ignore[attr-defined]
         attempt = 0
+        nonce_retried = False
         while True:
             try:
                 with nonce.in_flight() if nonce is not None else contextlib.nullcontext():
@@ -345,23 +488,20 @@ class SyncExecutor:
                     if call.return_raw and response.status_code == 200 and "json" not in response.headers.get("Content-Type", ""):
                         return response
                     raw = response.content
-            except requests.Timeout as exc:
-                if prepared_retry(call) and attempt + 1 < PUBLIC_RETRIES:
-                    attempt += 1
-                    time.sleep(_backoff(attempt))
-                    continue
-                raise KrakenTimeoutError(f"request to {_where(self, call)} timed out after {timeout}s") from exc
             except requests.RequestException as exc:
                 if prepared_retry(call) and attempt + 1 < PUBLIC_RETRIES:
                     attempt += 1
                     time.sleep(_backoff(attempt))
                     continue
-                raise KrakenNetworkError(f"cannot reach {_where(self, call)}: {type(exc).__name__}") from exc
+                raise _requests_failure(exc, _where(self, call), timeout) from exc
             if response.status_code >= 500 and prepared.retry and attempt + 1 < PUBLIC_RETRIES:
                 attempt += 1
                 time.sleep(_backoff(attempt))
                 continue
-            return self._parse(call, response.status_code, response.headers.get("Content-Type", ""), raw, prepared.url)  # type: ignore[attr-defined]
+            try:
+                return self._answer(call, response.status_code, response.headers.get("Content-Type", ""), raw, prepared.url, nonce_retried)  # type: ignore[attr-defined]
+            except _RetryNonce:
+                nonce_retried = True
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -386,7 +526,16 @@ class AsyncExecutor:
 
     async def _run(self, call: Call) -> Any:
         while True:
-            result = await self._send(call)
+            try:
+                result = await self._send(call)
+            except Exception as exc:
+                if call.on_error is None:
+                    raise unresolved(self._market, call, exc, self.profile)  # type: ignore[attr-defined]
+                result = call.on_error(exc)
+                if isinstance(result, Call):
+                    call = result
+                    continue
+                return result
             if call.then is None:
                 return result
             result = call.then(result)
@@ -404,16 +553,33 @@ class AsyncExecutor:
     async def _send(self, call: Call) -> Any:
         import asyncio
 
+        if call.delay > 0:
+            await asyncio.sleep(call.delay)
+        cost = self._limit_cost(call)  # type: ignore[attr-defined]
+        ticket: dict[str, Any] = {}
+        while (wait := self._limit_wait(cost, ticket)) > 0:  # type: ignore[attr-defined]
+            await asyncio.sleep(wait)
+        failure: BaseException | None = None
+        try:
+            return await self._send_booked(call)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            self._limit_release(cost, ticket, failure)  # type: ignore[attr-defined]
+
+    async def _send_booked(self, call: Call) -> Any:
+        import asyncio
+
         import aiohttp
         import yarl
 
-        wait = self._wait_for(call)  # type: ignore[attr-defined]
-        if wait > 0:
-            await asyncio.sleep(wait)
         session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=call.timeout or self.TIMEOUT)  # type: ignore[attr-defined]
+        seconds = call.timeout or self.TIMEOUT  # type: ignore[attr-defined]
+        timeout = aiohttp.ClientTimeout(total=seconds)
         nonce = self._nonce if call.auth else None  # type: ignore[attr-defined]
         attempt = 0
+        nonce_retried = False
         while True:
             try:
                 async with _async_in_flight(nonce):
@@ -427,23 +593,20 @@ class AsyncExecutor:
                         return response
                     raw = await response.read()
                     response.release()
-            except asyncio.TimeoutError as exc:
+            except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
                 if prepared_retry(call) and attempt + 1 < PUBLIC_RETRIES:
                     attempt += 1
                     await asyncio.sleep(_backoff(attempt))
                     continue
-                raise KrakenTimeoutError(f"request to {_where(self, call)} timed out") from exc
-            except aiohttp.ClientError as exc:
-                if prepared_retry(call) and attempt + 1 < PUBLIC_RETRIES:
-                    attempt += 1
-                    await asyncio.sleep(_backoff(attempt))
-                    continue
-                raise KrakenNetworkError(f"cannot reach {_where(self, call)}: {type(exc).__name__}") from exc
+                raise _aiohttp_failure(exc, _where(self, call), seconds) from exc
             if response.status >= 500 and prepared.retry and attempt + 1 < PUBLIC_RETRIES:
                 attempt += 1
                 await asyncio.sleep(_backoff(attempt))
                 continue
-            return self._parse(call, response.status, ctype, raw, prepared.url)  # type: ignore[attr-defined]
+            try:
+                return self._answer(call, response.status, ctype, raw, prepared.url, nonce_retried)  # type: ignore[attr-defined]
+            except _RetryNonce:
+                nonce_retried = True
 
     async def close(self) -> None:
         """Close the aiohttp session."""
@@ -460,6 +623,21 @@ class AsyncExecutor:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _aiohttp_failure(exc: BaseException, where: str, seconds: float) -> KrakenNetworkError:
+    """The kraken-ops error for an aiohttp failure; ``maybe_sent`` as in :func:`_requests_failure`."""
+    import asyncio
+
+    import aiohttp
+
+    if isinstance(exc, asyncio.TimeoutError):
+        error: KrakenNetworkError = KrakenTimeoutError(f"request to {where} timed out after {seconds}s")
+        error.maybe_sent = True  # type: ignore[attr-defined]
+        return error
+    error = KrakenNetworkError(f"cannot reach {where}: {type(exc).__name__}")
+    error.maybe_sent = not isinstance(exc, aiohttp.ClientConnectorError)  # type: ignore[attr-defined]
+    return error
 
 
 def _send_prepared(session: Any, prepared: Prepared, timeout: float, stream: bool) -> Any:

@@ -190,12 +190,29 @@ def _choices(param: Any) -> list[str] | None:
     return [str(c.value) if isinstance(c, enum.Enum) else str(c) for c in choices]
 
 
+CHECKER_METAVARS = {"price_text": "PRICE", "amend_price_text": "PRICE", "time_text": "TIME"}  # kraken_ops.cli.params callbacks
+
+
+def _checker(param: Any) -> str | None:
+    """The name in :mod:`kraken_ops.cli.params` of the option callback that checks this value, if any."""
+    callback = getattr(param, "callback", None)
+    target = getattr(callback, "__wrapped__", callback)
+    if target is None:
+        return None
+    from kraken_ops.cli import params
+
+    for name in ("decimal_text", *CHECKER_METAVARS):
+        if getattr(params, name, None) is target:
+            return name
+    return None
+
+
 def _type_name(param: Any, item: Any, choices: list[str] | None) -> str:
     if getattr(param, "is_flag", False) or item is bool:
         return "boolean"
     if choices:
         return "choice"
-    if getattr(getattr(param, "callback", None), "__name__", "") == "decimal_text":
+    if _checker(param) == "decimal_text":
         return "decimal"
     if isinstance(item, type):
         if issubclass(item, PurePath):
@@ -231,6 +248,8 @@ def _metavar(param: Any, type_name: str, choices: list[str] | None, repeatable: 
         return text if text.endswith("...") or not repeatable else f"{text}..."
     if explicit:
         return explicit
+    if _checker(param) in CHECKER_METAVARS:
+        return CHECKER_METAVARS[_checker(param)]  # type: ignore[index]
     if choices:
         inline = "|".join(choices)
         if len(inline) <= CHOICES_INLINE:

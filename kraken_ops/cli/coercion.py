@@ -74,6 +74,29 @@ def _leaf(annotation: Any, info: Any, value: Any, ctx: Any) -> Any:
     return _MISS
 
 
+def check_number_grammar(annotation: Any, value: Any, param: Any) -> None:
+    """One line and exit 2 for an int or float option written other than with ASCII digits.
+
+    Python (and so typer's pydantic adapter) reads ``1_000``, ``１２`` and ``1e3`` as
+    numbers; Kraken does not, and neither does kraken-ops.
+    """
+    from kraken_ops.cli.params import parse_float, parse_integer, usage_error
+
+    if get_origin(annotation) is list:
+        (annotation,) = get_args(annotation) or (Any,)
+    elif get_origin(annotation) is not None:  # Optional[int]
+        inner = [a for a in get_args(annotation) if a is not type(None)]
+        annotation = inner[0] if len(inner) == 1 else annotation
+    if annotation not in (int, float):
+        return
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if isinstance(item, str):
+            try:
+                (parse_integer if annotation is int else parse_float)(item)
+            except ValueError as exc:
+                usage_error(param, item, str(exc))
+
+
 def fast_coerce(annotation: Any, info: Any, value: Any, ctx: Any = None) -> Any:
     """The coerced value, or ``_MISS`` when typer's own adapter must decide."""
     if get_origin(annotation) is list:
@@ -133,6 +156,7 @@ if RuntimeParam is not None and not problems():
             result = fast_coerce(self.annotation, self.parameter_info, value, ctx)
             if result is not _MISS:
                 return result
+            check_number_grammar(self.annotation, value, param)
             real = build_runtime_param(self.descriptor)
             param._runtime_param = real
             return real._coerce_value(value, param=param, ctx=ctx)

@@ -119,6 +119,8 @@ def _complete_profile(incomplete: str) -> list[str]:
 # --- the options themselves: one table, used by the root callback and by every command --------
 def _profile_option(repeatable: bool) -> Any:
     help_text = "Profile to use (repeat for several accounts)." if repeatable else "Profile to use."
+    from kraken_ops.cli.params import profile_name
+
     return typer.Option(
         [] if repeatable else None,
         "--profile",
@@ -127,6 +129,7 @@ def _profile_option(repeatable: bool) -> Any:
         metavar="NAME",
         envvar=None,
         autocompletion=_complete_profile,
+        callback=profile_name,  # --profile '' is a mistake, never "the default profile"
         show_default=False,
     )
 

@@ -22,6 +22,7 @@ script can branch on ``$?`` without parsing the envelope::
     11  websocket    WebSocket failure (connection, gave up reconnecting)
     12  io           a local file could not be read or written
     13  parse        the server did not answer with Kraken's JSON, or input JSON is malformed
+    14  outcome      the answer to an order (or a transfer) was lost and its outcome is unknown
     70  internal     a bug in kraken-ops
     130 interrupted  Ctrl-C
 
@@ -30,10 +31,15 @@ prints one JSON error envelope on stdout::
 
     {"error": "permission", "message": "...", "kraken_error": "EGeneral:Permission denied",
      "retryable": false, "profile": "bot1"}
+
+When the answer to a write was lost, the envelope also says what became of it:
+``"outcome"`` (``"not_placed"``/``"not_applied"``: sending it again is safe;
+``"unknown"``: check first), ``"cl_ord_id"`` and ``"check"`` (the command that shows it).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
@@ -56,6 +62,7 @@ EXIT_VALIDATION = 10
 EXIT_WEBSOCKET = 11
 EXIT_IO = 12
 EXIT_PARSE = 13
+EXIT_OUTCOME = 14
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
@@ -109,6 +116,7 @@ CATEGORIES: dict[str, Category] = {
     "validation": Category(EXIT_VALIDATION, False, None),
     "api": Category(EXIT_KRAKEN, False, None),
     "parse": Category(EXIT_PARSE, True, "the server did not answer with Kraken's JSON; check the profile's URL or retry later"),
+    "outcome": Category(EXIT_OUTCOME, False, None),
     "network": Category(EXIT_NETWORK, True, "check the network and the profile's URL, or raise --timeout"),
     "websocket": Category(EXIT_WEBSOCKET, True, None),
     "config": Category(EXIT_CONFIG, False, None),
@@ -145,6 +153,7 @@ CLASSIFICATION: dict[type[BaseException], str] = {
     kx.KrakenUnknownMethodError: "validation",
     kx.KrakenEarnMinimumAllocationError: "validation",
     kx.KrakenUnexpectedResponseError: "parse",
+    kx.KrakenOutcomeUnknownError: "outcome",
     kx.KrakenNetworkError: "network",
     kx.KrakenWebSocketError: "websocket",
     kx.MaxReconnectError: "websocket",
@@ -193,6 +202,8 @@ class ErrorInfo:
     hint: str | None
     profile: str | None = None
     show_profile: bool = False  # prefix the line with [profile] (multi-profile commands)
+    retryable_override: bool | None = None  # the exception knows better than its category
+    extra: dict[str, Any] | None = None  # outcome, cl_ord_id, check (a write whose answer was lost)
 
     @property
     def exit_code(self) -> int:
@@ -200,6 +211,8 @@ class ErrorInfo:
 
     @property
     def retryable(self) -> bool:
+        if self.retryable_override is not None:
+            return self.retryable_override
         return CATEGORIES[self.category].retryable
 
     def line(self) -> str:
@@ -210,13 +223,15 @@ class ErrorInfo:
 
     def envelope(self) -> dict[str, Any]:
         """The JSON error envelope (stable keys; see docs/scripting.md)."""
-        return {
+        envelope = {
             "error": self.category,
             "message": self.message,
             "kraken_error": self.kraken_error,
             "retryable": self.retryable,
             "profile": self.profile,
         }
+        envelope.update(self.extra or {})
+        return envelope
 
 
 def _message(exc: BaseException) -> str:
@@ -226,8 +241,28 @@ def _message(exc: BaseException) -> str:
         text = str(exc) or type(exc).__name__
     if isinstance(exc, OSError) and not isinstance(exc, kx.KrakenException) and exc.filename:
         text = f"{exc.strerror or exc}: {exc.filename}"
-    text = text.strip()
-    return text[:1].lower() + text[1:].rstrip(".") if text else text
+    return lower_first(text.strip()).rstrip(".")
+
+
+PROPER_NOUNS = frozenset({"Kraken", "Python", "Linux"})
+
+
+def lower_first(text: str) -> str:
+    """``text`` with its first letter lowered when the first word is an ordinary capitalised word.
+
+    Messages read ``error: the API key ...``, so a leading ``The`` becomes ``the``; but an
+    acronym, a name or an identifier keeps its capitals (``API rate limit exceeded``,
+    ``KRAKEN_OPS_SECRET_KEY is not set``, ``EOrder:...``, ``XBTUSD``).
+
+    >>> lower_first("The order is unknown."), lower_first("API rate limit exceeded"), lower_first("KRAKEN_OPS_SECRET_KEY is not set")
+    ('the order is unknown.', 'API rate limit exceeded', 'KRAKEN_OPS_SECRET_KEY is not set')
+    """
+    first = re.match(r"[^\s':,.]*", text).group(0)  # type: ignore[union-attr]
+    if first in PROPER_NOUNS:
+        return text
+    if len(first) >= 1 and first[0].isupper() and (len(first) == 1 or first[1:].isalpha() and first[1:].islower()):
+        return text[:1].lower() + text[1:]
+    return text
 
 
 def describe(exc: BaseException, profile: str | None = None) -> ErrorInfo:
@@ -244,7 +279,14 @@ def describe(exc: BaseException, profile: str | None = None) -> ErrorInfo:
     if hint is None and category == "validation" and isinstance(exc, kx.KrakenUnknownAssetPairError):
         hint = closest_pair_hint()
     kraken_error = getattr(exc, "kraken_error", None) if isinstance(exc, kx.KrakenException) else None
-    return ErrorInfo(category, _message(exc), kraken_error, hint, profile)
+    retryable = getattr(exc, "retryable", None) if isinstance(exc, kx.KrakenException) else None
+    extra = None
+    outcome = getattr(exc, "outcome", None)
+    if isinstance(outcome, str):
+        extra = {"outcome": outcome, "cl_ord_id": getattr(exc, "cl_ord_id", None), "check": getattr(exc, "check", None)}
+        if hint is None and extra["check"] and outcome == "unknown":
+            hint = f"check with: {extra['check']}"
+    return ErrorInfo(category, _message(exc), kraken_error, hint, profile, retryable_override=retryable if isinstance(retryable, bool) else None, extra=extra)
 
 
 # --- "unknown pair": suggest the closest known pair ---------------------------------------
@@ -329,10 +371,34 @@ def silence_stdout() -> None:
         pass
 
 
+def show_notices() -> None:
+    """Print the SDK's notices (:mod:`kraken_ops._core.notice`: rate-limit waits, repaired
+    files, recovered answers) on the current stderr, as they are (idempotent)."""
+    import logging
+
+    logger = logging.getLogger("kraken_ops.notice")
+    if any(getattr(h, "_kraken_ops_notice", False) for h in logger.handlers):
+        return
+
+    class Handler(logging.Handler):
+        _kraken_ops_notice = True
+
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                sys.stderr.write(record.getMessage() + "\n")
+                sys.stderr.flush()
+            except (ValueError, OSError):
+                pass
+
+    logger.addHandler(Handler(logging.WARNING))
+    logger.propagate = False
+
+
 def guarded(options: Any, fn: Callable[[], T]) -> T:
     """Run a command body; turn failures into a reported error and an exit code."""
     import typer
 
+    show_notices()
     try:
         return fn()
     except typer.Exit:

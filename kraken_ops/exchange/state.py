@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -36,6 +37,39 @@ ALL_PERMISSIONS = (
 )
 
 TIERS = ("starter", "intermediate", "pro")
+
+#: an admin credit (``exchange deposit``, ``account fund``, ``account add --fund``) must be
+#: above 0 and below this, and so must the balance it makes: 10^15 of any asset is far more
+#: than any paper account needs, and every such number stays formattable (see engine.NUMBER_LIMIT)
+BALANCE_LIMIT = Decimal(10) ** 15
+#: amounts read from the database at or beyond this (or not numbers at all) cannot be shown in
+#: Kraken's formats; such a row (written before the bounds above existed, or by hand) is
+#: skipped with a warning in the server log instead of failing every Balance of the account
+READABLE_LIMIT = Decimal(10) ** 17
+
+log = logging.getLogger("kraken_ops.exchange")
+_warned: set[tuple[str, ...]] = set()
+
+
+def readable_amount(text: Any, where: str, *key: str, sink: list[str] | None = None) -> Decimal | None:
+    """``text`` (a stored amount) as a Decimal, or None when it is not a finite number below
+    :data:`READABLE_LIMIT` in absolute value: then a warning goes to the server log (once per
+    row and process) and to ``sink`` (every time)."""
+    try:
+        value = Decimal(str(text))
+    except ArithmeticError:
+        value = None
+    if value is not None and value.is_finite() and abs(value) < READABLE_LIMIT:
+        return value
+    message = (f"exchange state: skipped unreadable {where} {'/'.join(key)} = {str(text)[:40]!r} "
+               "(not a number below 1e17); the next credit or debit replaces it")
+    if sink is not None:
+        sink.append(message)
+    token = (where, *key, str(text)[:40])
+    if token not in _warned:
+        _warned.add(token)
+        log.warning("%s", message)
+    return None
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -201,6 +235,22 @@ class StateError(Exception):
     """A user-facing problem with the state (unknown account, duplicate name...)."""
 
 
+class AmountError(StateError):
+    """An admin amount out of bounds (a usage error, not a problem of the state)."""
+
+
+def check_admin_amount(amount: Any) -> Decimal:
+    """``amount`` of an admin credit: a finite Decimal above 0 and below :data:`BALANCE_LIMIT`
+    (else :class:`AmountError`)."""
+    text = str(amount)
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
+        raise AmountError(f"bad amount {shown!r} (must be a positive number)")
+    if amount >= BALANCE_LIMIT:
+        raise AmountError(f"amount {shown!r} is too large (must be below 1e15)")
+    return amount
+
+
 def default_state_dir() -> Path:
     from platformdirs import user_data_dir
 
@@ -225,6 +275,8 @@ class State:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
         self._lock = threading.RLock()
+        #: rows skipped because they could not be read (see readable_amount), for the CLI to show
+        self.warnings: list[str] = []
         self._accounts_version: int | None = None
         self._accounts: dict[str, Account] = {}
         self._by_spot: dict[str, Account] = {}
@@ -352,14 +404,24 @@ class State:
 
     # -- balances -------------------------------------------------------------
     def balances(self, account: str, wallet: str = "spot") -> dict[str, Decimal]:
+        """Balances by asset; an unreadable row is left out (with a warning, see readable_amount)."""
         rows = self.query("SELECT asset, amount FROM balances WHERE account=? AND wallet=?", (account, wallet))
-        return {r["asset"]: Decimal(r["amount"]) for r in rows}
+        out = {}
+        for r in rows:
+            value = readable_amount(r["amount"], "balance", account, wallet, r["asset"], sink=self.warnings)
+            if value is not None:
+                out[r["asset"]] = value
+        return out
 
     def balance(self, account: str, asset: str, wallet: str = "spot") -> Decimal:
+        """The balance (0 for none, and for an unreadable row: the next credit replaces it)."""
         rows = self.query(
             "SELECT amount FROM balances WHERE account=? AND wallet=? AND asset=?", (account, wallet, asset)
         )
-        return Decimal(rows[0]["amount"]) if rows else Decimal(0)
+        if not rows:
+            return Decimal(0)
+        value = readable_amount(rows[0]["amount"], "balance", account, wallet, asset, sink=self.warnings)
+        return Decimal(0) if value is None else value
 
     def credit(
         self,
@@ -397,12 +459,16 @@ class State:
         return lid, new
 
     def deposit(self, account: str, asset: str, amount: Decimal, method: str = "local", now: float | None = None) -> str:
-        """Credit a deposit (used by ``exchange deposit`` and ``account fund``)."""
+        """Credit a deposit (used by ``exchange deposit`` and ``account fund``): ``amount`` and the
+        new balance must be above 0 and below :data:`BALANCE_LIMIT` (else :class:`StateError`)."""
         if self.account(account) is None:
             raise StateError(f"no account named {account!r}")
+        check_admin_amount(amount)
         now = time.time() if now is None else now
         refid = new_id("F", (6, 6, 6))
         with self._lock:
+            if self.balance(account, asset) + amount >= BALANCE_LIMIT:
+                raise AmountError(f"the {asset} balance of {account!r} would reach 1e15 (balances must stay below it)")
             self.credit(account, asset, amount, type="deposit", refid=refid, now=now)
             self.conn.execute(
                 "INSERT INTO funding(refid, account, kind, asset, time, status, data) VALUES(?,?,?,?,?,?,?)",

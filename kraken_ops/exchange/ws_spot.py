@@ -266,6 +266,18 @@ def _exec_event_item(payload: dict[str, Any]) -> dict[str, Any] | None:
     return order_exec_item(o, exec_type)
 
 
+def _ws_list(params: dict[str, Any], name: str) -> list[Any]:
+    """An array parameter (cancel_order's ``order_id``...): a list, one value, or nothing."""
+    value = params.get(name)
+    if value is None or value == "" or value == []:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return [value]
+    raise KrakenError(f"EGeneral:Invalid arguments:{name}")
+
+
 # ------------------------------------------------------------------ WS trading params -> REST params
 def _ws_time(value: Any) -> str:
     try:
@@ -380,7 +392,15 @@ def setup(app: web.Application, ctx: Any) -> None:
                     await conn.send({"error": "Malformed request", "method": None, "success": False,
                                      "time_in": time_in, "time_out": now_iso(ctx.clock())})
                     continue
-                await _dispatch(conn, req, time_in)
+                try:
+                    await _dispatch(conn, req, time_in)
+                except (Drop, ConnectionResetError, asyncio.CancelledError):
+                    raise
+                except Exception:  # a bug: answer like Kraken, keep the connection
+                    method = req.get("method")
+                    ctx.internal_error(f"ws {method!r}")
+                    await conn.send(conn.ack(str(method), req.get("req_id"), time_in,
+                                             error="EGeneral:Internal error"))
         except (Drop, ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
@@ -418,7 +438,7 @@ def setup(app: web.Application, ctx: Any) -> None:
 
     def _auth(conn: Conn, params: dict[str, Any]) -> tuple[Any, str]:
         token = params.get("token")
-        if not token:
+        if not token or not isinstance(token, str):
             return None, "EGeneral:Invalid arguments:token"
         entry = ctx.ws_tokens.get(token)
         if entry is None:
@@ -708,9 +728,9 @@ def setup(app: web.Application, ctx: Any) -> None:
                 res = eng.edit_order(acct, rest)
                 result = {"order_id": res.get("txid"), "original_order_id": res["originaltxid"]}
             elif method == "cancel_order":
-                refs = [("txid", str(x)) for x in (params.get("order_id") or [])]
-                refs += [("cl_ord_id", str(x)) for x in (params.get("cl_ord_id") or [])]
-                refs += [("txid", str(x)) for x in (params.get("order_userref") or [])]
+                refs = [("txid", str(x)) for x in _ws_list(params, "order_id")]
+                refs += [("cl_ord_id", str(x)) for x in _ws_list(params, "cl_ord_id")]
+                refs += [("txid", str(x)) for x in _ws_list(params, "order_userref")]
                 if not refs:
                     raise KrakenError("EGeneral:Invalid arguments:order_id")
                 for kind, ref in refs:
@@ -754,8 +774,8 @@ def setup(app: web.Application, ctx: Any) -> None:
                         item["order_userref"] = src["order_userref"]
                     result.append(item)
             elif method == "batch_cancel":
-                orders = params.get("orders") or []
-                cl = params.get("cl_ord_id") or []
+                orders = _ws_list(params, "orders")
+                cl = _ws_list(params, "cl_ord_id")
                 if not orders and not cl:
                     raise KrakenError("EGeneral:Invalid arguments:orders")
                 result = eng.cancel_batch(acct, orders, cl)

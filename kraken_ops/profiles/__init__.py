@@ -125,6 +125,11 @@ def client_kwargs(name: str | None = None, market: str = "spot", *, public: bool
             return _kwargs(profile, market, env[0], env[1])
     profile = get_profile(chosen) if chosen is None else config.get(chosen)
     url = profile.url_for(market)  # raises for a Spot sandbox before any secret is read
+    if not public and config.id is None and profile.secret_command is None and profile.secret_file is None:
+        from kraken_ops.profiles.namespace import upgrade
+
+        config = upgrade(config.path)  # first use of an old config file: give it an id (see namespace.py)
+        profile = config.get(profile.name)
     if public:
         kwargs: dict[str, Any] = {"key": "", "secret": "", "url": url, "tier": profile.tier or "starter"}
         if market == "futures" and profile.environment == "sandbox":
@@ -144,6 +149,7 @@ def _kwargs(profile: Profile, market: str, key: str, secret: str) -> dict[str, A
         "nonce_source": nonce_source(profile, market, key),
         "tier": profile.tier or "starter",
         "rate_limiter": rate_limiter(profile, market, key),
+        "profile": profile.name,  # named in messages (rate-limit waits, checks after a lost answer)
     }
     if market == "futures" and profile.environment == "sandbox":
         kwargs["sandbox"] = True
@@ -161,9 +167,11 @@ def store_paper_profile(
 ) -> Profile:
     """Save a paper (local exchange) profile and both secrets in the keyring.
 
-    Used by ``kraken-ops exchange account add --profile NAME``. Replaces a paper
-    profile of the same name; refuses to touch a profile of another environment.
-    Options: ``tier``, ``nonce_window``, ``description``.
+    Used by ``kraken-ops exchange account add --profile NAME``. An existing profile of
+    that name is refused unless ``replace=True`` (and a profile of another environment
+    is never replaced). With no keyring backend and ``secret_dir`` (the exchange's
+    state dir), the secrets go to that dir's 0600 ``profile-secrets.json``.
+    Options: ``tier``, ``nonce_window``, ``description``, ``replace``, ``secret_dir``.
     """
     from kraken_ops.profiles.manage import store_paper_profile as _store
 

@@ -3,6 +3,7 @@
 The file is TOML (``$KRAKEN_OPS_CONFIG``, else ``config.toml`` in the platform's user
 config dir)::
 
+    id = "3f9c2a7d1b6e4c80"              # this file's id: names its keyring entries (written by kraken-ops)
     default = "bot1"
 
     [profiles.bot1]
@@ -18,9 +19,15 @@ config dir)::
 
 It never holds a secret. It is read with :mod:`tomllib` and written with ``tomli_w``
 atomically (a temporary file in the same directory, fsync, ``os.replace``) with mode
-0600, under an advisory lock so that two ``kraken-ops profile`` commands never lose
-each other's change. A file that does not parse is reported with its path and line
-and is never overwritten.
+0600, under an advisory lock (``flock`` on the file's directory, so no lock file is
+left behind) so that two ``kraken-ops profile`` commands never lose each other's
+change. A file that does not parse is reported with its path and line and is never
+overwritten. A command that fails writes nothing: the directory of a new config file
+is created only when the file is written.
+
+``id`` names the file's keyring entries (``<id>/<profile>:<market>``), so that two
+config files with a profile of the same name never share a secret. It is written
+together with the profiles, in the same atomic write.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -54,6 +62,7 @@ PAPER_URL = "http://127.0.0.1:8787"  # the local exchange (`kraken-ops exchange 
 
 DEFAULT_SECRET_COMMAND_TIMEOUT = 30.0
 
+_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")  # printable ASCII, no spaces
 # Field names that would mean someone is about to put a secret in the file.
@@ -115,6 +124,9 @@ class Profile:
     description: str = ""
     secret_command: str | list[str] | None = None
     secret_command_timeout: float = DEFAULT_SECRET_COMMAND_TIMEOUT
+    secret_file: str | None = None  # paper profiles without a keyring: the local exchange's secrets file
+    # The id of the config file the profile was read from (its keyring namespace); not a field of the file.
+    namespace: str | None = field(default=None, compare=False, repr=False)
 
     # --- derived --------------------------------------------------------------
     def key(self, market: str) -> str | None:
@@ -154,7 +166,7 @@ class Profile:
         """The TOML table of this profile (defaults left out, no ``name``)."""
         table: dict[str, Any] = {"environment": self.environment}
         for f in fields(self):
-            if f.name in ("name", "environment"):
+            if f.name in _NOT_IN_FILE:
                 continue
             value = getattr(self, f.name)
             if value is None or value == f.default:
@@ -172,7 +184,7 @@ class Profile:
             raise ConfigFileError(f"{where}{exc}") from None
         if not isinstance(table, dict):
             raise ConfigFileError(f"{prefix}expected a table ([profiles.{name}])")
-        known = {f.name for f in fields(cls)} - {"name"}
+        known = {f.name for f in fields(cls)} - {"name", "namespace"}
         for key in table:
             if key in _SECRET_FIELDS or "secret" in key and key not in known:
                 raise ConfigFileError(
@@ -224,6 +236,13 @@ class Profile:
             raise ConfigFileError(f"{prefix}secret_command must be a string or a non-empty list of strings")
         if isinstance(command, str) and not command.strip():
             raise ConfigFileError(f"{prefix}secret_command must not be empty")
+        secret_file = typed("secret_file", str, None)
+        if secret_file is not None and environment != "paper":
+            raise ConfigFileError(
+                f"{prefix}secret_file is only for paper profiles (the local exchange); production secrets live in the keyring or come from secret_command"
+            )
+        if secret_file is not None and (command is not None or not os.path.isabs(os.path.expanduser(secret_file))):
+            raise ConfigFileError(f"{prefix}secret_file must be an absolute path, and not set together with secret_command")
         timeout = typed("secret_command_timeout", (int, float), DEFAULT_SECRET_COMMAND_TIMEOUT)
         if timeout <= 0:
             raise ConfigFileError(f"{prefix}secret_command_timeout must be positive")
@@ -240,7 +259,18 @@ class Profile:
             description=typed("description", str, ""),
             secret_command=command,
             secret_command_timeout=float(timeout),
+            secret_file=secret_file,
         )
+
+
+_NOT_IN_FILE = frozenset({"name", "environment", "namespace"})
+
+
+def new_config_id() -> str:
+    """A fresh config id (random, 16 hex digits)."""
+    import secrets
+
+    return secrets.token_hex(8)
 
 
 def _type_name(types: type | tuple[type, ...]) -> str:
@@ -257,6 +287,21 @@ class Config:
     default: str | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # other top-level settings, kept as they are
+    id: str | None = None  # names the keyring entries of this file's profiles; None: a file from before ids
+
+    def set_id(self, config_id: str) -> None:
+        """Give the config its id and bind every profile to it (their keyring namespace)."""
+        self.id = config_id
+        self.profiles = {n: replace(p, namespace=config_id) for n, p in self.profiles.items()}
+
+    def keyring_backed(self) -> list[tuple[str, str]]:
+        """``(profile, market)`` of every secret this config keeps in the keyring."""
+        return [
+            (name, market)
+            for name, p in sorted(self.profiles.items())
+            if p.secret_command is None and p.secret_file is None
+            for market in p.markets
+        ]
 
     def names(self) -> list[str]:
         return sorted(self.profiles)
@@ -264,10 +309,11 @@ class Config:
     def get(self, name: str) -> Profile:
         """The profile ``name``; an unknown name is a :class:`ProfileError` listing the known ones."""
         try:
-            return self.profiles[name]
+            profile = self.profiles[name]
         except KeyError:
             known = ", ".join(self.names()) or "none (add one with `kraken-ops profile add NAME`)"
             raise ProfileError(f"unknown profile {name!r}; known profiles: {known}") from None
+        return profile if profile.namespace == self.id else replace(profile, namespace=self.id)
 
     def key_users(self, market: str, key: str) -> list[str]:
         """Names of the profiles that use ``key`` for ``market``."""
@@ -283,6 +329,8 @@ class Config:
 
     def to_document(self) -> dict[str, Any]:
         doc: dict[str, Any] = {}
+        if self.id:
+            doc["id"] = self.id
         if self.default:
             doc["default"] = self.default
         doc.update(self.extra)
@@ -309,6 +357,12 @@ def parse_document(text: str, path: Path | str, *, what: str = "config file") ->
         raise ConfigFileError(
             f"{what} {path} is not valid TOML: {_toml_where(exc)}; fix it by hand (kraken-ops will not overwrite it)"
         ) from None
+    config_id = doc.pop("id", None)
+    if config_id is not None and (not isinstance(config_id, str) or not _ID_RE.match(config_id)):
+        raise ConfigFileError(
+            f"{what} {path}: id must be the string kraken-ops wrote (8 to 64 letters, digits, '_' or '-'); "
+            "it names the file's keyring entries, so restore it rather than invent one"
+        )
     default = doc.pop("default", None)
     if default is not None and not isinstance(default, str):
         raise ConfigFileError(f"{what} {path}: default must be a profile name (a string)")
@@ -319,12 +373,12 @@ def parse_document(text: str, path: Path | str, *, what: str = "config file") ->
     for name, table in raw_profiles.items():
         line = _line_of(text, name)
         where = f"{what} {path}" + (f", line {line}" if line else "") + ": "
-        profiles[name] = Profile.from_table(name, table, where=where)
+        profiles[name] = replace(Profile.from_table(name, table, where=where), namespace=config_id)
     if default is not None and default not in profiles:
         raise ConfigFileError(
             f"{what} {path}: default profile {default!r} is not defined; known profiles: {', '.join(sorted(profiles)) or 'none'}"
         )
-    return Config(path=Path(path), default=default, profiles=profiles, extra=doc)
+    return Config(path=Path(path), default=default, profiles=profiles, extra=doc, id=config_id)
 
 
 def _toml_where(exc: tomllib.TOMLDecodeError) -> str:
@@ -370,7 +424,7 @@ def _first_bad_utf8_line(raw: bytes) -> int:
 # --- writing --------------------------------------------------------------------------
 
 
-def _check_writable(path: Path) -> None:
+def check_writable(path: Path) -> None:
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -385,35 +439,85 @@ def _check_writable(path: Path) -> None:
         )
 
 
-def write_config(config: Config, path: Path | None = None) -> None:
-    """Write ``config`` atomically with mode 0600; a file that does not parse is left alone."""
-    import tomli_w
+def _make_dirs(directory: Path) -> list[Path]:
+    """Create ``directory`` and its missing parents (mode 0700); return the ones created, outermost first."""
+    missing: list[Path] = []
+    here = directory
+    while not here.is_dir():
+        missing.append(here)
+        if here.parent == here:
+            break
+        here = here.parent
+    for d in reversed(missing):
+        os.mkdir(d, 0o700)
+    return list(reversed(missing))
 
-    path = path or config.path
-    target = path.resolve() if path.is_symlink() else path
-    _check_writable(target)
-    if target.exists():
-        read_config(target)  # raises for a malformed file: never replace what we cannot read
-    data = tomli_w.dumps(config.to_document()).encode("utf-8")
+
+def atomic_write(target: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write ``data`` to ``target`` atomically (temporary file, fsync, rename) with ``mode``.
+
+    Missing directories are created; on failure the ones created here are removed
+    again and the temporary file is deleted, so nothing is left behind. Raises OSError.
+    """
+    created = _make_dirs(target.parent)
     tmp_name: str | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
+            os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
         tmp_name = None
         _fsync_dir(target.parent)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ConfigFileError(f"cannot write config file {target}: {reason}; it was left as it was") from None
-    finally:
+    except BaseException:
         if tmp_name is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
+        for d in reversed(created):
+            with contextlib.suppress(OSError):
+                os.rmdir(d)
+        raise
+
+
+def _target(path: Path) -> Path:
+    return path.resolve() if path.is_symlink() else path
+
+
+def write_config(config: Config, path: Path | None = None) -> None:
+    """Write ``config`` atomically with mode 0600; a file that does not parse is left alone."""
+    import tomli_w
+
+    path = path or config.path
+    target = _target(path)
+    check_writable(target)
+    if target.exists():
+        read_config(target)  # raises for a malformed file: never replace what we cannot read
+    data = tomli_w.dumps(config.to_document()).encode("utf-8")
+    try:
+        atomic_write(target, data)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigFileError(f"cannot write config file {target}: {reason}; it was left as it was") from None
+
+
+def add_id_in_place(path: Path, config_id: str) -> None:
+    """Put ``id = "..."`` at the top of an existing config file, keeping the rest byte for byte.
+
+    Used when an old file (from before config ids) is first used: unlike a rewrite,
+    it keeps the user's comments and layout. Atomic, like every write.
+    """
+    target = _target(path)
+    check_writable(target)
+    raw = target.read_bytes()
+    if read_config(target).id is not None:
+        return
+    line = f'id = "{config_id}"  # written by kraken-ops: names this file\'s keyring entries; keep it\n'.encode()
+    try:
+        atomic_write(target, line + raw)
+    except OSError as exc:
+        raise ConfigFileError(f"cannot write config file {target}: {exc.strerror or type(exc).__name__}; it was left as it was") from None
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -425,27 +529,136 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+class _DirLock:
+    """One directory's ``flock`` in this process: re-entrant for its thread, exclusive across threads and processes."""
+
+    def __init__(self) -> None:
+        self.thread_lock = threading.RLock()
+        self.fd: int | None = None
+        self.depth = 0
+
+
+_dir_locks_guard = threading.Lock()
+_dir_locks: dict[str, _DirLock] = {}
+
+
+def _forget_dir_locks_after_fork() -> None:
+    global _dir_locks_guard
+    _dir_locks_guard = threading.Lock()
+    _dir_locks.clear()  # the parent's locks and descriptors are not the child's
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_dir_locks_after_fork)
+
+
+def _dir_lock(directory: Path) -> _DirLock:
+    with _dir_locks_guard:
+        return _dir_locks.setdefault(os.path.realpath(directory), _DirLock())
+
+
+def _acquire(directory: Path, path: Path) -> _DirLock:
+    lock = _dir_lock(directory)
+    lock.thread_lock.acquire()
+    if lock.depth == 0:
+        try:
+            fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+        except BaseException as exc:
+            lock.thread_lock.release()
+            if isinstance(exc, FileNotFoundError):
+                raise
+            if isinstance(exc, OSError):
+                raise ConfigFileError(f"cannot lock {directory} to change {path}: {exc.strerror or type(exc).__name__}") from None
+            raise
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException as exc:
+            os.close(fd)
+            lock.thread_lock.release()
+            if isinstance(exc, OSError):
+                raise ConfigFileError(f"cannot lock {directory} to change {path}: {exc.strerror or type(exc).__name__}") from None
+            raise
+        lock.fd = fd
+    lock.depth += 1
+    return lock
+
+
+def _release(lock: _DirLock) -> None:
+    lock.depth -= 1
+    if lock.depth == 0 and lock.fd is not None:
+        os.close(lock.fd)  # closing the descriptor releases the flock
+        lock.fd = None
+    lock.thread_lock.release()
+
+
+def _still_there(directory: Path, lock: _DirLock) -> bool:
+    """Whether the locked descriptor is still the directory at that path (not removed or replaced meanwhile)."""
+    if lock.fd is None:
+        return False
+    try:
+        here, held = os.stat(directory), os.fstat(lock.fd)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (held.st_dev, held.st_ino)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` for changing the file ``path``, held for the block.
+
+    The lock is taken on the file's directory, so no lock file is ever created.
+    A directory that had to be created for the lock is removed again, while still
+    locked, if the block leaves it empty (a command that fails leaves nothing
+    behind); a process that was waiting for it notices and starts over. Re-entrant
+    within a thread (the config and a paper secrets file may share a directory).
+    """
+    directory = _target(path).parent
+    for _attempt in range(100):
+        try:
+            created = _make_dirs(directory)
+            lock = _acquire(directory, path)
+        except FileNotFoundError:  # a parent was removed by a process giving up its own new directory
+            continue
+        except OSError as exc:
+            raise ConfigFileError(f"cannot create the directory of {path}: {exc.strerror or type(exc).__name__}") from None
+        if _still_there(directory, lock):
+            break
+        _release(lock)  # it was removed (or replaced) while we waited: start over
+    else:  # pragma: no cover - only under a storm of create-and-remove
+        raise ConfigFileError(f"cannot lock the directory of {path}: it keeps disappearing")
+    try:
+        yield
+    finally:
+        if created and lock.depth == 1:
+            for d in reversed(created):
+                try:
+                    os.rmdir(d)  # only if empty: nothing was written
+                except OSError:
+                    break
+        _release(lock)
+
+
 @contextlib.contextmanager
 def editing(path: Path | None = None) -> Iterator[Config]:
     """Read, let the caller change, and write back the config under an exclusive lock.
 
-    The lock (``<config>.lock`` next to the file) serialises concurrent ``profile``
-    commands; the file is only written when the block finishes without an exception.
+    The file is only written when the block finishes without an exception. A config
+    without an id gets one first; an old file's keyring entries are copied into the
+    new namespace (see :mod:`kraken_ops.profiles.namespace`), and those copies are
+    deleted again if the file is not written.
     """
+    from kraken_ops.profiles import namespace
+
     path = path or config_path()
-    lock_path = path.with_name(path.name + ".lock")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise ConfigFileError(f"cannot write config file {path}: {exc.strerror or type(exc).__name__}") from None
-    try:
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    with locked(path):
         config = read_config(path)
-        yield config
-        write_config(config, path)
-    finally:
-        os.close(lock_fd)
+        copies = namespace.give_id(config)
+        try:
+            yield config
+            write_config(config, path)
+        except BaseException:
+            namespace.forget(copies)
+            raise
 
 
 __all__ = [
@@ -457,6 +670,10 @@ __all__ = [
     "write_config",
     "parse_document",
     "editing",
+    "locked",
+    "atomic_write",
+    "add_id_in_place",
+    "new_config_id",
     "check_name",
     "check_key",
     "MARKETS",

@@ -22,4 +22,8 @@ class SecretStoreError(ProfileError):
     """The keyring (or a secret command) cannot store or return a secret."""
 
 
-__all__ = ["ProfileError", "ConfigFileError", "SecretStoreError"]
+class NoKeyringError(SecretStoreError):
+    """No usable keyring backend exists (a headless machine without Secret Service)."""
+
+
+__all__ = ["ProfileError", "ConfigFileError", "SecretStoreError", "NoKeyringError"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field, replace
+from dataclasses import replace as replace_
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,42 +27,74 @@ from kraken_ops.profiles.config import (
     parse_document,
     read_config,
 )
-from kraken_ops.profiles.errors import ConfigFileError, ProfileError
+from kraken_ops.profiles.errors import ConfigFileError, NoKeyringError, ProfileError
+
+
+Store = str | None  # where a secret lives: None for the keyring, else the path of a paper secrets file
+
+
+def read_secret(store: Store, profile: str, market: str, namespace: str | None) -> str | None:
+    """The secret of ``profile``/``market`` in ``store`` (keyring or paper secrets file), or None."""
+    if store is None:
+        return secrets.keyring_get(profile, market, namespace)
+    from kraken_ops.profiles import secret_file
+
+    return secret_file.get(store, secrets.entry_name(profile, market, namespace))
+
+
+def write_secret(store: Store, profile: str, market: str, secret: str | None, namespace: str | None) -> None:
+    """Set (or, with None, delete) the secret of ``profile``/``market`` in ``store``."""
+    if store is None:
+        if secret is None:
+            secrets.keyring_delete(profile, market, namespace)
+        else:
+            secrets.keyring_set(profile, market, secret, namespace)
+        return
+    from kraken_ops.profiles import secret_file
+
+    secret_file.update(store, {secrets.entry_name(profile, market, namespace): secret})
 
 
 class SecretTransaction:
-    """Keyring changes that can be undone: ``put`` now, ``delete_later`` on commit."""
+    """Secret changes that can be undone: ``put`` now, ``delete_later`` on commit.
 
-    def __init__(self) -> None:
-        self._undo: list[tuple[str, str, str | None]] = []
-        self._deletes: list[tuple[str, str]] = []
+    Entries are named in ``namespace`` (the config file's id, set by :func:`transaction`).
+    """
+
+    def __init__(self, namespace: str | None = None) -> None:
+        self.namespace = namespace
+        self._undo: list[tuple[Store, str, str, str | None]] = []
+        self._deletes: list[tuple[Store, str, str]] = []
         self.warnings: list[str] = []
 
-    def put(self, profile: str, market: str, secret: str) -> None:
-        previous = secrets.keyring_get(profile, market)
-        secrets.keyring_set(profile, market, secret)
-        self._undo.append((profile, market, previous))
+    def get(self, profile: str, market: str, store: Store = None) -> str | None:
+        return read_secret(store, profile, market, self.namespace)
 
-    def delete_later(self, profile: str, market: str) -> None:
-        self._deletes.append((profile, market))
+    def put(self, profile: str, market: str, secret: str, store: Store = None) -> None:
+        previous = read_secret(store, profile, market, self.namespace)
+        write_secret(store, profile, market, secret, self.namespace)
+        self._undo.append((store, profile, market, previous))
+
+    def delete_later(self, profile: str, market: str, store: Store = None) -> None:
+        self._deletes.append((store, profile, market))
 
     def rollback(self) -> None:
-        for profile, market, previous in reversed(self._undo):
+        for store, profile, market, previous in reversed(self._undo):
             with contextlib.suppress(Exception):
-                if previous is None:
-                    secrets.keyring_delete(profile, market)
-                else:
-                    secrets.keyring_set(profile, market, previous)
+                write_secret(store, profile, market, previous, self.namespace)
         self._undo.clear()
 
     def commit(self) -> list[str]:
         """Run the deferred deletions; return a warning per entry that could not be deleted."""
         warnings = []
-        for profile, market in self._deletes:
+        for store, profile, market in self._deletes:
             try:
-                secrets.keyring_delete(profile, market)
+                write_secret(store, profile, market, None, self.namespace)
+            except NoKeyringError:
+                pass  # no keyring at all: nothing was stored in one
             except ProfileError as exc:
-                warnings.append(f"could not delete keyring entry {secrets.entry_name(profile, market)}: {exc}")
+                where = "keyring entry" if store is None else f"entry in {store}:"
+                warnings.append(f"could not delete {where} {secrets.entry_name(profile, market, self.namespace)}: {exc}")
         self._deletes.clear()
         self._undo.clear()
         self.warnings = warnings
@@ -70,10 +103,11 @@ class SecretTransaction:
 
 @contextlib.contextmanager
 def transaction(path: Path | None = None) -> Iterator[tuple[Config, SecretTransaction]]:
-    """Edit the config and the keyring together; all or nothing."""
+    """Edit the config and its secrets together; all or nothing."""
     tx = SecretTransaction()
     try:
         with editing(path) as config:
+            tx.namespace = config.id
             yield config, tx
     except BaseException:
         tx.rollback()
@@ -160,9 +194,9 @@ def add_profile(
         if key is not None and profile.secret_command is None:
             if secret is None:
                 raise ProfileError(f"no {market} secret given for profile {name!r}")
-            tx.put(name, market, secrets.validate_secret(secret, market))
+            tx.put(name, market, secrets.validate_secret(secret, market), profile.secret_file)
         elif secret is not None and profile.secret_command is None and profile.key(market):
-            tx.put(name, market, secrets.validate_secret(secret, market))
+            tx.put(name, market, secrets.validate_secret(secret, market), profile.secret_file)
         config.profiles[name] = profile
         became_default = False
         if make_default or config.default is None:
@@ -183,12 +217,20 @@ def store_paper_profile(
     nonce_window: int = 0,
     description: str | None = None,
     path: Path | None = None,
+    replace: bool = False,
+    secret_dir: Path | str | None = None,
 ) -> Profile:
     """Write an ``environment = "paper"`` profile and its secrets (for the local exchange).
 
-    A paper profile of the same name is replaced; any other profile of that name is
-    left alone and this raises :class:`ProfileError`.
+    An existing profile of that name is refused, unless ``replace=True`` and it is a
+    paper profile (a profile of another environment is never replaced). Secrets go to
+    the keyring; when no keyring backend exists and ``secret_dir`` (the exchange's
+    state dir) is given, to its 0600 secrets file instead (the profile's
+    ``secret_file``). Either way the profile and its secrets are stored together or
+    not at all.
     """
+    from kraken_ops.profiles import secret_file
+
     check_name(name)
     pairs = {"spot": (spot_key, spot_secret), "futures": (futures_key, futures_secret)}
     for market, (key, secret) in pairs.items():
@@ -196,6 +238,11 @@ def store_paper_profile(
             raise ProfileError(f"paper profile {name!r}: give both the {market} key and secret, or neither")
     if spot_key is None and futures_key is None:
         raise ProfileError(f"paper profile {name!r}: no key given")
+    store: Store = None
+    if not secrets.keyring_available():
+        if secret_dir is None:
+            raise NoKeyringError(secrets.NO_BACKEND_HELP)
+        store = str(secret_file.path_for(secret_dir))
     with transaction(path) as (config, tx):
         existing = config.profiles.get(name)
         if existing is not None and existing.environment != "paper":
@@ -203,11 +250,18 @@ def store_paper_profile(
                 f"profile {name!r} already exists with environment {existing.environment!r}; "
                 "choose another name or remove it first (`kraken-ops profile remove`)"
             )
+        if existing is not None and not replace:
+            raise ProfileError(
+                f"profile {name!r} already exists (paper, {existing.url_for('spot')}); "
+                "pass --replace (replace=True in Python) to point it at the new account, or choose another name"
+            )
         table: dict[str, Any] = {"environment": "paper", "nonce_window": nonce_window}
         if url:
             table["url"] = url
         if tier:
             table["tier"] = tier
+        if store is not None:
+            table["secret_file"] = store
         table["description"] = description if description is not None else (existing.description if existing else "local exchange account")
         for market, (key, _secret) in pairs.items():
             if key is not None:
@@ -215,40 +269,59 @@ def store_paper_profile(
         profile = Profile.from_table(name, table, where="")
         for market, (key, secret) in pairs.items():
             if key is not None and secret is not None:
-                tx.put(name, market, secrets.validate_secret(secret, market))
-            elif existing is not None and existing.key(market):
-                tx.delete_later(name, market)  # the old account's secret no longer belongs here
-        config.profiles[name] = profile
+                tx.put(name, market, secrets.validate_secret(secret, market), store)
+        if existing is not None and existing.secret_command is None:
+            for market in existing.markets:
+                if existing.secret_file != store or pairs[market][0] is None:
+                    tx.delete_later(name, market, existing.secret_file)  # the old account's secret no longer belongs here
+        config.profiles[name] = replace_(profile, namespace=config.id)
         if config.default is None:
             config.default = name
-    return profile
+    return config.profiles[name]
 
 
 def remove_profile(name: str, *, path: Path | None = None) -> list[str]:
-    """Remove ``name`` and its keyring entries; return warnings (entries left behind)."""
+    """Remove ``name`` and its own secrets (this config's namespace); return warnings.
+
+    Old-style entries (from before config ids) are left alone, since another config
+    file may still use them; a warning names each one and says how to delete it.
+    """
     with transaction(path) as (config, tx):
         profile = config.get(name)
         del config.profiles[name]
         if config.default == name:
             config.default = None
+        for market in MARKETS:  # a secret_command profile may have entries from before, too
+            tx.delete_later(name, market, profile.secret_file)
+    warnings = list(tx.warnings)
+    if config.id is not None and profile.secret_file is None:
         for market in MARKETS:
-            tx.delete_later(name, market)
-        _ = profile
-    return tx.warnings
+            try:
+                old = secrets.keyring_get(name, market)
+            except ProfileError:
+                break
+            if old is not None:
+                entry = secrets.entry_name(name, market)
+                warnings.append(
+                    f"left the keyring entry {entry!r} in place: it was written before config files had ids and another config file "
+                    f"may still use it; once none does, delete it with: python -m keyring del {secrets.service()} {entry}"
+                )
+    return warnings
 
 
 def rename_profile(old: str, new: str, *, path: Path | None = None) -> list[str]:
-    """Rename ``old`` to ``new``, moving its keyring entries; return warnings."""
+    """Rename ``old`` to ``new``, moving its secrets (in this config's namespace); return warnings."""
     check_name(new)
     with transaction(path) as (config, tx):
         profile = config.get(old)
         if new in config.profiles:
             raise ProfileError(f"profile {new!r} already exists; remove it first or choose another name")
+        store = profile.secret_file
         for market in MARKETS:
-            secret = secrets.keyring_get(old, market) if profile.key(market) and profile.secret_command is None else None
+            secret = tx.get(old, market, store) if profile.key(market) and profile.secret_command is None else None
             if secret:
-                tx.put(new, market, secret)
-            tx.delete_later(old, market)
+                tx.put(new, market, secret, store)
+            tx.delete_later(old, market, store)
         del config.profiles[old]
         config.profiles[new] = replace(profile, name=new)
         if config.default == old:
@@ -310,7 +383,7 @@ def import_profiles(
         if profile.secret_command is None:
             for market in profile.markets:
                 try:
-                    present = secrets.keyring_get(name, market)
+                    present = read_secret(profile.secret_file, name, market, config.id)
                 except ProfileError:
                     present = None
                 if not present:

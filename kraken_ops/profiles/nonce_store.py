@@ -18,6 +18,10 @@ both:
 ``<id>`` is a hash of the market and the public key, so every profile that shares
 a key shares its store. Locks taken with ``flock`` vanish when their process dies,
 so a crashed bot never blocks the others.
+
+A damaged record (garbage, a number beyond Kraken's 64-bit nonces) is repaired
+with a warning: the clock takes over again. A nonce far ahead of the clock is kept
+(Kraken may have seen it, and a lower one would be refused), with a warning once.
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ from pathlib import Path
 from typing import AsyncIterator, Iterator
 
 from kraken_ops._core.nonce import TICKS_PER_SECOND
+from kraken_ops._core.notice import notify
 from kraken_ops.profiles.errors import ProfileError
 
 _WIDTH = 24  # fixed-width record, rewritten in place: no truncation, no torn reads
+MAX_NONCE = 2**63 - 1  # Kraken's nonces are 64-bit integers
+AHEAD_WARNING = 86400 * TICKS_PER_SECOND  # a last nonce more than a day ahead of the clock is worth a word
 
 
 def key_id(market: str, key: str) -> str:
@@ -69,14 +76,9 @@ class _KeyLocks:
 
     @staticmethod
     def _open(path: Path) -> int:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
-        except OSError as exc:
-            raise ProfileError(
-                f"cannot open the nonce store {path.parent}: {exc.strerror or type(exc).__name__} "
-                "(set KRAKEN_OPS_STATE_DIR to a writable directory)"
-            ) from None
+        from kraken_ops.profiles.state_files import open_state_file
+
+        return open_state_file(path, "nonce store")
 
     def nonce_fd(self) -> int:
         self.check_fork()
@@ -122,6 +124,7 @@ class NonceStore:
         self.nonce_window = nonce_window
         self.directory = Path(directory)
         self._locks = _locks_for(self.directory, key_id(market, key))
+        self._warned_ahead = False
 
     def __repr__(self) -> str:
         return f"NonceStore(market={self.market!r}, key={self.key[:6]!r}..., nonce_window={self.nonce_window})"
@@ -135,18 +138,37 @@ class NonceStore:
             fd = locks.nonce_fd()
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                raw = os.pread(fd, _WIDTH + 1, 0)
-                try:
-                    last = int(raw.strip() or b"0")
-                except ValueError:  # damaged record: the clock alone still increases
-                    last = 0
-                nonce = max(int(time.time() * TICKS_PER_SECOND), last + 1)
+                clock = int(time.time() * TICKS_PER_SECOND)
+                raw = os.pread(fd, 64, 0)
+                last = self._last_in(raw, clock)
+                nonce = max(clock, last + 1)
                 record = str(nonce).rjust(_WIDTH, "0").encode() + b"\n"
                 if os.pwrite(fd, record, 0) != len(record):  # pragma: no cover - disk full
                     raise ProfileError(f"cannot write the nonce store {self.directory}")
+                if len(raw) > len(record):  # a longer (damaged) record: drop its tail
+                    os.ftruncate(fd, len(record))
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         return str(nonce)
+
+    def _last_in(self, raw: bytes, clock: int) -> int:
+        """The last nonce in a record; 0 (with a warning) when the record is damaged."""
+        text = raw.split(b"\n", 1)[0].strip(b"\x00 \t\r")
+        if not text and not raw.strip(b"\x00 \t\r\n"):
+            return 0  # a new store
+        if not text.isdigit() or int(text) > MAX_NONCE - 1:
+            what = "a number beyond Kraken's 64-bit nonces" if text.isdigit() else "an unreadable record"
+            notify(f"warning: repaired the damaged nonce store {self._locks.nonce_path} ({what}); nonces follow the clock again")
+            return 0
+        last = int(text)
+        if last - clock > AHEAD_WARNING and not self._warned_ahead:
+            self._warned_ahead = True
+            days = (last - clock) / TICKS_PER_SECOND / 86400
+            notify(
+                f"warning: the nonce store {self._locks.nonce_path} is {days:.0f} days ahead of the clock; "
+                "kept, since Kraken may have seen those nonces (nonces go on from there)"
+            )
+        return last
 
     def last(self) -> int:
         """The last nonce handed out (0 if none); for diagnostics."""
@@ -155,13 +177,11 @@ class NonceStore:
             fd = self._locks.nonce_fd()
             fcntl.flock(fd, fcntl.LOCK_SH)
             try:
-                raw = os.pread(fd, _WIDTH + 1, 0)
+                raw = os.pread(fd, 64, 0)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
-        try:
-            return int(raw.strip() or b"0")
-        except ValueError:
-            return 0
+        text = raw.split(b"\n", 1)[0].strip(b"\x00 \t\r")
+        return int(text) if text.isdigit() and int(text) <= MAX_NONCE else 0
 
     # --- one request at a time ------------------------------------------------------
     @property

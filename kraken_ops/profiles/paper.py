@@ -12,8 +12,9 @@
    ``kraken-ops exchange account add`` (:meth:`kraken_ops.exchange.state.State.add_account`)
    on the same state dir the running server uses (the server notices new accounts),
    and funds it (default ``ZUSD=10000, XXBT=1, XETH=10``);
-3. stores a ``paper`` profile and both secrets with :func:`store_paper_profile`. If
-   that fails, the account is removed again.
+3. stores a ``paper`` profile and both secrets with :func:`store_paper_profile` (in
+   the keyring, or, on a machine without one, in the exchange's 0600 secrets file
+   ``STATE_DIR/profile-secrets.json``). If that fails, the account is removed again.
 """
 
 from __future__ import annotations
@@ -269,6 +270,7 @@ def add_paper_profile(
                 tier=tier or "pro",
                 nonce_window=nonce_window or 0,
                 description=description if description is not None else f"local exchange account {account!r}",
+                secret_dir=exchange.state_dir,  # no keyring (a headless machine): the exchange's 0600 secrets file
             )
         except BaseException:
             with contextlib.suppress(Exception):

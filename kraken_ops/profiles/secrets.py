@@ -5,10 +5,16 @@
    *is* ``KRAKEN_OPS_API_KEY``: the environment can supply a secret but can never
    make profile ``bot1`` send requests with another account's key.
 2. **secret_command** in the profile — run without a shell (``{profile}`` and
-   ``{market}`` are substituted), with a timeout; the first line of its stdout is
-   the secret (``pass show ...``, ``op read ...``, a cloud secret manager's CLI).
-3. **The OS keyring** — service ``kraken-ops``, user name ``<profile>:<market>``
-   (one entry per profile and market), through the ``keyring`` package.
+   ``{market}`` are substituted; the program is looked up in ``PATH`` as the shell
+   would), with a timeout; the first line of its stdout is the secret (``pass show
+   ...``, ``op read ...``, a cloud secret manager's CLI).
+3. **secret_file** of a paper profile — the local exchange's 0600 secrets file, used
+   for paper profiles on a machine without a keyring (:mod:`.secret_file`).
+4. **The OS keyring** — service ``kraken-ops``, user name ``<config id>/<profile>:<market>``
+   (one entry per config file, profile and market; see :mod:`.namespace`), through
+   the ``keyring`` package. Production secrets never fall back to a file: with no
+   keyring backend (or only keyrings.alt's file store, not chosen on purpose) storing
+   one fails with :data:`NO_BACKEND_HELP`.
 
 No function here logs a secret or puts one in an exception message.
 """
@@ -22,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kraken_ops.profiles.config import Profile
-from kraken_ops.profiles.errors import ProfileError, SecretStoreError
+from kraken_ops.profiles.errors import NoKeyringError, ProfileError, SecretStoreError
 
 SERVICE = "kraken-ops"
 SERVICE_ENV = "KRAKEN_OPS_KEYRING_SERVICE"  # tests use a private service name
@@ -30,9 +36,14 @@ API_KEY_ENV = "KRAKEN_OPS_API_KEY"
 SECRET_KEY_ENV = "KRAKEN_OPS_SECRET_KEY"
 
 NO_BACKEND_HELP = (
-    "no usable keyring backend: install and unlock one (gnome-keyring or KWallet via Secret Service on Linux; "
-    "the macOS Keychain and Windows Credential Manager work out of the box), or set secret_command in the profile, "
-    f"or set {API_KEY_ENV} and {SECRET_KEY_ENV}"
+    "no usable keyring backend, and kraken-ops never keeps a production secret in a plain file: "
+    "run one (on a headless Linux machine: gnome-keyring-daemon --unlock --components=secrets inside dbus-run-session, "
+    "see docs/profiles.md; the macOS Keychain and Windows Credential Manager work out of the box), "
+    f"or set secret_command in the profile (e.g. pass show kraken/{{profile}}-{{market}}), or set {API_KEY_ENV} and {SECRET_KEY_ENV}"
+)
+PLAINTEXT_HELP = (
+    "the only keyring backend is {backend}, a file store that keyring falls back to by itself; kraken-ops does not "
+    "use it unless you choose it on purpose (PYTHON_KEYRING_BACKEND or keyringrc.cfg): "
 )
 
 
@@ -41,9 +52,13 @@ def service() -> str:
     return os.environ.get(SERVICE_ENV) or SERVICE
 
 
-def entry_name(profile: str, market: str) -> str:
-    """The keyring user name of one profile's secret for one market."""
-    return f"{profile}:{market}"
+def entry_name(profile: str, market: str, namespace: str | None = None) -> str:
+    """The keyring user name of one profile's secret for one market.
+
+    ``<namespace>/<profile>:<market>``, the namespace being the config file's id;
+    without one, the old shared name ``<profile>:<market>``.
+    """
+    return f"{namespace}/{profile}:{market}" if namespace else f"{profile}:{market}"
 
 
 @dataclass(frozen=True)
@@ -52,7 +67,7 @@ class Credentials:
 
     key: str
     secret: str
-    source: str  # "environment" | "secret_command" | "keyring"
+    source: str  # "environment" | "secret_command" | "file" | "keyring"
 
     def __repr__(self) -> str:  # never show the secret
         return f"Credentials(key={self.key!r}, secret=<hidden>, source={self.source!r})"
@@ -61,22 +76,61 @@ class Credentials:
 # --- keyring -------------------------------------------------------------------------------
 
 
+def _chosen_on_purpose() -> bool:
+    """Whether the user named a keyring backend (environment or keyringrc.cfg)."""
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return True
+    try:
+        from keyring.core import load_config
+
+        return load_config() is not None
+    except Exception:  # noqa: BLE001 - an unreadable keyringrc is not a choice
+        return False
+
+
+def _is_file_fallback(backend: Any) -> bool:
+    """keyrings.alt's file stores (or a chain made of nothing else), which keyring picks when nothing better exists."""
+    parts = getattr(backend, "backends", None)
+    chain = list(parts) if isinstance(parts, (list, tuple)) and parts else [backend]
+    return all(type(b).__module__.startswith("keyrings.alt") for b in chain)
+
+
 def _backend() -> Any:
     import keyring
     from keyring.backends import fail
 
-    backend = keyring.get_keyring()
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # e.g. PYTHON_KEYRING_BACKEND names a module that is not installed
+        chosen = os.environ.get("PYTHON_KEYRING_BACKEND")
+        where = f"PYTHON_KEYRING_BACKEND={chosen!r}" if chosen else "the keyring configuration"
+        raise SecretStoreError(
+            f"cannot load the keyring backend from {where} ({type(exc).__name__}); "
+            "unset it or name an installed backend, e.g. keyring.backends.SecretService.Keyring"
+        ) from None
     unusable = isinstance(backend, fail.Keyring) or type(backend).__module__.endswith("backends.null")
     if unusable:
-        raise SecretStoreError(NO_BACKEND_HELP)
+        raise NoKeyringError(NO_BACKEND_HELP)
+    if _is_file_fallback(backend) and not _chosen_on_purpose():
+        name = f"{type(backend).__module__}.{type(backend).__name__}"
+        raise NoKeyringError(PLAINTEXT_HELP.format(backend=name) + NO_BACKEND_HELP)
     return backend
+
+
+def keyring_available() -> bool:
+    """Whether a usable keyring backend exists (it may still be locked)."""
+    try:
+        _backend()
+    except NoKeyringError:
+        return False
+    return True
 
 
 def _store_error(action: str, profile: str, market: str, exc: BaseException, secret: str | None = None) -> SecretStoreError:
     from keyring import errors
 
     if isinstance(exc, errors.NoKeyringError):
-        return SecretStoreError(NO_BACKEND_HELP)
+        return NoKeyringError(NO_BACKEND_HELP)
     if isinstance(exc, errors.KeyringLocked):
         return SecretStoreError(f"the keyring is locked: unlock it (log in to your desktop session or run `gnome-keyring-daemon --unlock`) and retry to {action} the {market} secret of profile {profile!r}")
     detail = str(exc).splitlines()[0] if str(exc) else ""
@@ -100,33 +154,34 @@ def keyring_name() -> str:
     return f"{type(backend).__module__.replace('keyring.backends.', '')}.{type(backend).__name__}"
 
 
-def keyring_get(profile: str, market: str) -> str | None:
-    """The secret stored for ``profile``/``market``, or None when there is none."""
+def keyring_get(profile: str, market: str, namespace: str | None = None) -> str | None:
+    """The secret stored for ``profile``/``market`` in ``namespace`` (a config id), or None."""
     backend = _backend()
     try:
-        return backend.get_password(service(), entry_name(profile, market))
+        return backend.get_password(service(), entry_name(profile, market, namespace))
     except Exception as exc:
         raise _store_error("read", profile, market, exc) from None
 
 
-def keyring_set(profile: str, market: str, secret: str) -> None:
-    """Store the secret of ``profile``/``market`` (replacing any previous one)."""
+def keyring_set(profile: str, market: str, secret: str, namespace: str | None = None) -> None:
+    """Store the secret of ``profile``/``market`` in ``namespace`` (replacing any previous one)."""
     backend = _backend()
     try:
-        backend.set_password(service(), entry_name(profile, market), secret)
+        backend.set_password(service(), entry_name(profile, market, namespace), secret)
     except Exception as exc:
         raise _store_error("store", profile, market, exc, secret) from None
 
 
-def keyring_delete(profile: str, market: str) -> bool:
-    """Delete the entry of ``profile``/``market``; return whether there was one."""
+def keyring_delete(profile: str, market: str, namespace: str | None = None) -> bool:
+    """Delete the entry of ``profile``/``market`` in ``namespace``; return whether there was one."""
     from keyring.errors import PasswordDeleteError
 
     backend = _backend()
+    name = entry_name(profile, market, namespace)
     try:
-        if backend.get_password(service(), entry_name(profile, market)) is None:
+        if backend.get_password(service(), name) is None:
             return False
-        backend.delete_password(service(), entry_name(profile, market))
+        backend.delete_password(service(), name)
         return True
     except PasswordDeleteError:
         return False
@@ -149,14 +204,55 @@ def command_argv(profile: Profile, market: str) -> list[str]:
     return [p.replace("{profile}", profile.name).replace("{market}", market) for p in parts]
 
 
+def find_program(program: str) -> str:
+    """The full path of ``program`` as the shell would run it, or :class:`SecretStoreError` saying why not.
+
+    A name with a ``/`` is a path (relative to the working directory); a bare name
+    is looked up in each directory of ``PATH`` in turn (an empty entry is the
+    working directory), the first executable file wins.
+    """
+    if not program:
+        raise SecretStoreError("the program name is empty")
+    if "/" in program:
+        path = os.path.abspath(os.path.expanduser(program))
+        _check_program(path)
+        return path
+    search = os.environ.get("PATH", os.defpath)
+    not_executable: str | None = None
+    for directory in search.split(os.pathsep):
+        candidate = os.path.abspath(os.path.join(directory or ".", program))
+        if os.path.isfile(candidate):
+            if os.access(candidate, os.X_OK):
+                return candidate
+            not_executable = not_executable or candidate
+    if not_executable is not None:
+        raise SecretStoreError(f"program {not_executable} is not executable (chmod +x it, or name another program)")
+    raise SecretStoreError(f"program {program!r} was not found in PATH ({search}): give its full path, or add its directory to PATH")
+
+
+def _check_program(path: str) -> None:
+    if not os.path.exists(path):
+        raise SecretStoreError(f"program {path} not found")
+    if os.path.isdir(path):
+        raise SecretStoreError(f"program {path} is not executable (a directory)")
+    if not os.access(path, os.X_OK):
+        raise SecretStoreError(f"program {path} is not executable (chmod +x it, or name another program)")
+
+
 def run_secret_command(profile: Profile, market: str) -> str:
     """Run the profile's ``secret_command`` and return the first line of its stdout.
 
     stderr is left on the terminal (so that ``gpg`` or ``op`` can prompt); the command
-    gets no stdin. A failure names the program and the exit code, never the output.
+    gets no stdin. A failure names the program (by its full path) and the exit code,
+    never the output.
     """
     argv = command_argv(profile, market)
-    program = os.path.basename(argv[0]) if argv else "?"
+    try:
+        resolved = find_program(argv[0] if argv else "")
+    except SecretStoreError as exc:
+        raise SecretStoreError(f"secret_command of profile {profile.name!r}: {exc}") from None
+    argv = [resolved, *argv[1:]]
+    program = resolved
     try:
         done = subprocess.run(
             argv,
@@ -166,7 +262,7 @@ def run_secret_command(profile: Profile, market: str) -> str:
             check=False,
         )
     except FileNotFoundError:
-        raise SecretStoreError(f"secret_command of profile {profile.name!r}: program {program!r} not found") from None
+        raise SecretStoreError(f"secret_command of profile {profile.name!r}: program {program} not found") from None
     except subprocess.TimeoutExpired:
         raise SecretStoreError(
             f"secret_command of profile {profile.name!r} ({program}) did not finish within {profile.secret_command_timeout:g}s"
@@ -211,7 +307,17 @@ def resolve(profile: Profile, market: str) -> Credentials:
         )
     if profile.secret_command is not None:
         return Credentials(key, run_secret_command(profile, market), "secret_command")
-    secret = keyring_get(profile.name, market)
+    if profile.secret_file is not None:
+        from kraken_ops.profiles import secret_file
+
+        secret = secret_file.get(profile.secret_file, entry_name(profile.name, market, profile.namespace))
+        if not secret:
+            raise ProfileError(
+                f"profile {profile.name!r} has no {market} secret in {profile.secret_file}: store the account's keys again with "
+                f"`kraken-ops exchange account add ACCOUNT --profile {profile.name} --replace`"
+            )
+        return Credentials(key, secret, "file")
+    secret = keyring_get(profile.name, market, profile.namespace)
     if not secret:
         raise ProfileError(
             f"profile {profile.name!r} has no {market} secret in the keyring ({keyring_name()}): "
@@ -223,8 +329,8 @@ def resolve(profile: Profile, market: str) -> Credentials:
 def secret_source(profile: Profile, market: str) -> str:
     """Where the secret of ``profile``/``market`` would come from, without reading it.
 
-    ``environment``, ``secret_command``, ``keyring``, ``missing``, or ``keyring
-    unavailable: ...`` (for ``profile show``).
+    ``environment``, ``secret_command``, ``file``, ``keyring``, ``missing``, or
+    ``keyring unavailable: ...`` (for ``profile show``).
     """
     try:
         env = environment_credentials()
@@ -237,8 +343,16 @@ def secret_source(profile: Profile, market: str) -> str:
         return "missing"
     if profile.secret_command is not None:
         return "secret_command"
+    if profile.secret_file is not None:
+        from kraken_ops.profiles import secret_file
+
+        try:
+            found = secret_file.get(profile.secret_file, entry_name(profile.name, market, profile.namespace))
+        except SecretStoreError as exc:
+            return f"file unusable: {exc}"
+        return f"file {profile.secret_file}" if found else "missing"
     try:
-        return "keyring" if keyring_get(profile.name, market) else "missing"
+        return "keyring" if keyring_get(profile.name, market, profile.namespace) else "missing"
     except SecretStoreError as exc:
         return f"keyring unavailable: {exc}"
 
@@ -267,6 +381,9 @@ __all__ = [
     "keyring_get",
     "keyring_set",
     "keyring_delete",
+    "keyring_available",
+    "find_program",
+    "NO_BACKEND_HELP",
     "run_secret_command",
     "resolve",
     "secret_source",

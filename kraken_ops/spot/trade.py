@@ -7,14 +7,24 @@ first read AssetPairs and continue with a chained :class:`Call` returned from
 
 Prices and volumes go on the wire as given: ``str``, ``int`` and ``Decimal``
 unchanged, never through a float. Truncation rounds *down* with Decimal.
+
+Every new order carries a client order id (``cl_ord_id``; a UUID when the caller
+gave neither one nor a ``userref``). When the answer to an order, a cancel or an
+amend is lost (timeout, dropped connection, 5xx), the request is not sent again:
+the client looks it up (by ``cl_ord_id``, by txid) and returns Kraken's answer as
+if it had arrived, raises :class:`~kraken_ops.exceptions.KrakenOrderNotPlacedError`
+(not carried out: sending it again is safe), or, when the lookup fails too,
+:class:`~kraken_ops.exceptions.KrakenOutcomeUnknownError` (see :mod:`kraken_ops._core.outcome`).
 """
 
 from __future__ import annotations
 
+import time
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Callable
 
 from kraken_ops._core.call import Call, params
+from kraken_ops._core.outcome import SECOND_LOOK, Write, new_client_order_id, resolve
 from kraken_ops.spot.base import SpotAsyncClient, SpotClient
 
 # Order types that take a trigger (``trigger=index|last``), per Kraken's AddOrder.
@@ -84,10 +94,148 @@ def _maybe_truncate(value: Any, amount_type: str, info: dict[str, Any]) -> Any:
     return truncate_amount(value, amount_type, info)
 
 
+Reader = Callable[[Callable[[], Call]], Call]
+
+
+def _direct(make: Callable[[], Call]) -> Call:
+    return make()
+
+
+def _matching(orders: Any, cl_ord_id: str, *, strict: bool = False) -> dict[str, Any]:
+    """The orders of an OpenOrders/ClosedOrders answer that carry ``cl_ord_id``.
+
+    After a read filtered by the id, an order without the field is taken as matching
+    (``strict=False``); after an unfiltered read, only an equal field matches.
+    """
+    if not isinstance(orders, dict):
+        return {}
+    missing = object() if strict else cl_ord_id
+    return {txid: o for txid, o in orders.items() if isinstance(o, dict) and o.get("cl_ord_id", missing) == cl_ord_id}
+
+
+def find_by_cl_ord_id(cl_ord_id: str, then: Callable[[dict[str, Any]], Any], read: Reader = _direct) -> Call:
+    """OpenOrders, then ClosedOrders, filtered by ``cl_ord_id``; ``then({txid: order})`` (``{}``: none).
+
+    Open first: an order only ever moves from open to closed, so an order that closes
+    between the two reads is still found.
+    """
+
+    def closed(result: Any) -> Any:
+        return then(_matching((result or {}).get("closed"), cl_ord_id))
+
+    def opened(result: Any) -> Any:
+        found = _matching((result or {}).get("open"), cl_ord_id)
+        if found:
+            return then(found)
+        return read(lambda: Call("POST", "/0/private/ClosedOrders", {"cl_ord_id": cl_ord_id}, auth=True, then=closed))
+
+    return read(lambda: Call("POST", "/0/private/OpenOrders", {"cl_ord_id": cl_ord_id}, auth=True, then=opened))
+
+
+def order_answer(txid: str, order: dict[str, Any]) -> dict[str, Any]:
+    """AddOrder's answer for an order found by lookup (``descr`` and ``txid`` as Kraken sends them)."""
+    descr = order.get("descr") or {}
+    out: dict[str, Any] = {"order": descr.get("order", "")}
+    if descr.get("close"):
+        out["close"] = descr["close"]
+    return {"descr": out, "txid": [txid]}
+
+
+def _same_values(amend: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether an OrderAmends entry carries every requested value (compared as numbers)."""
+    for key, value in wanted.items():
+        have = amend.get(key)
+        try:
+            if have is None or Decimal(str(have)) != _as_decimal(value):
+                return False
+        except (InvalidOperation, ValueError):
+            return False
+    return True
+
+
+def _seconds_until(deadline: str | None) -> float:
+    """Seconds from now until an RFC 3339 ``deadline`` (0 when there is none or it cannot be read)."""
+    if not deadline:
+        return 0.0
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(str(deadline).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+    return max(0.0, min(moment - time.time(), 60.0))
+
+
 class _TradeEndpoints:
     """Trade endpoint definitions shared by :class:`Trade` and :class:`AsyncTrade`."""
 
     _call: Any
+    profile: str | None = None
+
+    def _write(self, request: str, check: str, cl_ord_id: str | None = None) -> Write:
+        return Write("spot", request, check, cl_ord_id=cl_ord_id, profile=getattr(self, "profile", None), timeout=getattr(self, "TIMEOUT", None))
+
+    def _placed_or_not(self, write: Write, cause: BaseException, cl_ord_ids: list[str], answer: Callable[[dict[str, Any]], Any], deadline: str | None) -> Call:
+        """Look up orders by client order id: ``answer({txid: order})`` when any was placed, else not placed.
+
+        One OpenOrders read (filtered by the id when there is one), then a ClosedOrders
+        read per id not found open. When none is found, everything is looked up once
+        more after :data:`SECOND_LOOK` seconds (or after the ``deadline``, when there is
+        one: Kraken refuses an order after it), for a request still queued at Kraken.
+        """
+
+        def look(second: bool, delay: float) -> Call:
+            pause = [delay]
+
+            def read(make: Callable[[], Call]) -> Call:
+                wait, pause[0] = pause[0], 0.0
+                return write.lookup(make, cause, delay=wait)
+
+            def finish(found: dict[str, Any]) -> Any:
+                if found:
+                    return answer(found)
+                if not second:
+                    return look(True, max(SECOND_LOOK, _seconds_until(deadline) + 2.0 if deadline else 0.0))
+                ids = ", ".join(cl_ord_ids)
+                raise write.not_applied(cause, f"no order has the client order id {ids}, so it was not placed", placed=True)
+
+            def closed(missing: list[str], found: dict[str, Any]) -> Any:
+                if not missing:
+                    return finish(found)
+                wanted = missing[0]
+                return read(
+                    lambda: Call(
+                        "POST",
+                        "/0/private/ClosedOrders",
+                        {"cl_ord_id": wanted},
+                        auth=True,
+                        then=lambda result: closed(missing[1:], {**found, **_matching((result or {}).get("closed"), wanted)}),
+                    )
+                )
+
+            def opened(result: Any) -> Any:
+                orders = (result or {}).get("open")
+                found: dict[str, Any] = {}
+                for wanted in cl_ord_ids:
+                    found.update(_matching(orders, wanted, strict=len(cl_ord_ids) > 1))
+                ids = {o.get("cl_ord_id", cl_ord_ids[0]) for o in found.values()}
+                return closed([i for i in cl_ord_ids if i not in ids], found)
+
+            query = {"cl_ord_id": cl_ord_ids[0]} if len(cl_ord_ids) == 1 else {}
+            return read(lambda: Call("POST", "/0/private/OpenOrders", query, auth=True, then=opened))
+
+        return look(False, 0.0)
+
+    def find_order(self, cl_ord_id: str, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The order with client order id ``cl_ord_id``, open or closed, as ``{txid: order}`` (``{}``: none).
+
+        Reads OpenOrders, then ClosedOrders, with Kraken's ``cl_ord_id`` filter
+        (a kraken-ops addition; the reference has no such method).
+
+        >>> Trade(key="api-key", secret="secret-key").find_order("my-order-1")  # doctest: +SKIP
+        {'OQCLML-BW3P3-BUCMWZ': {'status': 'open', 'cl_ord_id': 'my-order-1', ...}}
+        """
+        return self._call(find_by_cl_ord_id(cl_ord_id, lambda found: found))
 
     def _private(self, method: str, data: dict[str, Any] | None = None, extra_params: dict[str, Any] | None = None, **kw: Any) -> Any:
         return self._call(Call("POST", f"/0/private/{method}", data, auth=True, extra_params=extra_params, **kw))
@@ -177,6 +325,9 @@ class _TradeEndpoints:
             raise ValueError(f"trigger cannot be used with ordertype {ordertype!r}")
         if userref is not None and cl_ord_id is not None:
             raise ValueError("give either userref or cl_ord_id, not both")
+        if cl_ord_id is None and userref is None and not validate and not (extra_params and ("cl_ord_id" in extra_params or "userref" in extra_params)):
+            cl_ord_id = new_client_order_id()
+        order_id = cl_ord_id if cl_ord_id is not None else (extra_params or {}).get("cl_ord_id")
 
         def build(price_: Any, volume_: Any) -> Call:
             data = params(
@@ -202,7 +353,24 @@ class _TradeEndpoints:
                 validate=validate,
             )
             data.update(params(**{"close[ordertype]": close_ordertype, "close[price]": close_price, "close[price2]": close_price2}))
-            return Call("POST", "/0/private/AddOrder", data, auth=True, extra_params=extra_params)
+            call = Call("POST", "/0/private/AddOrder", data, auth=True, extra_params=extra_params)
+            if validate or order_id is None:  # a dry run places nothing; a userref alone cannot be looked up
+                return call
+            write = self._write("AddOrder", f"kraken-ops orders show --cl-ord-id {order_id}", str(order_id))
+
+            def placed(found: dict[str, Any]) -> dict[str, Any]:
+                txid, order = next(iter(found.items()))
+                return order_answer(txid, order)
+
+            def find(cause: BaseException) -> Call:
+                def answer(found: dict[str, Any]) -> dict[str, Any]:
+                    result = placed(found)
+                    write.recovered(cause, f"order {result['txid'][0]} (client order id {order_id}) was placed")
+                    return result
+
+                return self._placed_or_not(write, cause, [str(order_id)], answer, deadline)
+
+            return resolve(call, write, find)
 
         return self._send_order(build, pair, asset_class, price, volume, truncate)
 
@@ -223,8 +391,31 @@ class _TradeEndpoints:
         ...     {"ordertype": "limit", "type": "sell", "volume": "2", "price": "1000000"}])  # doctest: +SKIP
         {'orders': [{'txid': 'O5TLGX-DKKTU-WKRAZ5', ...}, {'txid': 'OBFYFP-XVQNL-P4GMWF', ...}]}
         """
+        if not validate:  # every new order gets a client order id, so that a lost answer can be looked up
+            orders = [o if not isinstance(o, dict) or "cl_ord_id" in o or "userref" in o else {**o, "cl_ord_id": new_client_order_id()} for o in orders]
         data = params(orders=orders, pair=pair, deadline=deadline, asset_class=asset_class, validate=validate)
-        return self._private("AddOrderBatch", data, extra_params, do_json=True)
+        call = Call("POST", "/0/private/AddOrderBatch", data, auth=True, extra_params=extra_params, do_json=True)
+        ids = [str(o["cl_ord_id"]) for o in orders if isinstance(o, dict) and o.get("cl_ord_id") is not None]
+        if validate or not ids or len(ids) != len(orders):  # a dry run; or orders known only by userref
+            return self._call(call)
+        write = self._write("AddOrderBatch", "kraken-ops orders list")
+
+        def find(cause: BaseException) -> Call:
+            def answer(found: dict[str, Any]) -> dict[str, Any]:
+                by_id = {o.get("cl_ord_id"): (txid, o) for txid, o in found.items()}
+                results = []
+                for wanted in ids:
+                    if wanted in by_id:
+                        txid, order = by_id[wanted]
+                        results.append({"txid": txid, "descr": order_answer(txid, order)["descr"]})
+                    else:
+                        results.append({"error": f"not placed: no order has the client order id {wanted}"})
+                write.recovered(cause, f"{len(found)} of the {len(ids)} orders were placed")
+                return {"orders": results}
+
+            return self._placed_or_not(write, cause, ids, answer, deadline)
+
+        return self._call(resolve(call, write, find))
 
     def edit_order(
         self,
@@ -308,7 +499,33 @@ class _TradeEndpoints:
             deadline=deadline,
             asset_class=asset_class,
         )
-        return self._private("AmendOrder", data, extra_params)
+        call = Call("POST", "/0/private/AmendOrder", data, auth=True, extra_params=extra_params)
+        wanted = {k: v for k, v in (("order_qty", order_qty), ("display_qty", display_qty), ("limit_price", limit_price), ("trigger_price", trigger_price)) if v is not None}
+        write = self._write("AmendOrder", f"kraken-ops orders amends {txid}" if txid else f"kraken-ops orders show --cl-ord-id {cl_ord_id}", cl_ord_id)
+
+        def find(cause: BaseException) -> Call:
+            def amends(order_id: str) -> Call:
+                def judge(result: Any) -> Any:
+                    history = [a for a in (result or {}).get("amends") or [] if isinstance(a, dict)]
+                    latest = max(history, key=lambda a: int(a.get("timestamp") or 0), default=None)
+                    if latest is not None and latest.get("amend_type") != "original" and _same_values(latest, wanted):
+                        write.recovered(cause, f"order {order_id} was amended ({latest.get('amend_id')})")
+                        return {"amend_id": latest.get("amend_id")}
+                    raise write.not_applied(cause, f"order {order_id} does not have the amended values, so it was not amended")
+
+                return write.lookup(lambda: Call("POST", "/0/private/OrderAmends", {"order_id": order_id}, auth=True, then=judge), cause)
+
+            if txid is not None:
+                return amends(str(txid))
+
+            def by_client_id(found: dict[str, Any]) -> Any:
+                if not found:
+                    raise write.unknown(cause)
+                return amends(next(iter(found)))
+
+            return find_by_cl_ord_id(str(cl_ord_id), by_client_id, lambda make: write.lookup(make, cause))
+
+        return self._call(resolve(call, write, find) if wanted else call)
 
     def cancel_order(
         self,
@@ -326,7 +543,29 @@ class _TradeEndpoints:
             raise ValueError("give either txid or cl_ord_id, not both")
         if txid is None and cl_ord_id is None and not extra_params:
             raise ValueError("give txid (or a userref) or cl_ord_id")
-        return self._private("CancelOrder", params(txid=txid, cl_ord_id=cl_ord_id), extra_params)
+        call = Call("POST", "/0/private/CancelOrder", params(txid=txid, cl_ord_id=cl_ord_id), auth=True, extra_params=extra_params)
+        if txid is not None and (isinstance(txid, int) or str(txid).isdigit()):  # a userref: which orders is unknown
+            return self._call(call)
+        name = f"order {txid}" if txid is not None else f"the order with client order id {cl_ord_id}"
+        write = self._write("CancelOrder", f"kraken-ops orders show {txid}" if txid is not None else f"kraken-ops orders show --cl-ord-id {cl_ord_id}", cl_ord_id)
+
+        def judge(found: dict[str, Any], cause: BaseException) -> Any:
+            if not found:
+                raise write.unknown(cause)
+            status = next(iter(found.values())).get("status")
+            if status == "canceled":
+                write.recovered(cause, f"{name} was cancelled")
+                return {"count": 1}
+            if status in ("open", "pending"):
+                raise write.not_applied(cause, f"{name} is still open, so it was not cancelled")
+            raise write.not_applied(cause, f"{name} is {status}, so there was nothing to cancel")
+
+        def find(cause: BaseException) -> Call:
+            if txid is not None:
+                return write.lookup(lambda: Call("POST", "/0/private/QueryOrders", {"txid": str(txid)}, auth=True, then=lambda r: judge(r or {}, cause)), cause)
+            return find_by_cl_ord_id(str(cl_ord_id), lambda found: judge(found, cause), lambda make: write.lookup(make, cause))
+
+        return self._call(resolve(call, write, find))
 
     def cancel_all_orders(self, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Cancel every open order.
@@ -361,7 +600,24 @@ class _TradeEndpoints:
             orders=[str(o) if isinstance(o, int) else o for o in orders] if orders is not None else None,
             cl_ord_ids=list(cl_ord_ids) if cl_ord_ids is not None else None,
         )
-        return self._private("CancelOrderBatch", data, extra_params, do_json=True)
+        call = Call("POST", "/0/private/CancelOrderBatch", data, auth=True, extra_params=extra_params, do_json=True)
+        txids = [str(o) for o in orders or []]
+        if cl_ord_ids or not txids or any(t.isdigit() for t in txids):  # looked up by txid only
+            return self._call(call)
+        write = self._write("CancelOrderBatch", "kraken-ops orders show " + " ".join(txids))
+
+        def find(cause: BaseException) -> Call:
+            def judge(result: Any) -> Any:
+                statuses = [(o or {}).get("status") for o in (result or {}).values()]
+                cancelled = statuses.count("canceled")
+                if cancelled == 0 and all(s in ("open", "pending") for s in statuses):
+                    raise write.not_applied(cause, "every order is still open, so none was cancelled")
+                write.recovered(cause, f"{cancelled} of the {len(txids)} orders are cancelled")
+                return {"count": cancelled}
+
+            return write.lookup(lambda: Call("POST", "/0/private/QueryOrders", {"txid": ",".join(txids)}, auth=True, then=judge), cause)
+
+        return self._call(resolve(call, write, find))
 
 
 class Trade(_TradeEndpoints, SpotClient):

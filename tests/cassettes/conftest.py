@@ -20,7 +20,8 @@ VCR_CONFIG: dict[str, Any] = {
     "cassette_library_dir": str(CASSETTES),
     "record_mode": "none",
     "filter_headers": ["API-Key", "API-Sign", "APIKey", "Authent", "Nonce"],
-    "filter_post_data_parameters": ["nonce"],
+    # client order ids the SDK gives orders that had none are new UUIDs each run: filtered like the nonce
+    "filter_post_data_parameters": ["nonce", "cl_ord_id", "cliOrdId"],
     "filter_query_parameters": ["nonce"],
     # the body is matched after the nonce is filtered out, so a cassette pins what the SDK sends
     "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],

@@ -51,9 +51,12 @@ def _sections(text: str) -> dict[str, list[str]]:
 
 
 def _options_in(lines: list[str]) -> set[str]:
+    """The options named in the label column of a section's rows (not those its help text mentions)."""
     found = set()
     for line in lines:
-        label = line[:32]  # the label column (help text may mention other options)
+        if not line.lstrip().startswith("-") or len(line) - len(line.lstrip()) > 6:
+            continue  # a continuation line of some help text
+        label = re.split(r"\s{2,}", line.strip())[0]
         found.update(re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", label))
     return found
 

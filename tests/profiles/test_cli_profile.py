@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from kraken_ops.cli.commands.profile import app
-from kraken_ops.profiles import secrets
 from kraken_ops.profiles.config import read_config
+
+from profile_helpers import stored
 
 SECRET = "c2VjcmV0LXZhbHVlLTEyMzQ="
 SECRET2 = "b3RoZXItc2VjcmV0LXZhbHVl"
@@ -42,7 +43,7 @@ def test_add_reads_key_and_secret_from_stdin_and_keeps_the_secret_out_of_everyth
     result = add("bot1", "KEY1", SECRET, "--tier", "pro", "--description", "first bot")
     assert SECRET not in result.stdout + result.stderr
     assert SECRET not in isolated.read_text()
-    assert secrets.keyring_get("bot1", "spot") == SECRET
+    assert stored("bot1", "spot") == SECRET
     profile = read_config().get("bot1")
     assert (profile.spot_key, profile.tier, profile.description) == ("KEY1", "pro", "first bot")
 
@@ -115,15 +116,15 @@ def test_show_unknown_profile_lists_known_ones() -> None:
 
 def test_remove_deletes_keyring_entries() -> None:
     add("bot1", "KEY1")
-    assert run("remove", "bot1").exit_code == 0
-    assert secrets.keyring_get("bot1", "spot") is None and read_config().profiles == {}
+    assert run("remove", "bot1", "--yes").exit_code == 0
+    assert stored("bot1", "spot") is None and read_config().profiles == {}
 
 
 def test_rename_and_default() -> None:
     add("bot1", "KEY1")
     add("bot2", "KEY2", SECRET2)
     assert run("rename", "bot1", "alpha").exit_code == 0
-    assert secrets.keyring_get("alpha", "spot") == SECRET
+    assert stored("alpha", "spot") == SECRET
     assert run("default", "bot2").exit_code == 0
     assert read_config().default == "bot2"
     assert_one_line_error(run("default", "bot1"), 3, "unknown profile")

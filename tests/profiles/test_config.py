@@ -75,7 +75,7 @@ secret_command_timeout = 5
 def test_written_file_has_mode_0600_and_no_temporary_files_left(isolated: Path) -> None:
     add_profile("bot1", "spot", "KEY1", SECRET)
     assert stat.S_IMODE(isolated.stat().st_mode) == 0o600
-    assert sorted(p.name for p in isolated.parent.iterdir()) == ["config.toml", "config.toml.lock"]
+    assert sorted(p.name for p in isolated.parent.iterdir()) == ["config.toml"]  # no lock file either
 
 
 def test_write_replaces_the_file_atomically(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -87,8 +87,11 @@ def _worker(args: tuple[str, str, str, int, int]) -> list[str]:
 
     config, state, url, calls, _ = args
     os.environ["KRAKEN_OPS_CONFIG"], os.environ["KRAKEN_OPS_STATE_DIR"] = config, state
+    from kraken_ops.profiles import secrets
+    from kraken_ops.profiles.config import read_config
+
     backend = MemoryKeyring()
-    backend.set_password("kraken-ops", "bot:spot", SECRET)
+    backend.set_password("kraken-ops", secrets.entry_name("bot", "spot", read_config().id), SECRET)
     keyring.set_keyring(backend)
     from kraken_ops.exceptions import KrakenInvalidNonceError
     from kraken_ops.spot.base import SpotClient

@@ -17,9 +17,10 @@ from typer.testing import CliRunner
 
 from kraken_ops.cli.commands.profile import app
 from kraken_ops.profiles import ProfileError
-from kraken_ops.profiles import secrets
 from kraken_ops.profiles.config import read_config
 from kraken_ops.profiles.paper import add_paper_profile, ensure_exchange, read_server_json, start_exchange, stop_exchange
+
+from profile_helpers import stored
 
 FREE = "http://127.0.0.1:0"
 
@@ -51,7 +52,7 @@ def test_paper_starts_the_exchange_and_stores_a_funded_profile_with_both_keys(ex
     profile = read_config().get("demo")
     assert (profile.environment, profile.url, profile.tier, profile.nonce_window) == ("paper", row["url"], "pro", 0)
     assert profile.spot_key and profile.futures_key
-    spot_secret = secrets.keyring_get("demo", "spot")
+    spot_secret = stored("demo", "spot")
     assert spot_secret and spot_secret not in result.stdout + result.stderr + isolated.read_text()
 
     from kraken_ops.futures import User as FuturesUser

@@ -6,6 +6,7 @@ Secret Service (``-m keyring_real``, see run_real_keyring.sh).
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,8 @@ from kraken_ops.profiles.manage import (
     set_default,
 )
 from kraken_ops.profiles.nonce_store import NonceStore
+
+from profile_helpers import stored
 
 pytestmark = pytest.mark.usefixtures("any_keyring")
 
@@ -175,7 +178,7 @@ def test_secret_command_beats_the_keyring_and_gets_profile_and_market() -> None:
 @pytest.mark.parametrize(
     "argv, timeout, expected",
     [
-        (["/nonexistent/kraken-secret"], 5, "program 'kraken-secret' not found"),
+        (["/nonexistent/kraken-secret"], 5, "program /nonexistent/kraken-secret not found"),
         (_command("import sys; sys.exit(3)"), 5, "failed with exit code 3"),
         (_command("pass"), 5, "printed no secret"),
         (_command("import time; time.sleep(5)"), 0.3, "did not finish within 0.3s"),
@@ -185,6 +188,38 @@ def test_secret_command_failures_are_clear(argv: list[str], timeout: float, expe
     profile = profiles.Profile(name="bot1", spot_key="KEY1", secret_command=argv, secret_command_timeout=timeout)
     with pytest.raises(SecretStoreError, match=expected):
         secrets.resolve(profile, "spot")
+
+
+def test_a_missing_secret_command_program_is_named_by_its_full_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "not-executable").write_text("#!/bin/sh\necho x\n")
+    monkeypatch.setenv("PATH", f"{bin_dir}:/nonexistent-dir")
+    monkeypatch.chdir(tmp_path)
+
+    def failure(argv: list[str]) -> str:
+        profile = profiles.Profile(name="bot1", spot_key="KEY1", secret_command=argv)
+        with pytest.raises(SecretStoreError) as err:
+            secrets.resolve(profile, "spot")
+        return str(err.value)
+
+    message = failure(["kraken-secret-nope"])
+    assert "'kraken-secret-nope' was not found in PATH" in message and f"{bin_dir}:/nonexistent-dir" in message
+    assert f"program {tmp_path}/bin/gone not found" in failure(["./bin/gone"])  # a relative path, made absolute
+    assert f"program {bin_dir}/not-executable is not executable" in failure(["not-executable"])  # found in PATH, like the shell
+    assert f"program {bin_dir}/not-executable is not executable" in failure([str(bin_dir / "not-executable")])
+    assert f"program {tmp_path}/bin is not executable (a directory)" in failure(["./bin"])
+
+
+def test_a_secret_command_program_on_path_runs_by_its_resolved_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    tool = bin_dir / "print-secret"
+    tool.write_text(f"#!/bin/sh\necho {SPOT_SECRET}\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    profile = profiles.Profile(name="bot1", spot_key="KEY1", secret_command="print-secret {profile}")
+    assert secrets.resolve(profile, "spot").secret == SPOT_SECRET
 
 
 def test_secret_command_output_is_never_in_an_error() -> None:
@@ -201,8 +236,8 @@ def test_secret_command_output_is_never_in_an_error() -> None:
 def test_add_stores_the_secret_in_the_keyring_per_profile_and_market() -> None:
     add_profile("bot1", "spot", "KEY1", SPOT_SECRET)
     add_profile("bot1", "futures", "FKEY1", FUT_SECRET)
-    assert secrets.keyring_get("bot1", "spot") == SPOT_SECRET
-    assert secrets.keyring_get("bot1", "futures") == FUT_SECRET
+    assert stored("bot1", "spot") == SPOT_SECRET
+    assert stored("bot1", "futures") == FUT_SECRET
     assert read_config().get("bot1").markets == ("spot", "futures")
 
 
@@ -211,7 +246,7 @@ def test_add_refuses_a_key_another_profile_uses(isolated: Path) -> None:
     before = isolated.read_bytes()
     with pytest.raises(ProfileError, match="already used by profile bot1.*--allow-shared-key"):
         add_profile("bot2", "spot", "KEY1", SPOT_SECRET)
-    assert isolated.read_bytes() == before and secrets.keyring_get("bot2", "spot") is None
+    assert isolated.read_bytes() == before and stored("bot2", "spot") is None
     result = add_profile("bot2", "spot", "KEY1", SPOT_SECRET, allow_shared_key=True)
     assert result.shared_with == ["bot1"]
     assert read_config().shared_keys() == {("spot", "KEY1"): ["bot1", "bot2"]}
@@ -236,7 +271,7 @@ def test_remove_deletes_the_keyring_entries() -> None:
     add_profile("bot1", "futures", "FKEY1", FUT_SECRET)
     assert remove_profile("bot1") == []
     assert read_config().profiles == {} and read_config().default is None
-    assert secrets.keyring_get("bot1", "spot") is None and secrets.keyring_get("bot1", "futures") is None
+    assert stored("bot1", "spot") is None and stored("bot1", "futures") is None
 
 
 def test_rename_moves_the_keyring_entries_and_the_default() -> None:
@@ -244,7 +279,7 @@ def test_rename_moves_the_keyring_entries_and_the_default() -> None:
     rename_profile("bot1", "alpha")
     config = read_config()
     assert config.names() == ["alpha"] and config.default == "alpha"
-    assert secrets.keyring_get("alpha", "spot") == SPOT_SECRET and secrets.keyring_get("bot1", "spot") is None
+    assert stored("alpha", "spot") == SPOT_SECRET and stored("bot1", "spot") is None
     assert profiles.client_kwargs("alpha", "spot")["secret"] == SPOT_SECRET
 
 
@@ -253,7 +288,7 @@ def test_rename_onto_an_existing_profile_is_refused() -> None:
     add_profile("bot2", "spot", "KEY2", OTHER_SECRET)
     with pytest.raises(ProfileError, match="'bot2' already exists"):
         rename_profile("bot1", "bot2")
-    assert secrets.keyring_get("bot2", "spot") == OTHER_SECRET
+    assert stored("bot2", "spot") == OTHER_SECRET
 
 
 def test_set_default() -> None:
@@ -270,7 +305,7 @@ def test_store_paper_profile_writes_both_keys_and_secrets() -> None:
     assert profile.environment == "paper" and profile.url == "http://127.0.0.1:9999"
     assert profiles.client_kwargs("paper", "spot")["secret"] == SPOT_SECRET
     assert profiles.client_kwargs("paper", "futures")["url"] == "http://127.0.0.1:9999"
-    again = profiles.store_paper_profile("paper", None, "PSPOT2", OTHER_SECRET, "PFUT2", FUT_SECRET)
+    again = profiles.store_paper_profile("paper", None, "PSPOT2", OTHER_SECRET, "PFUT2", FUT_SECRET, replace=True)
     assert again.spot_key == "PSPOT2" and profiles.client_kwargs("paper", "spot")["secret"] == OTHER_SECRET
 
 
@@ -278,7 +313,7 @@ def test_store_paper_profile_never_replaces_a_production_profile() -> None:
     add_profile("bot1", "spot", "KEY1", SPOT_SECRET)
     with pytest.raises(ProfileError, match="already exists with environment 'production'"):
         profiles.store_paper_profile("bot1", None, "PSPOT", OTHER_SECRET, "PFUT", FUT_SECRET)
-    assert secrets.keyring_get("bot1", "spot") == SPOT_SECRET
+    assert stored("bot1", "spot") == SPOT_SECRET
 
 
 # --- import / export -----------------------------------------------------------------------------------------------------
@@ -371,8 +406,8 @@ def test_config_write_failure_rolls_the_keyring_back(isolated: Path, monkeypatch
         add_profile("bot2", "spot", "KEY2", OTHER_SECRET)
     with pytest.raises(ProfileError):
         add_profile("bot1", "spot", "KEY9", OTHER_SECRET, replace_key=True)
-    assert secrets.keyring_get("bot2", "spot") is None
-    assert secrets.keyring_get("bot1", "spot") == SPOT_SECRET
+    assert stored("bot2", "spot") is None
+    assert stored("bot1", "spot") == SPOT_SECRET
 
 
 def test_no_keyring_backend_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,69 +29,118 @@ class FakeClock:
         return self.now
 
 
-def counter(tmp_path: Path, clock: FakeClock, maximum: float = 15.0, decay: float = 0.5) -> SharedCallCounter:
-    return SharedCallCounter(maximum, decay, tmp_path / "key.rate", clock=clock)
+def counter(tmp_path: Path, clock: FakeClock, maximum: float = 15.0, decay: float = 0.5, margin: float = 0.0) -> SharedCallCounter:
+    return SharedCallCounter(maximum, decay, tmp_path / "key.rate", clock=clock, margin_seconds=margin)
+
+
+def call(c: SharedCallCounter, cost: float = 1) -> float:
+    """One call answered at once: acquire, and release when it was booked."""
+    wait = c.acquire(cost)
+    if wait == 0:
+        c.release(cost)
+    return wait
 
 
 def test_calls_within_the_maximum_do_not_wait_and_the_next_waits_for_the_decay(tmp_path: Path) -> None:
     c = counter(tmp_path, FakeClock())
-    assert [c.reserve(1) for _ in range(15)] == [0.0] * 15
-    assert c.reserve(1) == pytest.approx(2.0)  # 1 over the maximum / 0.5 per second
-    assert c.reserve(2) == pytest.approx(6.0)  # reservations queue up behind each other
-    assert c.level == pytest.approx(18.0)
+    assert [call(c) for _ in range(15)] == [0.0] * 15
+    assert c.acquire(1) == pytest.approx(2.0)  # 1 over the maximum / 0.5 per second
+    assert c.acquire(2) == pytest.approx(4.0)  # nothing was booked by the refused call
+    assert c.level == pytest.approx(15.0)
 
 
 def test_the_level_decays_with_the_clock(tmp_path: Path) -> None:
     clock = FakeClock()
     c = counter(tmp_path, clock)
     for _ in range(15):
-        c.reserve(1)
+        call(c)
     clock.now += 4  # 4 s x 0.5 = 2 calls' worth
     assert c.level == pytest.approx(13.0)
-    assert c.reserve(2) == 0.0
-    assert c.reserve(1) == pytest.approx(2.0)
+    assert call(c, 2) == 0.0
+    assert c.acquire(1) == pytest.approx(2.0)
     clock.now += 1000
     assert c.level == 0.0  # never below zero
+
+
+def test_a_call_in_flight_counts_undecayed_and_decays_from_its_answer(tmp_path: Path) -> None:
+    # The first request of a connection is slow to arrive: Kraken's counter starts decaying
+    # only when it arrives, so ours must not start at the sending (the one call too many).
+    clock = FakeClock()
+    c = counter(tmp_path, clock, maximum=20.0, decay=1.0)
+    assert c.acquire(2) == 0.0
+    clock.now += 3  # in flight for 3 s: Kraken may charge it at any moment, so all of it counts
+    assert c.level == pytest.approx(2.0)
+    c.release(2)  # its answer: its cost decays from now on, not from when it was sent
+    assert c.level == pytest.approx(2.0)
+    assert [call(c, 2) for _ in range(9)] == [0.0] * 9
+    assert c.acquire(2) == pytest.approx(2.0)  # a limiter that decayed from the sending would let it through
+
+
+def test_only_calls_in_flight_in_the_way_means_asking_again_soon(tmp_path: Path) -> None:
+    from kraken_ops._core.ratelimit import POLL_IN_FLIGHT
+
+    c = counter(tmp_path, FakeClock(), maximum=4.0, decay=1.0)
+    assert c.acquire(2) == 0.0 and c.acquire(2) == 0.0
+    assert c.acquire(1) == POLL_IN_FLIGHT
 
 
 def test_two_counters_on_one_file_share_the_level_like_two_processes(tmp_path: Path) -> None:
     clock = FakeClock()
     a, b = counter(tmp_path, clock), counter(tmp_path, clock)
     for _ in range(8):
-        assert a.reserve(1) == 0.0
+        assert call(a) == 0.0
     for _ in range(7):
-        assert b.reserve(1) == 0.0
-    assert a.reserve(1) == pytest.approx(2.0)
-    assert b.level == pytest.approx(16.0)
+        assert call(b) == 0.0
+    assert a.acquire(1) == pytest.approx(2.0)
+    assert b.level == pytest.approx(15.0)
 
 
 def test_a_clock_that_steps_back_counts_as_no_time(tmp_path: Path) -> None:
     clock = FakeClock()
     c = counter(tmp_path, clock)
-    c.reserve(10)
-    clock.now -= 3600
+    call(c, 10)
+    clock.now -= 0.5
     assert c.level == pytest.approx(10.0)
-    assert c.reserve(6) == pytest.approx(2.0)
+    assert c.acquire(6) == pytest.approx(2.0)
 
 
 def test_free_calls_book_nothing_and_reset_empties_the_counter(tmp_path: Path) -> None:
     c = counter(tmp_path, FakeClock())
-    assert c.reserve(0) == 0.0 and c.level == 0.0
-    c.reserve(20)
+    assert c.acquire(0) == 0.0 and c.level == 0.0
+    call(c, 15)
     c.reset()
     assert c.level == 0.0
 
 
-def test_a_damaged_record_counts_as_an_empty_counter(tmp_path: Path) -> None:
-    (tmp_path / "key.rate").write_bytes(b"garbage\n")
+def test_a_refusal_by_kraken_fills_the_counter(tmp_path: Path) -> None:
     c = counter(tmp_path, FakeClock())
-    assert c.level == 0.0 and c.reserve(1) == 0.0 and c.level == pytest.approx(1.0)
+    call(c)
+    c.saturate()
+    assert c.level == pytest.approx(15.0) and c.acquire(1) == pytest.approx(2.0)
 
 
-def test_headroom_starts_the_waiting_one_call_early(tmp_path: Path) -> None:
-    c = SharedCallCounter(15.0, 0.5, tmp_path / "key.rate", headroom=1.0, clock=FakeClock())
-    assert [c.reserve(1) for _ in range(14)] == [0.0] * 14
-    assert c.reserve(1) == pytest.approx(2.0)
+def test_the_margin_keeps_half_a_second_of_decay_free(tmp_path: Path) -> None:
+    c = SharedCallCounter(20.0, 1.0, tmp_path / "key.rate", clock=FakeClock())
+    assert c.headroom == pytest.approx(0.5)
+    assert [call(c, 2) for _ in range(9)] == [0.0] * 9
+    assert c.acquire(2) == pytest.approx(0.5)  # 18 + 2 > 19.5
+
+
+def test_a_call_in_flight_of_a_dead_process_is_taken_as_answered(tmp_path: Path) -> None:
+    import json
+
+    clock = FakeClock()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    record = {"level": 0.0, "at": clock.now, "in_flight": [[15.0, clock.now, int(dead)]]}
+    (tmp_path / "key.rate").write_text(json.dumps(record))
+    c = counter(tmp_path, clock)
+    assert c.acquire(1) == pytest.approx(2.0)  # its 15 now decay, instead of blocking for good
+
+
+def test_the_older_record_format_is_read(tmp_path: Path) -> None:
+    clock = FakeClock()
+    (tmp_path / "key.rate").write_text(f"12.000000 {clock.now:.6f}".ljust(48) + "\n")
+    assert counter(tmp_path, clock).level == pytest.approx(12.0)
 
 
 def test_limits_follow_the_market_and_tier() -> None:
@@ -116,7 +165,7 @@ def test_clients_built_from_a_profile_get_the_shared_counter(isolated: Path) -> 
     kwargs = profiles.client_kwargs("bot", "spot")
     assert isinstance(kwargs["rate_limiter"], SharedCallCounter)
     limiter = kwargs["rate_limiter"]
-    assert (limiter.maximum, limiter.decay_per_second, limiter.headroom) == (20.0, 0.5, 1.0)
+    assert (limiter.maximum, limiter.decay_per_second, limiter.headroom) == (20.0, 0.5, 0.25)
     assert User.from_profile("bot")._limiter is kwargs["rate_limiter"]
     assert User.from_profile("bot", rate_limit=False)._limiter is None
 

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from futures_recorder import FLAVOURS, Case, endpoint_methods, futures_wire, invoke, run_case, server  # noqa: F401
+from wirecheck import NEW_CLIENT_ID
 
 from kraken_ops.futures.trade import AsyncTrade, Trade, _TradeEndpoints
 
@@ -26,14 +27,14 @@ BATCH = [
         "limitPrice": Decimal("1.00"),
         "cliOrdId": "my_another_client_id",
     },
-    {"order": "send", "order_tag": "2", "orderType": "stp", "symbol": "PI_XBTUSD", "side": "buy", "size": "1", "limitPrice": "2.00", "stopPrice": "3.00", "reduceOnly": False},
+    {"order": "send", "order_tag": "2", "orderType": "stp", "symbol": "PI_XBTUSD", "side": "buy", "size": "1", "limitPrice": "2.00", "stopPrice": "3.00", "reduceOnly": False, "cliOrdId": "c2"},
     {"order": "cancel", "order_id": "e35d61dd-8a30-4d5f-a574-b5593ef0c050"},
     {"order": "cancel", "cliOrdId": "my_client_id"},
 ]
 BATCH_JSON = (
     '{"batchOrder":['
     '{"order":"send","order_tag":"1","orderType":"lmt","symbol":"PI_XBTUSD","side":"buy","size":5,"limitPrice":1.00,"cliOrdId":"my_another_client_id"},'
-    '{"order":"send","order_tag":"2","orderType":"stp","symbol":"PI_XBTUSD","side":"buy","size":1,"limitPrice":2.00,"stopPrice":3.00,"reduceOnly":false},'
+    '{"order":"send","order_tag":"2","orderType":"stp","symbol":"PI_XBTUSD","side":"buy","size":1,"limitPrice":2.00,"stopPrice":3.00,"reduceOnly":false,"cliOrdId":"c2"},'
     '{"order":"cancel","order_id":"e35d61dd-8a30-4d5f-a574-b5593ef0c050"},'
     '{"order":"cancel","cliOrdId":"my_client_id"}]}'
 )
@@ -55,7 +56,8 @@ CASES = [
         {"orderType": "mkt", "size": 5, "symbol": "PI_ETHUSD", "side": "buy"},
         "POST",
         "/derivatives/api/v3/sendorder",
-        body=[("orderType", "mkt"), ("symbol", "PI_ETHUSD"), ("side", "buy"), ("size", "5")],
+        # an order without cliOrdId gets one (a UUID), so that a lost answer can be looked up
+        body=[("orderType", "mkt"), ("symbol", "PI_ETHUSD"), ("side", "buy"), ("size", "5"), ("cliOrdId", NEW_CLIENT_ID)],
         auth=True,
     ),
     Case(
@@ -173,6 +175,13 @@ def test_batch_order_is_one_form_field_holding_real_json(flavour, server):
     assert payload["batchOrder"][1]["size"] == 1 and payload["batchOrder"][1]["stopPrice"] == Decimal("3.00")
     assert server.last.body.decode().startswith("json=%7B%22batchOrder%22")  # url-encoded as the signature covers it
     assert server.last.signature_ok is True
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_batch_send_without_client_order_id_gets_one(flavour, server):
+    invoke(CLASSES[flavour], server, "create_batch_order", batchorder_list=[{k: v for k, v in BATCH[1].items() if k != "cliOrdId"}, BATCH[2]])
+    payload = json.loads(dict(parse_qsl(server.last.body.decode()))["json"])
+    assert payload["batchOrder"][0]["cliOrdId"] == NEW_CLIENT_ID and "cliOrdId" not in payload["batchOrder"][1]
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from wirecheck import JSON, QUERY, Row, assert_rows_cover, check_request, check_row
+from wirecheck import JSON, NEW_CLIENT_ID, QUERY, Row, assert_rows_cover, check_request, check_row
 
 from kraken_ops.spot import Trade
 
@@ -30,7 +30,8 @@ ROWS = [
         {"ordertype": "market", "side": "buy", "pair": "XBTUSD", "volume": "0.0001"},
         "POST",
         P + "AddOrder",
-        {"type": "buy", "volume": "0.0001", "pair": "XBTUSD", "ordertype": "market", **ADD_DEFAULTS},
+        # an order without userref or cl_ord_id gets a client order id (a UUID): a lost answer can be looked up
+        {"type": "buy", "volume": "0.0001", "pair": "XBTUSD", "ordertype": "market", "cl_ord_id": NEW_CLIENT_ID, **ADD_DEFAULTS},
         result={"txid": ["TNGMNU-XQSRA-LKCWOK"], "descr": {"order": "buy 0.00010000 XBTUSD @ market"}},
     ),
     Row(
@@ -98,7 +99,7 @@ ROWS = [
         {"ordertype": "limit", "side": "buy", "pair": "AAPLxUSD", "volume": "1", "price": "100.0", "extra_params": {"asset_class": "tokenized_asset"}},
         "POST",
         P + "AddOrder",
-        {"type": "buy", "volume": "1", "pair": "AAPLxUSD", "ordertype": "limit", "price": "100.0", **ADD_DEFAULTS, "asset_class": "tokenized_asset"},
+        {"type": "buy", "volume": "1", "pair": "AAPLxUSD", "ordertype": "limit", "price": "100.0", "cl_ord_id": NEW_CLIENT_ID, **ADD_DEFAULTS, "asset_class": "tokenized_asset"},
     ),
     Row(
         "create_order_batch",
@@ -228,8 +229,8 @@ ROWS = [
         JSON,
     ),
 ]
-# truncate (and create_order/edit_order with truncate=True) make two requests: tested below.
-EXEMPT = {"truncate"}
+# truncate (and create_order/edit_order with truncate=True) and find_order make two requests: tested below.
+EXEMPT = {"truncate", "find_order"}
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
@@ -249,6 +250,16 @@ def test_json_batch_body_keeps_numbers_and_nonce_is_a_string(invoke, server) -> 
     raw = server.last.body.decode()
     assert '"volume": "0.10"' in raw and '"price": 25000' in raw
     assert raw.endswith('"nonce": "' + server.last.nonce + '"}')
+
+
+def test_find_order_reads_open_then_closed_orders_by_client_order_id(invoke, server) -> None:
+    order = {"cl_ord_id": "my-order-1", "status": "closed"}
+    server.respond_result({"open": {}}, path="/0/private/OpenOrders")
+    server.respond_result({"closed": {"OQCLML-BW3P3-BUCMWZ": order}, "count": 1}, path="/0/private/ClosedOrders")
+    assert invoke("Trade", "find_order", cl_ord_id="my-order-1") == {"OQCLML-BW3P3-BUCMWZ": order}
+    first, second = server.requests
+    check_request(first, Row("find_order", {}, "POST", P + "OpenOrders", {"cl_ord_id": "my-order-1"}))
+    check_request(second, Row("find_order", {}, "POST", P + "ClosedOrders", {"cl_ord_id": "my-order-1"}))
 
 
 # --- truncate ------------------------------------------------------------------------------
@@ -315,7 +326,10 @@ def test_create_order_with_truncate_reads_asset_pairs_then_sends_truncated_value
     assert result == {"txid": ["OUF4EM-FRGI2-MQMWZD"]}
     first, second = server.requests
     check_request(first, Row("truncate", {}, "GET", "/0/public/AssetPairs", {"pair": "XBTUSD", "aclass_base": "currency"}, QUERY))
-    expected = {"type": "buy", "volume": "0.12345678", "pair": "XBTUSD", "ordertype": "limit", "price": "27123.4", "price2": "+10.55", **ADD_DEFAULTS}
+    expected = {
+        "type": "buy", "volume": "0.12345678", "pair": "XBTUSD", "ordertype": "limit", "price": "27123.4", "price2": "+10.55",
+        "cl_ord_id": NEW_CLIENT_ID, **ADD_DEFAULTS,
+    }
     check_request(second, Row("create_order", {}, "POST", P + "AddOrder", expected))
 
 

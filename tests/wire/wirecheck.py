@@ -29,6 +29,26 @@ def make_client(group: str, kind: str, url: str, **kwargs: Any) -> Any:
     return client_class(group, kind)(key=API_KEY, secret=API_SECRET, url=url, rate_limit=False, **kwargs)
 
 
+class _NewClientOrderId:
+    """Equal to any UUID: the client order id the SDK gives an order that had none."""
+
+    _UUID = __import__("re").compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and bool(self._UUID.match(other))
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __lt__(self, other: object) -> bool:  # sorts like a string
+        return False
+
+    def __repr__(self) -> str:
+        return "<a new client order id>"
+
+
+NEW_CLIENT_ID = _NewClientOrderId()
+
 FORM = "form"
 JSON = "json"
 QUERY = "query"

@@ -1,8 +1,11 @@
 """``kraken-ops exports``: trades/ledgers reports (create, status, download, delete, cancel).
 
-``download`` streams the zip to ``PATH.part`` in 64 KiB chunks (constant memory)
-with a progress bar on stderr, then renames it to ``PATH``: a partial file is
-never left under the final name.
+``download`` streams the zip to a hidden temporary file beside ``PATH`` in 64 KiB
+chunks (constant memory) with a progress bar on stderr, then moves it to ``PATH``: a
+partial file is never left under the final name. An existing ``PATH`` is never
+replaced unless ``--force`` says so (checked before anything is fetched, and again,
+atomically, when the file is put in place). Errors name ``PATH``, never the
+temporary file.
 """
 
 # No `from __future__ import annotations` here: typer evaluates every string annotation
@@ -55,6 +58,7 @@ class CreateExportOptions:
     end: int | None = None
     wait: bool = False
     download: str | None = None
+    force: bool = False
     poll_interval: float = 2.0
     wait_timeout: float = 3600.0
 
@@ -78,37 +82,86 @@ def _progress(total: int | None) -> Callable[[int], None]:
     return advance
 
 
-def run_download(user: Any, report_id: str, path: str, *, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Stream the report ``report_id`` to ``path`` through ``path.part``; return a summary."""
-    response = user.retrieve_export(id_=report_id, timeout=max(60, int(current().timeout or 0)))
-    temp = f"{path}.part"
+def refuse_existing(path: str, force: bool) -> None:
+    """Exit 2 when ``path`` exists and ``--force`` was not given."""
+    if not force and os.path.lexists(path):
+        raise CliError(f"{path} already exists; pass --force to overwrite it, or choose another file", category="usage")
+
+
+def _io_error(path: str, exc: OSError) -> CliError:
+    return CliError(f"cannot write {path}: {exc.strerror or type(exc).__name__}", category="io")
+
+
+def run_download(
+    user: Any, report_id: str, path: str, *, force: bool = False, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Stream the report ``report_id`` to ``path`` through a temporary file beside it; return a summary."""
+    import secrets
+
+    refuse_existing(path, force)
+    directory, base = os.path.split(os.path.abspath(path))
+    temp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.part")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as exc:
+        raise _io_error(path, exc) from None
+    response = None
     size = 0
     try:
-        total = None
-        headers = getattr(response, "headers", None) or {}
-        if headers.get("Content-Length", "").isdigit():
-            total = int(headers["Content-Length"])
-        advance = progress or _progress(total)
-        with open(temp, "wb") as handle:
+        with os.fdopen(fd, "wb") as handle:
+            response = user.retrieve_export(id_=report_id, timeout=max(60, int(current().timeout or 0)))
+            total = None
+            headers = getattr(response, "headers", None) or {}
+            if headers.get("Content-Length", "").isdigit():
+                total = int(headers["Content-Length"])
+            advance = progress or _progress(total)
             for chunk in response.iter_content(CHUNK):
                 if chunk:
                     handle.write(chunk)
                     size += len(chunk)
                     advance(len(chunk))
-        os.replace(temp, path)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _put_in_place(temp, path, force)
+    except OSError as exc:
+        _unlink(temp)
+        raise _io_error(path, exc) from None
     except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+        _unlink(temp)
         raise
     finally:
         close = getattr(response, "close", None)
         if close is not None:
             close()
-        if sys.stderr.isatty():
+        if response is not None and sys.stderr.isatty():
             sys.stderr.write("\n")
     return {"id": report_id, "path": os.path.abspath(path), "bytes": size}
+
+
+def _put_in_place(temp: str, path: str, force: bool) -> None:
+    if force:
+        os.replace(temp, path)
+        return
+    try:
+        os.link(temp, path)  # fails if someone created PATH meanwhile: never clobbered
+    except FileExistsError:
+        _unlink(temp)
+        refuse_existing(path, False)
+        raise
+    except OSError:  # a file system without hard links: check, then rename
+        if os.path.lexists(path):
+            _unlink(temp)
+            refuse_existing(path, False)
+        os.replace(temp, path)
+        return
+    _unlink(temp)
+
+
+def _unlink(name: str) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass
 
 
 def wait_until_processed(user: Any, report: str, report_id: str, *, interval: float = 2.0, timeout: float = 3600.0) -> dict[str, Any]:
@@ -130,6 +183,8 @@ def wait_until_processed(user: Any, report: str, report_id: str, *, interval: fl
 
 def run_create_export(opts: CreateExportOptions, user: Any, out: Output | None = None) -> Any:
     """Request the report; with ``wait``/``download``, poll and fetch it."""
+    if opts.download:
+        refuse_existing(opts.download, opts.force)  # before asking Kraken for anything
     result = user.request_export_report(
         report=opts.report, description=opts.description, format_=opts.format, fields=opts.fields or "all", starttm=opts.start, endtm=opts.end
     )
@@ -137,7 +192,7 @@ def run_create_export(opts: CreateExportOptions, user: Any, out: Output | None =
         status = wait_until_processed(user, opts.report, result["id"], interval=opts.poll_interval, timeout=opts.wait_timeout)
         result = {**result, "status": status.get("status")}
         if opts.download:
-            result.update(run_download(user, result["id"], opts.download))
+            result.update(run_download(user, result["id"], opts.download, force=opts.force))
     if out is not None:
         out.emit(result, RECORD)
     return result
@@ -153,12 +208,17 @@ def create(
     end: Optional[int] = typer.Option(None, "--end", help="End (unix time)."),
     wait: bool = typer.Option(False, "--wait", help="Poll until the report is processed."),
     download: Optional[str] = typer.Option(None, "--download", metavar="PATH", help="Wait, then download the zip to PATH."),
+    force: bool = typer.Option(False, "--force", help="With --download: overwrite PATH if it exists."),
 ) -> None:
     """Request a trades or ledgers report.
 
     Example: kraken-ops exports create --report ledgers --download ledgers.zip
     """
-    opts = CreateExportOptions(report.value, description, format_.value, csv_list(fields), start, end, wait, download)
+    if force and not download:
+        raise CliError("--force goes with --download", category="usage")
+    if download:
+        refuse_existing(download, force)
+    opts = CreateExportOptions(report.value, description, format_.value, csv_list(fields), start, end, wait, download, force=force)
     single(SPEC, lambda u: run_create_export(opts, u), RECORD)
 
 
@@ -174,13 +234,15 @@ def status(report: Report = typer.Option(Report.trades, "--report", help="trades
 @command(app, "download", kind="private")
 def download(
     report_id: str = typer.Argument(..., metavar="ID", help="Report id."),
-    path: str = typer.Argument(..., help="Where to write the zip."),
+    path: str = typer.Argument(..., help="Where to write the zip (an existing file needs --force)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite PATH if it exists."),
 ) -> None:
-    """Download a processed report (streamed; progress on stderr).
+    """Download a processed report (streamed; progress on stderr). Never overwrites PATH without --force.
 
-    Example: kraken-ops exports download GEHI ledgers.zip
+    Example: kraken-ops exports download GEHI ledgers-GEHI.zip
     """
-    single(SPEC, lambda u: run_download(u, report_id, path), RECORD)
+    refuse_existing(path, force)
+    single(SPEC, lambda u: run_download(u, report_id, path, force=force), RECORD)
 
 
 @command(app, "delete", kind="private")

@@ -237,8 +237,8 @@ def orders_create(
     side: Side = typer.Option(..., "--side", help="buy or sell."),
     type_: FuturesOrderType = typer.Option(..., "--type", help="Order type."),
     size: str = typer.Option(..., "--size", callback=decimal_text, help="Size in contracts."),
-    price: Optional[str] = typer.Option(None, "--price", metavar="PRICE", help="Limit price."),
-    stop_price: Optional[str] = typer.Option(None, "--stop-price", metavar="PRICE", help="Trigger price of stp/take_profit orders."),
+    price: Optional[str] = typer.Option(None, "--price", callback=decimal_text, metavar="PRICE", help="Limit price."),
+    stop_price: Optional[str] = typer.Option(None, "--stop-price", callback=decimal_text, metavar="PRICE", help="Trigger price of stp/take_profit orders."),
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Your client order id."),
     reduce_only: bool = typer.Option(False, "--reduce-only", help="Only reduce a position."),
     trigger: Optional[TriggerSignal] = typer.Option(None, "--trigger", help="Trigger signal: mark, index or last."),
@@ -263,8 +263,8 @@ def orders_edit(
     order_id: Optional[str] = typer.Argument(None, help="Order id (or --cl-ord-id)."),
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Client order id."),
     size: Optional[str] = typer.Option(None, "--size", callback=decimal_text, help="New size."),
-    price: Optional[str] = typer.Option(None, "--price", metavar="PRICE", help="New limit price."),
-    stop_price: Optional[str] = typer.Option(None, "--stop-price", metavar="PRICE", help="New stop price."),
+    price: Optional[str] = typer.Option(None, "--price", callback=decimal_text, metavar="PRICE", help="New limit price."),
+    stop_price: Optional[str] = typer.Option(None, "--stop-price", callback=decimal_text, metavar="PRICE", help="New stop price."),
     process_before: Optional[str] = typer.Option(None, "--process-before", help="ISO 8601 deadline."),
 ) -> None:
     """Edit an open futures order.

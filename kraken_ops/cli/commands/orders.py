@@ -21,7 +21,7 @@ from kraken_ops.cli.commands.market import ASSET_CLASS_HELP, AssetClass, asset_c
 from kraken_ops.cli.context import command
 from kraken_ops.cli.errors import UsageProblem
 from kraken_ops.cli.output import RECORD, Output, View, keyed, listed
-from kraken_ops.cli.params import csv_list, decimal_text, one_or_many, parse_json_or_ndjson, read_text
+from kraken_ops.cli.params import amend_price_text, csv_list, decimal_text, one_or_many, parse_json_or_ndjson, price_text, read_text, time_text
 
 app = typer.Typer(help="Spot orders: list, create, edit, amend, cancel. Also batches, amendment history and the dead man's switch.", no_args_is_help=True)
 
@@ -202,11 +202,20 @@ def closed(
 
 
 @command(app, "show", kind="read")
-def show(txid: list[str] = typer.Argument(..., help="Order ids (up to 50).")) -> None:
-    """Orders by id (open or closed).
+def show(
+    txid: Optional[list[str]] = typer.Argument(None, help="Order ids (up to 50)."),
+    cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Find the order with this client order id instead (open or closed)."),
+) -> None:
+    """Orders by id (open or closed), or the order with a client order id.
 
     Example: kraken-ops orders show OQCLML-BW3P3-BUCMWZ
+    Example: kraken-ops orders show --cl-ord-id 6d1b345e-2821-40e2-ad83-4ecb18a06876
     """
+    if bool(txid) == bool(cl_ord_id):
+        raise UsageProblem("give order ids or --cl-ord-id (one of them)")
+    if cl_ord_id:
+        read(SPEC_TRADE, lambda t: t.find_order(cl_ord_id), VIEWS["show"])
+        return
     read(SPEC_USER, lambda u: u.get_orders_info(txid=one_or_many(txid)), VIEWS["show"])
 
 
@@ -228,18 +237,20 @@ def create(
     side: Side = typer.Option(..., "--side", help="buy or sell."),
     type_: OrderType = typer.Option(..., "--type", help="Order type."),
     volume: str = typer.Option(..., "--volume", callback=decimal_text, help="Volume in the base asset."),
-    price: Optional[str] = typer.Option(None, "--price", metavar="PRICE", help="Price (limit price, or trigger price of stop/take-profit orders; +N, -N, N% allowed)."),
-    price2: Optional[str] = typer.Option(None, "--price2", metavar="PRICE", help="Limit price of *-limit orders."),
+    price: Optional[str] = typer.Option(
+        None, "--price", callback=price_text, metavar="PRICE", help="Price (limit price, or trigger price of stop/take-profit orders); relative: +N, -N, #N, +N% ..."
+    ),
+    price2: Optional[str] = typer.Option(None, "--price2", callback=price_text, metavar="PRICE", help="Limit price of *-limit orders (relative forms as --price)."),
     trigger: Optional[Trigger] = typer.Option(None, "--trigger", help="Trigger price: index or last."),
     leverage: Optional[str] = typer.Option(None, "--leverage", help="Leverage, e.g. 2 (margin orders)."),
     reduce_only: bool = typer.Option(False, "--reduce-only", help="Only reduce a margin position."),
     oflags: Optional[list[str]] = typer.Option(None, "--oflags", help="post, fcib, fciq, nompp, viqc (comma list or repeated)."),
     tif: Optional[TimeInForce] = typer.Option(None, "--tif", help="Time in force."),
-    start: Optional[str] = typer.Option(None, "--start", help="Scheduled start: unix time or +SECONDS."),
-    expire: Optional[str] = typer.Option(None, "--expire", help="Expiry: unix time or +SECONDS (GTD)."),
+    start: Optional[str] = typer.Option(None, "--start", callback=time_text, help="Scheduled start: 0 (now), +SECONDS or a unix time."),
+    expire: Optional[str] = typer.Option(None, "--expire", callback=time_text, help="Expiry (GTD): +SECONDS or a unix time."),
     close_type: Optional[CloseType] = typer.Option(None, "--close-type", help="Conditional close order type."),
-    close_price: Optional[str] = typer.Option(None, "--close-price", metavar="PRICE", help="Conditional close price."),
-    close_price2: Optional[str] = typer.Option(None, "--close-price2", metavar="PRICE", help="Conditional close limit price."),
+    close_price: Optional[str] = typer.Option(None, "--close-price", callback=price_text, metavar="PRICE", help="Conditional close price."),
+    close_price2: Optional[str] = typer.Option(None, "--close-price2", callback=price_text, metavar="PRICE", help="Conditional close limit price."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 time after which Kraken rejects the order."),
     userref: Optional[int] = typer.Option(None, "--userref", help="Your 32-bit order reference."),
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Your client order id (UUID or up to 18 characters)."),
@@ -408,8 +419,8 @@ def edit(
     txid: str = typer.Argument(..., help="Order id."),
     pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of the order."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New volume."),
-    price: Optional[str] = typer.Option(None, "--price", metavar="PRICE", help="New price."),
-    price2: Optional[str] = typer.Option(None, "--price2", metavar="PRICE", help="New secondary price."),
+    price: Optional[str] = typer.Option(None, "--price", callback=price_text, metavar="PRICE", help="New price (relative forms as in create)."),
+    price2: Optional[str] = typer.Option(None, "--price2", callback=price_text, metavar="PRICE", help="New secondary price."),
     oflags: Optional[list[str]] = typer.Option(None, "--oflags", help="New order flags."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
     userref: Optional[int] = typer.Option(None, "--userref", help="New user reference."),
@@ -450,8 +461,8 @@ def amend(
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Client order id of the order."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New order quantity."),
     display_volume: Optional[str] = typer.Option(None, "--display-volume", callback=decimal_text, help="New visible quantity (iceberg)."),
-    price: Optional[str] = typer.Option(None, "--price", metavar="PRICE", help="New limit price."),
-    trigger_price: Optional[str] = typer.Option(None, "--trigger-price", metavar="PRICE", help="New trigger price."),
+    price: Optional[str] = typer.Option(None, "--price", callback=amend_price_text, metavar="PRICE", help="New limit price (relative: +N, -N, +N%, -N%)."),
+    trigger_price: Optional[str] = typer.Option(None, "--trigger-price", callback=amend_price_text, metavar="PRICE", help="New trigger price (relative as --price)."),
     post_only: bool = typer.Option(False, "--post-only", help="Reject the amend if it would take liquidity."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
     pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of the order (Kraken needs it for xStocks and forex pairs)."),

@@ -182,7 +182,8 @@ def run_add_paper(opts: PaperOptions, out: Any) -> dict[str, Any]:
     if ex.started:
         out.info(f"started the local exchange on {ex.url} (pid {ex.pid}, state {ex.state_dir}, log {ex.log}); stop it with: kill {ex.pid}")
     funded = ", ".join(f"{a}={v}" for a, v in result.funds)
-    out.info(f"created account {result.account!r} on {ex.url} ({funded}); profile {opts.name!r} (paper) stored, secrets in the keyring")
+    where = result.profile.secret_file or "the keyring"
+    out.info(f"created account {result.account!r} on {ex.url} ({funded}); profile {opts.name!r} (paper) stored, secrets in {where}")
     if opts.make_default:
         set_default(opts.name)
     row = {
@@ -372,16 +373,41 @@ def show(
 # --- remove / rename / default -----------------------------------------------------------------------
 
 
+def confirm_remove(name: str, yes: bool) -> None:
+    """Ask before deleting profile ``name``'s secrets (on a terminal); without one, need ``--yes``."""
+    from kraken_ops.cli.safety import ask, stdin_is_tty
+    from kraken_ops.profiles import load_config
+
+    profile = load_config().get(name)  # an unknown name fails before any question
+    if yes:
+        return
+    if profile.secret_command is not None:
+        what = "its secrets come from secret_command and stay where they are"
+    else:
+        where = profile.secret_file or "the keyring"
+        markets = " and ".join(profile.markets) or "any"
+        what = f"its {markets} secrets are deleted from {where}, and Kraken never shows a secret again"
+    if not stdin_is_tty():
+        raise UsageProblem(f"profile remove {name}: {what}; pass --yes to confirm without a terminal")
+    sys.stderr.write(f"Remove profile {name!r}? {what[0].upper()}{what[1:]}.\n")
+    if not ask("Proceed?"):
+        raise UsageProblem("not confirmed; nothing was removed")
+
+
 @command(app, "remove", kind="public")
 @annotate(read_only=False, dangerous=True)
-def remove(name: str = typer.Argument(..., help="Profile to remove.")) -> None:
-    """Remove a profile and delete its secrets from the keyring.
+def remove(
+    name: str = typer.Argument(..., help="Profile to remove."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (needed without a terminal)."),
+) -> None:
+    """Remove a profile and delete its secrets (asks first; --yes without a terminal).
 
-    Example: kraken-ops profile remove bot2
+    Example: kraken-ops profile remove bot2 --yes
     """
     from kraken_ops.profiles.manage import remove_profile
 
     out = _output()
+    confirm_remove(name, yes or current().yes)
     for warning in remove_profile(name):
         out.warn(warning)
     out.info(f"removed profile {name!r}")

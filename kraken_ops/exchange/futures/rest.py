@@ -63,8 +63,29 @@ class Reject(Exception):
         self.code = code
 
 
+#: parameters whose value may be a JSON object or list (batchorder's ``json``)
+STRUCTURED = frozenset({"json"})
+
+
+def scalar(name: str, value: Any) -> Any:
+    """A parameter value as text, as the handlers read it: a JSON number or boolean becomes its
+    text, ``null`` is absent, and a list or object is ``invalidArgument`` (except the
+    :data:`STRUCTURED` parameters, handed over as they are)."""
+    if value is None or isinstance(value, str) or name in STRUCTURED:
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        try:
+            return repr(value) if isinstance(value, float) else str(value)
+        except ValueError:  # an int of more digits than Python converts
+            raise Reject("invalidArgument") from None
+    raise Reject("invalidArgument")
+
+
 class Params:
-    """Request parameters from the query string and the body (form or JSON), repeated keys kept."""
+    """Request parameters from the query string and the body (form or JSON), repeated keys kept.
+    ``get`` and ``first`` give text (see :func:`scalar`); ``getall`` the raw values."""
 
     def __init__(self, pairs: list[tuple[str, Any]]) -> None:
         self.pairs = pairs
@@ -72,7 +93,8 @@ class Params:
     def get(self, name: str, default: Any = None) -> Any:
         for k, v in reversed(self.pairs):
             if k == name:
-                return v
+                v = scalar(name, v)
+                return default if v is None else v
         return default
 
     def first(self, *names: str) -> Any:
@@ -187,12 +209,12 @@ class FuturesRest(Handlers):
         r = app.router
         w = self.wrap
         get = [("instruments", self.instruments), ("instruments/status", self.instruments_status),
-               ("instruments/{symbol}/status", self.instrument_status), ("tickers", self.tickers),
-               ("tickers/{symbol}", self.ticker), ("orderbook", self.orderbook), ("history", self.history),
+               ("instruments/{symbol:[^/]+}/status", self.instrument_status), ("tickers", self.tickers),
+               ("tickers/{symbol:[^/]+}", self.ticker), ("orderbook", self.orderbook), ("history", self.history),
                ("feeschedules", self.feeschedules), ("feeschedules/volumes", self.fee_volumes),
                ("accounts", self.accounts), ("openpositions", self.openpositions), ("openorders", self.openorders),
                ("fills", self.fills), ("notifications", self.notifications), ("unwindqueue", self.unwindqueue),
-               ("subaccounts", self.subaccounts), ("subaccount/{uid}/trading-enabled", self.trading_enabled),
+               ("subaccounts", self.subaccounts), ("subaccount/{uid:[^/]+}/trading-enabled", self.trading_enabled),
                ("leveragepreferences", self.leverage_get), ("pnlpreferences", self.pnl_get)]
         for path, fn in get:
             r.add_get(f"{PREFIX}/{path}", w(fn), allow_head=False)
@@ -204,7 +226,7 @@ class FuturesRest(Handlers):
             r.add_post(f"{PREFIX}/{path}", w(fn))
         # Kraken documents POST orders/status; ccxt's krakenfutures sends it as a GET with the query
         r.add_get(f"{PREFIX}/orders/status", w(self.orders_status), allow_head=False)
-        r.add_put(f"{PREFIX}/subaccount/{{uid}}/trading-enabled", w(self.trading_enabled_put))
+        r.add_put(f"{PREFIX}/subaccount/{{uid:[^/]+}}/trading-enabled", w(self.trading_enabled_put))
         r.add_put(f"{PREFIX}/leveragepreferences", w(self.leverage_put))
         r.add_put(f"{PREFIX}/pnlpreferences", w(self.pnl_put))
         r.add_get("/derivatives/api/v4/historicalfundingrates", w(self.funding_rates), allow_head=False)
@@ -560,8 +582,13 @@ class FuturesRest(Handlers):
             return {"status": "orderForEditNotFound", "orderId": order_id, "receivedTime": received,
                     "orderEvents": []}
         size_d, limit_d, stop_d = to_dec(size), to_dec(limit), to_dec(stop)
-        if size is not None and size != "" and size_d is None:
+        # given but not a usable number: refused by the engine (invalidSize / invalidPrice), not ignored
+        if size not in (None, "") and size_d is None:
             size_d = D(-1)
+        if limit not in (None, "") and limit_d is None:
+            limit_d = D(-1)
+        if stop not in (None, "") and stop_d is None:
+            stop_d = D(-1)
         try:
             events = self.engine.edit_order(o, size=size_d, limit_price=limit_d, stop_price=stop_d)
         except OrderReject as rej:
@@ -677,22 +704,22 @@ class FuturesRest(Handlers):
                     item["cliOrdId"] = st["cliOrdId"]
                 out.append(item)
             elif kind == "edit":
-                oid = ins.get("order_id") or tag_to_id.get(str(ins.get("order_tag")))
-                st = self._edit(acct.name, oid, ins.get("cliOrdId"), ins.get("size"),
+                oid = p.get("order_id") or tag_to_id.get(str(ins.get("order_tag")))
+                st = self._edit(acct.name, oid, p.get("cliOrdId"), p.get("size"),
                                 p.first("limit_price", "limitPrice"), p.first("stop_price", "stopPrice"))
                 out.append({"status": st["status"], "order_id": st.get("orderId"), "dateTimeReceived": received,
                             "orderEvents": st["orderEvents"]})
             elif kind == "cancel":
-                st = self._cancel(acct.name, ins.get("order_id"), ins.get("cliOrdId"))
+                st = self._cancel(acct.name, p.get("order_id"), p.get("cliOrdId"))
                 if st["status"] == "notFound":
                     # as documented: {"status": "notFound", "order_id"|"cliOrdId": ..., "orderEvents": []}
-                    ref = {"order_id": ins.get("order_id")} if ins.get("order_id") else {"cliOrdId": ins.get("cliOrdId")}
+                    ref = {"order_id": p.get("order_id")} if p.get("order_id") else {"cliOrdId": p.get("cliOrdId")}
                     out.append({"status": "notFound", **ref, "orderEvents": []})
                     continue
                 item = {"status": st["status"], "order_id": st.get("order_id"), "dateTimeReceived": received,
                         "orderEvents": st.get("orderEvents", [])}
-                if ins.get("cliOrdId"):
-                    item["cliOrdId"] = ins.get("cliOrdId")
+                if p.get("cliOrdId"):
+                    item["cliOrdId"] = p.get("cliOrdId")
                 out.append(item)
             else:
                 out.append({"status": "invalidArgument", "order_tag": tag, "dateTimeReceived": received,
@@ -700,6 +727,8 @@ class FuturesRest(Handlers):
         return success(self.now(), batchStatus=out)
 
     async def orders_status(self, request: web.Request) -> web.Response:
+        """Orders that are open or were filled/cancelled in the last 5 seconds (Kraken's
+        "Get Specific Orders' Status"); older closed orders only in the order history."""
         acct, params = await self.gate.check(request, "orders/status")
         ids = [x for v in params.getall("orderIds") for x in str(v).split(",") if x]
         clis = [x for v in params.getall("cliOrdIds") for x in str(v).split(",") if x]
@@ -707,9 +736,10 @@ class FuturesRest(Handlers):
         wanted: list[Any] = [(i, None) for i in ids] + [(None, c) for c in clis]
         if not wanted:  # no ids: the account's open orders (ccxt's fetch_orders sends none)
             wanted = [o for o in self.engine.orders_of(acct.name)]
+        recent = self.engine.now_ms() - ORDERS_STATUS_CLOSED_MS
         for item in wanted:
             o = item if isinstance(item, Order) else self.engine.order_by_id(acct.name, *item)
-            if o is None:
+            if o is None or (not o.is_open and o.last_update < recent):  # as Kraken: closed in the last 5 s only
                 continue
             status = {"untouched": "ENTERED_BOOK", "partiallyFilled": "ENTERED_BOOK", "filled": "FULLY_EXECUTED",
                       "cancelled": "CANCELLED", "rejected": "REJECTED"}[o.status]
@@ -781,6 +811,10 @@ class FuturesRest(Handlers):
         self.ctx.db.credit(acct.name, spot_asset, amt, type="transfer", subtype="spotfromfutures",
                            refid="FUT" + str(self.engine.now_ms()), wallet="spot", now=self.now())
         return success(self.now())
+
+
+#: orders/status knows closed orders for this long (Kraken: "filled/cancelled in the last 5 seconds")
+ORDERS_STATUS_CLOSED_MS = 5000
 
 
 def _wallet(name: Any) -> str:

@@ -255,7 +255,13 @@ class FuturesWS:
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
-                    conn.handle(msg.data)
+                    try:
+                        conn.handle(msg.data)
+                    except Exception:  # a bug: answer with an error event, keep the connection
+                        record = getattr(self.ctx, "internal_error", None)
+                        if record is not None:
+                            record("futures ws")
+                        conn.send({"event": "error", "message": "Server Error"})
                 elif msg.type == WSMsgType.ERROR:
                     break
                 if writer.done():

@@ -25,8 +25,8 @@ def test_account_lifecycle(tmp_path):
     assert run("account", "fund", "alice", "XBT=1", *st).exit_code == 0
     assert run("deposit", "alice", "ETH", "2", *st).exit_code == 0
     assert run("account", "add-withdraw-key", "alice", "XBT", "cold", "bc1qx", *st).exit_code == 0
-    assert run("account", "remove", "alice", *st).exit_code == 0
-    assert run("account", "remove", "alice", *st).exit_code == 3
+    assert run("account", "remove", "alice", "--yes", *st).exit_code == 0
+    assert run("account", "remove", "alice", "--yes", *st).exit_code == 3
 
 
 def test_bad_input_is_one_line_with_exit_code(tmp_path):
