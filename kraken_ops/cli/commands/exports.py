@@ -28,7 +28,7 @@ from kraken_ops.cli.errors import CliError
 from kraken_ops.cli.output import RECORD, WIDE, Output, View, col, listed, prose, when
 from kraken_ops.cli.params import csv_list
 
-app = typer.Typer(help="Trades and ledgers reports: create, status, download, delete, cancel.", no_args_is_help=True)
+app = typer.Typer(help="Trades and ledgers reports: create, download, delete. Also status and cancel.", no_args_is_help=True)
 
 SPEC = "spot.User"
 VIEWS = {
@@ -280,7 +280,7 @@ def download(
 ) -> None:
     """Download a report (streamed; on a terminal, progress on stderr). Never overwrites PATH without --force.
 
-    Example: kraken-ops exports download GEHI ledgers.zip --wait
+    Example: kraken-ops exports download GEHI ledgers-GEHI.zip --wait
     """
     refuse_existing(path, force)
     single(SPEC, lambda u: run_fetch(u, report_id, path, wait=wait, force=force), RECORD)

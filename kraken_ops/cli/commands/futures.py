@@ -23,7 +23,7 @@ from kraken_ops.cli.params import csv_list, decimal_text, parse_json_or_ndjson, 
 
 app = typer.Typer(
     cls=RawFallbackGroup,
-    help="Kraken Futures: market, orders, positions, fills, accounts, transfers, preferences, history. "
+    help="Kraken Futures: market data, orders, positions, transfers. Also fills, accounts, preferences, history; "
     "`kraken-ops futures URL` sends a raw request.",
     no_args_is_help=True,
 )
@@ -558,12 +558,12 @@ def orders_list() -> None:
 
 @command(orders_app, "create", kind="write")
 def orders_create(
-    symbol: str = typer.Option(..., "--symbol", help="Contract, e.g. PF_XBTUSD."),
+    symbol: str = typer.Option(..., "--symbol", metavar="SYMBOL", help="Contract, e.g. PF_XBTUSD."),
     side: Side = typer.Option(..., "--side", help="buy or sell."),
     type_: FuturesOrderType = typer.Option(..., "--type", help="Order type."),
     size: str = typer.Option(..., "--size", callback=decimal_text, help="Size in contracts."),
-    price: Optional[str] = typer.Option(None, "--price", callback=decimal_text, help="Limit price."),
-    stop_price: Optional[str] = typer.Option(None, "--stop-price", callback=decimal_text, help="Trigger price of stp/take_profit orders."),
+    price: Optional[str] = typer.Option(None, "--price", callback=decimal_text, metavar="PRICE", help="Limit price."),
+    stop_price: Optional[str] = typer.Option(None, "--stop-price", callback=decimal_text, metavar="PRICE", help="Trigger price of stp/take_profit orders."),
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Your client order id."),
     reduce_only: bool = typer.Option(False, "--reduce-only", help="Only reduce a position."),
     trigger: Optional[TriggerSignal] = typer.Option(None, "--trigger", help="Trigger signal: mark, index or last."),
@@ -588,13 +588,13 @@ def orders_edit(
     order_id: Optional[str] = typer.Argument(None, help="Order id (or --cl-ord-id)."),
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Client order id."),
     size: Optional[str] = typer.Option(None, "--size", callback=decimal_text, help="New size."),
-    price: Optional[str] = typer.Option(None, "--price", callback=decimal_text, help="New limit price."),
-    stop_price: Optional[str] = typer.Option(None, "--stop-price", callback=decimal_text, help="New stop price."),
+    price: Optional[str] = typer.Option(None, "--price", callback=decimal_text, metavar="PRICE", help="New limit price."),
+    stop_price: Optional[str] = typer.Option(None, "--stop-price", callback=decimal_text, metavar="PRICE", help="New stop price."),
     process_before: Optional[str] = typer.Option(None, "--process-before", help="ISO 8601 deadline."),
 ) -> None:
     """Edit an open futures order.
 
-    Example: kraken-ops futures orders edit 614a... --price 26000
+    Example: kraken-ops futures orders edit c8b35e0c-4d3a-4a3f-9d1e-2f0e4b7c1a55 --price 26000
     """
     if bool(order_id) == bool(cl_ord_id):
         raise UsageProblem("give exactly one of ORDER_ID or --cl-ord-id")
@@ -613,7 +613,7 @@ def orders_cancel(
 ) -> None:
     """Cancel a futures order.
 
-    Example: kraken-ops futures orders cancel 614a... --yes
+    Example: kraken-ops futures orders cancel c8b35e0c-4d3a-4a3f-9d1e-2f0e4b7c1a55 --yes
     """
     if bool(order_id) == bool(cl_ord_id):
         raise UsageProblem("give exactly one of ORDER_ID or --cl-ord-id")
@@ -621,7 +621,7 @@ def orders_cancel(
 
 
 @command(orders_app, "cancel-all", kind="write")
-def orders_cancel_all(symbol: Optional[str] = typer.Option(None, "--symbol", help="Only this contract.")) -> None:
+def orders_cancel_all(symbol: Optional[str] = typer.Option(None, "--symbol", metavar="SYMBOL", help="Only this contract.")) -> None:
     """Cancel every open futures order (of one contract).
 
     Example: kraken-ops futures orders cancel-all --yes
@@ -647,7 +647,7 @@ def orders_status(
 
     Table: narrow terminals leave out first reason, time, type, error, order, filled; -o wide adds client id.
 
-    Example: kraken-ops futures orders status 614a...
+    Example: kraken-ops futures orders status c8b35e0c-4d3a-4a3f-9d1e-2f0e4b7c1a55
     """
     if not order_id and not cl_ord_id:
         raise UsageProblem("give ORDER_ID... or --cl-ord-id")
@@ -955,7 +955,7 @@ def pnl_set(symbol: str = typer.Argument(..., help="Contract."), currency: str =
 # --- history ------------------------------------------------------------------------------------
 def _history(kind: str) -> Any:
     def run(
-        symbol: Optional[str] = typer.Option(None, "--symbol", help="Only this contract."),
+        symbol: Optional[str] = typer.Option(None, "--symbol", metavar="SYMBOL", help="Only this contract."),
         since: Optional[int] = typer.Option(None, "--since", help="Since (epoch milliseconds)."),
         before: Optional[int] = typer.Option(None, "--before", help="Before (epoch milliseconds)."),
         sort: Optional[str] = typer.Option(None, "--sort", help="asc or desc."),

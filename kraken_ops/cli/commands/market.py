@@ -17,7 +17,7 @@ from kraken_ops.cli.errors import note_pair
 from kraken_ops.cli.output import RECORD, WIDE, View, book_rows, col, keyed, num, pair_series, when
 from kraken_ops.cli.params import csv_list, one_or_many
 
-app = typer.Typer(help="Spot market data: time, status, assets, pairs, ticker, OHLC, book, trades, spreads.", no_args_is_help=True)
+app = typer.Typer(help="Spot market data: ticker, order book, OHLC, trades, pairs. No API key needed; also spreads, assets, time and status.", no_args_is_help=True)
 
 SPEC = "spot.Market"
 TICKER_FIELDS = {  # column: (Kraken's ticker field, index in its array or None for a scalar)
