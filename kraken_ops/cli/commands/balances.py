@@ -140,7 +140,7 @@ def credit_lines(rebase_multiplier: Optional[RebaseMultiplier] = typer.Option(No
 
     Kraken answers null (no rows) for an account without a credit line.
 
-    Example: kraken-ops balances credit-lines --profile treasury -o json
+    Example: kraken-ops balances credit-lines -o json
     """
     extra = _rebase_kwargs(rebase_value(rebase_multiplier))
     read(SPEC, lambda u: u.get_credit_lines(**extra), VIEWS["credit-lines"])

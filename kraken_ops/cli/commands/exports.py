@@ -196,7 +196,7 @@ def wait_until_processed(
                 if found:
                     break
             if not found and len(kinds) > 1:
-                raise CliError(f"no export {report_id} among the trades and ledgers reports", category="usage", hint="list them with: kraken-ops exports status")
+                raise CliError(f"no export {report_id} among the trades and ledgers reports", category="api", hint="list them with: kraken-ops exports status")
             if time.monotonic() > deadline:
                 raise CliError(f"export {report_id} not processed after {timeout:.0f}s", category="network", hint="check later with: kraken-ops exports status")
             time.sleep(interval)
