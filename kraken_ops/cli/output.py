@@ -309,17 +309,19 @@ class Output:
         stdout: IO[str] | None = None,
         stderr: IO[str] | None = None,
         width: int | None = None,
+        query: str | None = None,
     ) -> None:
         self.stdout = stdout if stdout is not None else sys.stdout
         self.stderr = stderr if stderr is not None else sys.stderr
         self.color = color
         self.width = width
-        self.fmt = fmt or ("table" if _isatty(self.stdout) else "json")
+        self.query = query  # --query: a JMESPath expression (kraken_ops.cli.query); implies JSON
+        self.fmt = fmt or ("table" if _isatty(self.stdout) and query is None else "json")
 
     @classmethod
     def from_options(cls, options: Any) -> Output:
         """The output object for the running command's global options."""
-        return cls(getattr(options, "output", None), color=getattr(options, "color", True))
+        return cls(getattr(options, "output", None), color=getattr(options, "color", True), query=getattr(options, "query", None))
 
     @property
     def is_json(self) -> bool:
@@ -341,10 +343,14 @@ class Output:
     def emit(self, result: Any, view: View | None = None) -> None:
         """Print one result."""
         view = view or RECORD
+        if self.query is not None and self.fmt in ("table", "csv"):
+            from kraken_ops.cli import query
+
+            result, view = query.search(self.query, result), View(query.rows_of)
         if self.fmt == "json":
-            self._write(dumps(result) + "\n")
+            self._json(result)
         elif self.fmt == "ndjson":
-            self._write("".join(dumps(row, indent=None) + "\n" for row in view.rows(result)))
+            self._ndjson(view.rows(result))
         elif self.fmt == "csv":
             self._csv(view.rows(result), view)
         else:
@@ -356,11 +362,11 @@ class Output:
     def emit_multi(self, results: Mapping[str, Any], errors: Mapping[str, Any], view: View | None = None) -> None:
         """Print the merged results of several profiles (``errors``: profile to ErrorInfo)."""
         view = view or RECORD
-        if self.fmt == "json":
+        if self.fmt == "json" or (self.query is not None and self.fmt != "ndjson"):
             merged: dict[str, Any] = {}
             for name in list(results) + [e for e in errors if e not in results]:
                 merged[name] = {"error": errors[name].envelope()} if name in errors else results[name]
-            self._write(dumps(merged) + "\n")
+            self.emit(merged, view)  # --query applies to the whole {profile: result} document
             return
         if self.is_table:
             from kraken_ops.cli.tables import render_multi
@@ -373,11 +379,23 @@ class Output:
         for name, result in results.items():
             rows.extend({"profile": name, **row} for row in view.rows(result))
         if self.fmt == "ndjson":
-            lines = [dumps(row, indent=None) for row in rows]
-            lines += [dumps({"profile": n, "error": e.envelope()}, indent=None) for n, e in errors.items()]
-            self._write("".join(line + "\n" for line in lines))
+            self._ndjson([*rows, *({"profile": n, "error": e.envelope()} for n, e in errors.items())])
         else:
             self._csv(rows, View(view.rows, ["profile", *(view.columns or [])], view.only, False, view.title))
+
+    def _json(self, value: Any) -> None:
+        if self.query is not None:
+            from kraken_ops.cli import query
+
+            value = query.search(self.query, value)
+        self._write(dumps(value) + "\n")
+
+    def _ndjson(self, values: Iterable[Any]) -> None:
+        if self.query is not None:
+            from kraken_ops.cli import query
+
+            values = query.each(self.query, values)
+        self._write("".join(dumps(value, indent=None) + "\n" for value in values))
 
     def text(self, text: str) -> None:
         """Raw text on stdout (e.g. a CSV document Kraken produced)."""

@@ -25,6 +25,8 @@ from kraken_ops.cli.output import TIME_KEYS, WIDE, Col, Rows, View, cell, dumps
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 GAP = 2  # spaces between two columns
 MIN_EPOCH_MS = 10**11  # larger epoch values are milliseconds (10**11 s is the year 5138)
+MIN_EPOCH_US = 10**14  # ... microseconds (10**14 ms is the year 5138 too)
+MIN_EPOCH_NS = 10**17  # ... nanoseconds (Level3 REST timestamps)
 
 
 # --- the text of a cell -----------------------------------------------------------------------
@@ -64,7 +66,7 @@ def human_number(value: Any) -> str:
 
 
 def human_time(value: Any) -> str:
-    """Epoch seconds, epoch milliseconds or ISO 8601 text as local ``YYYY-MM-DD HH:MM:SS``.
+    """Epoch seconds, milli-, micro- or nanoseconds, or ISO 8601 text as local ``YYYY-MM-DD HH:MM:SS``.
 
     ``0`` and empty values (Kraken's "not set") are blank; anything else unreadable is
     shown as it came.
@@ -81,7 +83,8 @@ def human_time(value: Any) -> str:
             return cell(value)
         if number == 0:
             return ""
-        seconds = int(number / 1000) if abs(number) >= MIN_EPOCH_MS else int(number)
+        scale = 10**9 if abs(number) >= MIN_EPOCH_NS else 10**6 if abs(number) >= MIN_EPOCH_US else 1000 if abs(number) >= MIN_EPOCH_MS else 1
+        seconds = int(number / scale)
         try:
             return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
         except (OverflowError, OSError, ValueError):

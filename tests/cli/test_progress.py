@@ -204,7 +204,7 @@ def test_download_progress_is_drawn_on_a_terminal_stderr_only(cli: Any, tmp_path
     assert "downloading" in err and target.exists()
     assert "downloading" not in out  # never on stdout
     # the same in JSON mode, or with stderr not a terminal: nothing drawn
-    code, out, err = _run_with_pty_stderr(cli, "exports", "create", "--report", "ledgers", "--download", str(target), "-p", "bot1", "-o", "json")
+    code, out, err = _run_with_pty_stderr(cli, "exports", "create", "--report", "ledgers", "--download", str(tmp_path / "l2.zip"), "-p", "bot1", "-o", "json")
     assert code == 0 and "downloading" not in err and "\x1b[" not in err, err
-    piped = cli.subprocess("exports", "create", "--report", "ledgers", "--download", str(target), "-p", "bot1", "-o", "table")
+    piped = cli.subprocess("exports", "create", "--report", "ledgers", "--download", str(tmp_path / "l3.zip"), "-p", "bot1", "-o", "table")
     assert piped.returncode == 0 and "downloading" not in piped.stderr and "\x1b[" not in piped.stderr

@@ -120,7 +120,7 @@ def test_subaccount_trading_switch_reads_and_sets(cli):
     assert switched.exit_code == 0, switched.stderr
     assert json.loads(switched.stdout)["tradingEnabled"] is False
     table = cli("futures", "subaccounts", "trading-enabled", uid, "-p", "boss", "-o", "table")
-    assert "false" in table.stdout
+    assert "tradingEnabled  no" in table.stdout  # tables say yes/no; JSON keeps false
     assert cli("futures", "subaccounts", "trading-enabled", "nobody", "-p", "boss", "--json").exit_code == 1
 
 

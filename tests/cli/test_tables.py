@@ -23,7 +23,7 @@ import pytest
 
 import kraken_ops.cli.commands as commands_pkg
 from kraken_ops.cli.output import RECORD, WIDE, Output, View
-from table_data import DATA, T_TEXT
+from table_data import DATA, T, T_TEXT
 
 WIDTHS = (80, 120)
 OWN_WORDS = {
@@ -89,7 +89,8 @@ def _time_forms(value: Any) -> set[str]:
     forms: set[str] = set()
     try:
         number = Decimal(str(value))
-        seconds = int(number / 1000) if abs(number) >= 10**11 else int(number)
+        scale = 10**9 if abs(number) >= 10**17 else 10**6 if abs(number) >= 10**14 else 1000 if abs(number) >= 10**11 else 1
+        seconds = int(number / scale)
         if 10**8 < seconds < 10**10:
             forms.update(dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S").split())
     except (InvalidOperation, ValueError, OverflowError):
@@ -256,6 +257,12 @@ def test_local_times_follow_tz(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "2026-11-30 07:01:23" in render(VIEWS["trades:list"], DATA["trades:list"][0], 120)
 
 
+def test_epoch_times_in_every_unit_kraken_uses_read_as_the_same_moment() -> None:
+    from kraken_ops.cli.tables import human_time
+
+    assert {human_time(T), human_time(T * 1000), human_time(T * 10**6), human_time(T * 10**9), human_time(f"{T}.9138")} == {T_TEXT}
+
+
 def test_the_default_profile_is_marked_with_a_star() -> None:
     text = render(VIEWS["profile:list"], DATA["profile:list"][0], 80)
     line = next(line for line in text.splitlines() if "bot-hedge-02" in line)
@@ -293,7 +300,10 @@ HELP = {  # command -> its table view: its help says which columns a narrow term
     "futures notifications": "futures:notifications", "futures subaccounts": "futures:subaccounts", "futures history executions": "futures:history",
     "futures history orders": "futures:history", "futures history triggers": "futures:history", "profile list": "profile:list",
     "profile test": "profile:test", "exchange account list": "exchange:account",
+    "balances credit-lines": "balances:credit-lines", "market book-l3": "market:book-l3", "futures transfers": "futures:transfers",
+    "futures market instrument-status": "futures:instrument-status", "futures assignment-programs": "futures:assignment-programs",
 }
+HELP_ALSO = {"market book": "market:grouped-book"}  # a second view of one command (--grouping)
 
 
 def _help_of(root: Any, path: str) -> str:
@@ -314,8 +324,11 @@ def test_help_names_the_columns_a_narrow_terminal_leaves_out() -> None:
     for path, view_id in HELP.items():
         line = VIEWS[view_id].columns_help()
         assert line and line in _help_of(root, path), (path, line)
+    for path, view_id in HELP_ALSO.items():
+        assert VIEWS[view_id].columns_help() in _help_of(root, path), (path, view_id)
     with_drops = {vid for vid, view in VIEWS.items() if view.columns_help()}
-    assert with_drops <= set(HELP.values()), sorted(with_drops - set(HELP.values()))
+    listed = set(HELP.values()) | set(HELP_ALSO.values())
+    assert with_drops <= listed, sorted(with_drops - listed)
 
 
 def test_every_table_column_is_droppable_or_essential() -> None:

@@ -14,7 +14,7 @@ from kraken_ops.cli.context import callback, command
 from kraken_ops.cli.output import RECORD, Output, View, col, keyed, num, scalar_map
 
 app = typer.Typer(
-    help="Account balances (several profiles: --profile a --profile b, or --all-profiles).\n\n"
+    help="Account balances, of one profile or several. Several profiles: --profile a --profile b, or --all-profiles.\n\n"
     "With --holds: Table: narrow terminals leave out first credit used, credit, on hold."
 )
 
@@ -47,7 +47,17 @@ VIEWS = {
     ),
     "show": RECORD,
     "trade-balance": RECORD,
-    "credit-lines": View(keyed("asset", "asset_details"), ["asset", "balance", "credit_limit", "credit_used", "available_credit"]),
+    "credit-lines": View(
+        keyed("asset", "asset_details"),
+        ["asset", "balance", "credit_limit", "credit_used", "available_credit"],
+        table=[
+            col("asset", "asset", 1),
+            num("balance", "balance", 1),
+            num("credit_limit", "credit limit", 1),
+            num("credit_used", "credit used", 2),
+            num("available_credit", "available credit", 1),
+        ],
+    ),
 }
 
 
@@ -100,7 +110,10 @@ def balances(
 
     Table: narrow terminals leave out first credit used, credit, on hold.
 
+    Example: kraken-ops balances
+    Example: kraken-ops balances --holds  # with the amounts held by open orders
     Example: kraken-ops balances --all-profiles -o json
+    Example: kraken-ops balances -o json --query ZUSD
     """
     opts = BalancesOptions(holds=holds, rebase_multiplier=rebase_value(rebase_multiplier))
     read(SPEC, lambda u: fetch_balances(u, opts), VIEWS["holds" if holds else "balances"])
@@ -123,9 +136,11 @@ def show(
 def credit_lines(rebase_multiplier: Optional[RebaseMultiplier] = typer.Option(None, "--rebase-multiplier", help=REBASE_HELP)) -> None:
     """Credit lines (VIP accounts): per asset balance, limit, used and available credit.
 
+    Table: narrow terminals leave out first credit used.
+
     Kraken answers null (no rows) for an account without a credit line.
 
-    Example: kraken-ops balances credit-lines --profile treasury -o json
+    Example: kraken-ops balances credit-lines -o json
     """
     extra = _rebase_kwargs(rebase_value(rebase_multiplier))
     read(SPEC, lambda u: u.get_credit_lines(**extra), VIEWS["credit-lines"])
@@ -136,10 +151,10 @@ def register_top_level(root: typer.Typer) -> None:
 
     @command(root, "trade-balance", kind="read")
     def trade_balance(
-        asset: str = typer.Option("ZUSD", "--asset", help="Base asset for the totals."),
+        asset: str = typer.Option("ZUSD", "--asset", metavar="ASSET", help="Base asset for the totals."),
         rebase_multiplier: Optional[RebaseMultiplier] = typer.Option(None, "--rebase-multiplier", help=REBASE_HELP),
     ) -> None:
-        """Margin trade balance: equity, margin, free margin, unrealised P&L.
+        """Margin trade balance: equity, margin, unrealised P&L. Also free margin, cost basis, valuation.
 
         Example: kraken-ops trade-balance --asset ZUSD
         """

@@ -61,7 +61,7 @@ def run_status(earn: Any, strategy_id: str) -> dict[str, Any]:
 
 @command(app, "strategies", kind="private")
 def strategies(
-    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    asset: Optional[str] = typer.Option(None, "--asset", metavar="ASSET", help="Only this asset."),
     lock_type: Optional[list[str]] = typer.Option(None, "--lock-type", help="flex, bonded, timed or instant (repeatable)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Page size."),
 ) -> None:

@@ -13,6 +13,8 @@ from typing import Any, List, Optional
 
 import typer
 
+from kraken_ops.cli.meta import annotate
+
 app = typer.Typer(help="The local Kraken-compatible exchange (paper trading and tests).", no_args_is_help=True)
 account_app = typer.Typer(help="Accounts of the local exchange.", no_args_is_help=True)
 app.add_typer(account_app, name="account")
@@ -103,6 +105,7 @@ def _fund_pairs(items: List[str]) -> list[tuple[str, Any]]:
 
 
 @app.command()
+@annotate(needs_key=False, read_only=False)
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8787, "--port", help="TCP port (0 picks a free one)."),
@@ -131,7 +134,11 @@ def serve(
 ) -> None:
     """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr.
 
-    One server per state directory: a second one on the same --state exits 3 naming the first's URL and PID."""
+    One server per state directory: a second one on the same --state exits 3 naming the first's URL and PID.
+
+    Example: kraken-ops exchange serve  # http://127.0.0.1:8787, state in the user data dir
+    Example: kraken-ops exchange serve --port 0 --state /tmp/paper-exchange --fresh  # a free port, a throwaway state
+    """
     from kraken_ops.exchange.context import STATUSES
     from kraken_ops.exchange.lock import StateLocked
     from kraken_ops.exchange.prices import PriceFeedError, make_feed
@@ -202,6 +209,7 @@ def _existing_profile(name: str, replace: bool) -> None:
 
 
 @account_app.command("add")
+@annotate(needs_key=False, read_only=False)
 def account_add(
     name: str = typer.Argument(..., help="Account name."),
     fund: List[str] = typer.Option([], "--fund", help="ASSET=AMOUNT to deposit (repeatable)."),
@@ -226,6 +234,8 @@ def account_add(
     """Create an account with a Spot key and a Futures key (and, with --profile, a paper profile for it).
 
     All or nothing: if the profile cannot be stored, the account is removed again.
+
+    Example: kraken-ops exchange account add grid-bot --fund ZUSD=10000 --fund XXBT=1 --profile grid-bot
     """
     from kraken_ops.exchange.futures.funding import FuturesFundingError, credit_futures, parse_futures_funds
     from kraken_ops.exchange.state import StateError
@@ -335,13 +345,17 @@ def _read_otp_password() -> str:
 
 
 @account_app.command("list")
+@annotate(needs_key=False, read_only=True)
 def account_list(
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="table, wide or json (default: table on a TTY)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FORMAT", help="table, wide or json (default: table on a TTY)."),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
     """List accounts (never secrets).
 
     Table: narrow terminals leave out first spot key, permissions, tier.
+
+    Example: kraken-ops exchange account list
+    Example: kraken-ops exchange account list -o json
     """
     import logging
 
@@ -357,10 +371,22 @@ def account_list(
         rows.append(d)
     for message in dict.fromkeys(db.warnings):
         typer.echo(f"warning: {message}", err=True)
-    fmt = output or ("table" if sys.stdout.isatty() else "json")
+    from kraken_ops.cli.context import inherited
+
+    given = inherited()  # kraken-ops --query EXPR exchange account list
+    fmt = output or ("table" if sys.stdout.isatty() and given.query is None else "json")
     if fmt not in ("table", "wide", "json"):
         _fail(f"bad --output {fmt!r} (table, wide or json)", 2)
     if fmt == "json":
+        if given.query is not None:
+            from kraken_ops.cli.errors import UsageProblem
+            from kraken_ops.cli.output import Output
+
+            try:
+                Output("json", query=given.query).emit(rows)
+            except UsageProblem as exc:
+                _fail(str(exc), 2)
+            return
         typer.echo(json.dumps(rows, indent=2))
         return
     from kraken_ops.cli.output import Output
@@ -385,12 +411,16 @@ def account_view() -> Any:
 
 
 @account_app.command("fund")
+@annotate(needs_key=False, read_only=False)
 def account_fund(
     name: str = typer.Argument(...),
     items: List[str] = typer.Argument(..., metavar="ASSET=AMOUNT..."),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Credit an account (a deposit)."""
+    """Credit an account (a deposit).
+
+    Example: kraken-ops exchange account fund paper ZUSD=5000 XXBT=1
+    """
     from kraken_ops.exchange.state import StateError
 
     _use_state_markets(state)
@@ -416,13 +446,17 @@ def _profiles_using(acct: Any) -> list[str]:
 
 
 @account_app.command("remove")
+@annotate(needs_key=False, read_only=False, dangerous=True)
 def account_remove(
     ctx: typer.Context,
     name: str = typer.Argument(...),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (needed without a terminal)."),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Delete an account and its balances (asks first; --yes without a terminal)."""
+    """Delete an account and its balances (asks first; --yes without a terminal).
+
+    Example: kraken-ops exchange account remove grid-bot --yes
+    """
     from kraken_ops.cli.safety import ask, stdin_is_tty
     from kraken_ops.exchange.state import StateError
 
@@ -450,6 +484,7 @@ def account_remove(
 
 
 @account_app.command("add-withdraw-key")
+@annotate(needs_key=False, read_only=False)
 def account_add_withdraw_key(
     name: str = typer.Argument(...),
     asset: str = typer.Argument(...),
@@ -457,7 +492,10 @@ def account_add_withdraw_key(
     address: str = typer.Argument(...),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Register a withdrawal key (address) for an account."""
+    """Register a withdrawal key (address) for an account.
+
+    Example: kraken-ops exchange account add-withdraw-key paper XBT my-wallet bc1qpaperaddress0000000000000000000000
+    """
     from kraken_ops.exchange.state import StateError
 
     aid = _asset(asset)
@@ -470,13 +508,17 @@ def account_add_withdraw_key(
 
 
 @app.command()
+@annotate(needs_key=False, read_only=False)
 def deposit(
     name: str = typer.Argument(...),
     asset: str = typer.Argument(...),
     amount: str = typer.Argument(...),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Credit a deposit to an account (shows in DepositStatus and Ledgers)."""
+    """Credit a deposit to an account (shows in DepositStatus and Ledgers).
+
+    Example: kraken-ops exchange deposit paper ZUSD 1000
+    """
     from kraken_ops.exchange.state import StateError
 
     _use_state_markets(state)

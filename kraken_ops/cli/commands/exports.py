@@ -28,7 +28,7 @@ from kraken_ops.cli.errors import CliError
 from kraken_ops.cli.output import RECORD, WIDE, Output, View, col, listed, prose, when
 from kraken_ops.cli.params import csv_list
 
-app = typer.Typer(help="Trades and ledgers reports: create, status, download, delete, cancel.", no_args_is_help=True)
+app = typer.Typer(help="Trades and ledgers reports: create, download, delete. Also status and cancel.", no_args_is_help=True)
 
 SPEC = "spot.User"
 VIEWS = {
@@ -196,7 +196,7 @@ def wait_until_processed(
                 if found:
                     break
             if not found and len(kinds) > 1:
-                raise CliError(f"no export {report_id} among the trades and ledgers reports", category="usage", hint="list them with: kraken-ops exports status")
+                raise CliError(f"no export {report_id} among the trades and ledgers reports", category="api", hint="list them with: kraken-ops exports status")
             if time.monotonic() > deadline:
                 raise CliError(f"export {report_id} not processed after {timeout:.0f}s", category="network", hint="check later with: kraken-ops exports status")
             time.sleep(interval)
@@ -280,7 +280,7 @@ def download(
 ) -> None:
     """Download a report (streamed; on a terminal, progress on stderr). Never overwrites PATH without --force.
 
-    Example: kraken-ops exports download GEHI ledgers.zip --wait
+    Example: kraken-ops exports download GEHI ledgers-GEHI.zip --wait
     """
     refuse_existing(path, force)
     single(SPEC, lambda u: run_fetch(u, report_id, path, wait=wait, force=force), RECORD)

@@ -107,7 +107,7 @@ def deposit_address(
 
 @command(app, "deposits", kind="read")
 def deposits(
-    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    asset: Optional[str] = typer.Option(None, "--asset", metavar="ASSET", help="Only this asset."),
     method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
     start: Optional[str] = typer.Option(None, "--start", help="Start (unix time)."),
     end: Optional[str] = typer.Option(None, "--end", help="End (unix time)."),
@@ -125,7 +125,7 @@ def deposits(
 
 @command(app, "withdraw-methods", kind="private")
 def withdraw_methods(
-    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    asset: Optional[str] = typer.Option(None, "--asset", metavar="ASSET", help="Only this asset."),
     network: Optional[str] = typer.Option(None, "--network", help="Only this network."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
@@ -141,7 +141,7 @@ def withdraw_methods(
 
 @command(app, "withdraw-addresses", kind="private")
 def withdraw_addresses(
-    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    asset: Optional[str] = typer.Option(None, "--asset", metavar="ASSET", help="Only this asset."),
     method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
     verified: Optional[bool] = typer.Option(None, "--verified/--unverified", help="Only verified (or unverified) addresses."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
@@ -194,7 +194,7 @@ def withdraw(
 
 @command(app, "withdrawals", kind="read")
 def withdrawals(
-    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    asset: Optional[str] = typer.Option(None, "--asset", metavar="ASSET", help="Only this asset."),
     method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
     start: Optional[str] = typer.Option(None, "--start", help="Start (unix time)."),
     end: Optional[str] = typer.Option(None, "--end", help="End (unix time)."),

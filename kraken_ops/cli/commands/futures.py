@@ -23,7 +23,7 @@ from kraken_ops.cli.params import csv_list, decimal_text, parse_json_or_ndjson, 
 
 app = typer.Typer(
     cls=RawFallbackGroup,
-    help="Kraken Futures: market, orders, positions, fills, accounts, transfers, preferences, history. "
+    help="Kraken Futures: market data, orders, positions, transfers. Also fills, accounts, preferences, history; "
     "`kraken-ops futures URL` sends a raw request.",
     no_args_is_help=True,
 )
@@ -33,7 +33,10 @@ transfer_app = typer.Typer(help="Futures transfers: wallet, subaccount, to-spot.
 leverage_app = typer.Typer(help="Maximum leverage preferences (isolated margin).", no_args_is_help=True)
 pnl_app = typer.Typer(help="Profit-and-loss currency preferences.", no_args_is_help=True)
 history_app = typer.Typer(help="Account history: executions, orders, triggers.", no_args_is_help=True)
-subaccounts_app = typer.Typer(help="Subaccounts of the master account; `trading-enabled UID` reads or sets one's trading switch.")
+subaccounts_app = typer.Typer(
+    help="Subaccounts of the master account; `trading-enabled UID` reads or sets one's trading switch.\n\n"
+    "Table: narrow terminals leave out first name, uid."
+)
 for _name, _sub in (("market", market_app), ("orders", orders_app), ("transfer", transfer_app), ("leverage", leverage_app), ("pnl", pnl_app), ("history", history_app), ("subaccounts", subaccounts_app)):
     app.add_typer(_sub, name=_name)
 
@@ -285,12 +288,48 @@ VIEWS = {
     ),
     "result": RECORD,
     "ticker": View(record("ticker"), vertical=True),
-    "instrument-status": View(lambda r: listed("instrumentStatus")(r) if "instrumentStatus" in r else record()(r),
-                              ["tradeable", "experiencingDislocation", "priceDislocationDirection",
-                               "experiencingExtremeVolatility", "extremeVolatilityInitialMarginMultiplier"]),
-    "transfers": View(listed("transfers"), ["id", "date", "from", "to", "asset", "amount", "status"]),
-    "unwind-queue": View(listed("queue"), ["symbol", "percentile"]),
-    "assignment-programs": View(listed("participants"), ["id", "contractType", "contract", "maxSize", "maxPosition", "acceptLong", "acceptShort", "timeFrame", "enabled"]),
+    "instrument-status": View(
+        lambda r: listed("instrumentStatus")(r) if "instrumentStatus" in r else record()(r),
+        ["tradeable", "experiencingDislocation", "priceDislocationDirection",
+         "experiencingExtremeVolatility", "extremeVolatilityInitialMarginMultiplier"],
+        table=[
+            col("tradeable", "symbol", 1),
+            flag("experiencingDislocation", "dislocation", 1),
+            col("priceDislocationDirection", "direction", 2),
+            flag("experiencingExtremeVolatility", "extreme volatility", 2),
+            num("extremeVolatilityInitialMarginMultiplier", "margin multiplier", 3),
+        ],
+    ),
+    "transfers": View(
+        listed("transfers"),
+        ["id", "date", "from", "to", "asset", "amount", "status"],
+        table=[
+            when("date", "time", 1),
+            col("from", "from", 1),
+            col("to", "to", 1),
+            col("asset", "asset", 1),
+            num("amount", "amount", 1),
+            col("status", "status", 2),
+            col("id", "id", 3, "id"),
+            prose("info", "info", WIDE),
+        ],
+    ),
+    "unwind-queue": View(listed("queue"), ["symbol", "percentile"], table=[col("symbol", "symbol", 1), num("percentile", "percentile", 1)]),
+    "assignment-programs": View(
+        listed("participants"),
+        ["id", "contractType", "contract", "maxSize", "maxPosition", "acceptLong", "acceptShort", "timeFrame", "enabled"],
+        table=[
+            col("contract", "contract", 1),
+            num("maxSize", "max size", 1),
+            num("maxPosition", "max position", 2),
+            flag("acceptLong", "long", 2),
+            flag("acceptShort", "short", 2),
+            flag("enabled", "enabled", 1),
+            col("timeFrame", "time frame", 3),
+            col("contractType", "type", 4),
+            col("id", "id", 5, "id"),
+        ],
+    ),
     "trading-enabled": View(record(), ["tradingEnabled"], vertical=True),
 }
 
@@ -348,6 +387,8 @@ def ticker(symbol: str = typer.Argument(..., help="Contract or index, e.g. PF_XB
 @command(market_app, "instrument-status", kind="public")
 def instrument_status(symbol: Optional[str] = typer.Argument(None, help="Contract, e.g. PF_XBTUSD (default: every contract).")) -> None:
     """Price dislocation and extreme-volatility status of one or every contract.
+
+    Table: narrow terminals leave out first margin multiplier, extreme volatility, direction.
 
     Example: kraken-ops futures market instrument-status PF_XBTUSD
     """
@@ -517,12 +558,12 @@ def orders_list() -> None:
 
 @command(orders_app, "create", kind="write")
 def orders_create(
-    symbol: str = typer.Option(..., "--symbol", help="Contract, e.g. PF_XBTUSD."),
+    symbol: str = typer.Option(..., "--symbol", metavar="SYMBOL", help="Contract, e.g. PF_XBTUSD."),
     side: Side = typer.Option(..., "--side", help="buy or sell."),
     type_: FuturesOrderType = typer.Option(..., "--type", help="Order type."),
     size: str = typer.Option(..., "--size", callback=decimal_text, help="Size in contracts."),
-    price: Optional[str] = typer.Option(None, "--price", callback=decimal_text, help="Limit price."),
-    stop_price: Optional[str] = typer.Option(None, "--stop-price", callback=decimal_text, help="Trigger price of stp/take_profit orders."),
+    price: Optional[str] = typer.Option(None, "--price", callback=decimal_text, metavar="PRICE", help="Limit price."),
+    stop_price: Optional[str] = typer.Option(None, "--stop-price", callback=decimal_text, metavar="PRICE", help="Trigger price of stp/take_profit orders."),
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Your client order id."),
     reduce_only: bool = typer.Option(False, "--reduce-only", help="Only reduce a position."),
     trigger: Optional[TriggerSignal] = typer.Option(None, "--trigger", help="Trigger signal: mark, index or last."),
@@ -547,13 +588,13 @@ def orders_edit(
     order_id: Optional[str] = typer.Argument(None, help="Order id (or --cl-ord-id)."),
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Client order id."),
     size: Optional[str] = typer.Option(None, "--size", callback=decimal_text, help="New size."),
-    price: Optional[str] = typer.Option(None, "--price", callback=decimal_text, help="New limit price."),
-    stop_price: Optional[str] = typer.Option(None, "--stop-price", callback=decimal_text, help="New stop price."),
+    price: Optional[str] = typer.Option(None, "--price", callback=decimal_text, metavar="PRICE", help="New limit price."),
+    stop_price: Optional[str] = typer.Option(None, "--stop-price", callback=decimal_text, metavar="PRICE", help="New stop price."),
     process_before: Optional[str] = typer.Option(None, "--process-before", help="ISO 8601 deadline."),
 ) -> None:
     """Edit an open futures order.
 
-    Example: kraken-ops futures orders edit 614a... --price 26000
+    Example: kraken-ops futures orders edit c8b35e0c-4d3a-4a3f-9d1e-2f0e4b7c1a55 --price 26000
     """
     if bool(order_id) == bool(cl_ord_id):
         raise UsageProblem("give exactly one of ORDER_ID or --cl-ord-id")
@@ -572,7 +613,7 @@ def orders_cancel(
 ) -> None:
     """Cancel a futures order.
 
-    Example: kraken-ops futures orders cancel 614a... --yes
+    Example: kraken-ops futures orders cancel c8b35e0c-4d3a-4a3f-9d1e-2f0e4b7c1a55 --yes
     """
     if bool(order_id) == bool(cl_ord_id):
         raise UsageProblem("give exactly one of ORDER_ID or --cl-ord-id")
@@ -580,7 +621,7 @@ def orders_cancel(
 
 
 @command(orders_app, "cancel-all", kind="write")
-def orders_cancel_all(symbol: Optional[str] = typer.Option(None, "--symbol", help="Only this contract.")) -> None:
+def orders_cancel_all(symbol: Optional[str] = typer.Option(None, "--symbol", metavar="SYMBOL", help="Only this contract.")) -> None:
     """Cancel every open futures order (of one contract).
 
     Example: kraken-ops futures orders cancel-all --yes
@@ -606,7 +647,7 @@ def orders_status(
 
     Table: narrow terminals leave out first reason, time, type, error, order, filled; -o wide adds client id.
 
-    Example: kraken-ops futures orders status 614a...
+    Example: kraken-ops futures orders status c8b35e0c-4d3a-4a3f-9d1e-2f0e4b7c1a55
     """
     if not order_id and not cl_ord_id:
         raise UsageProblem("give ORDER_ID... or --cl-ord-id")
@@ -794,6 +835,8 @@ def unwind_queue() -> None:
 def assignment_programs() -> None:
     """Your current assignment-program preferences (taking over liquidated positions).
 
+    Table: narrow terminals leave out first id, type, time frame, short, long, max position.
+
     Example: kraken-ops futures assignment-programs
     """
     read(USER, lambda u: u.get_assignment_programs(), VIEWS["assignment-programs"])
@@ -802,6 +845,8 @@ def assignment_programs() -> None:
 @command(app, "transfers", kind="read")
 def transfers(last_transfer_time: Optional[str] = typer.Option(None, "--before", help="Transfers before this ISO 8601 time.")) -> None:
     """Recent transfers in and out of the Futures wallets.
+
+    Table: narrow terminals leave out first id, status; -o wide adds info.
 
     Example: kraken-ops futures transfers -o json
     """
@@ -910,7 +955,7 @@ def pnl_set(symbol: str = typer.Argument(..., help="Contract."), currency: str =
 # --- history ------------------------------------------------------------------------------------
 def _history(kind: str) -> Any:
     def run(
-        symbol: Optional[str] = typer.Option(None, "--symbol", help="Only this contract."),
+        symbol: Optional[str] = typer.Option(None, "--symbol", metavar="SYMBOL", help="Only this contract."),
         since: Optional[int] = typer.Option(None, "--since", help="Since (epoch milliseconds)."),
         before: Optional[int] = typer.Option(None, "--before", help="Before (epoch milliseconds)."),
         sort: Optional[str] = typer.Option(None, "--sort", help="asc or desc."),

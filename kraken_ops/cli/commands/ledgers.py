@@ -33,7 +33,7 @@ VIEWS = {"list": View(keyed("id", "ledger"), COLUMNS, table=TABLE), "show": View
 
 @command(app, "list", kind="read")
 def list_(
-    asset: Optional[list[str]] = typer.Option(None, "--asset", help="Assets (default: all)."),
+    asset: Optional[list[str]] = typer.Option(None, "--asset", metavar="ASSET", help="Assets (default: all)."),
     type_: str = typer.Option("all", "--type", help="all, trade, deposit, withdrawal, transfer, margin, rollover, staking..."),
     start: Optional[str] = typer.Option(None, "--start", help="Start (unix time or ledger id)."),
     end: Optional[str] = typer.Option(None, "--end", help="End (unix time or ledger id)."),

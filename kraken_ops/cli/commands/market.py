@@ -17,7 +17,7 @@ from kraken_ops.cli.errors import note_pair
 from kraken_ops.cli.output import RECORD, WIDE, View, book_rows, col, keyed, num, pair_series, when
 from kraken_ops.cli.params import csv_list, one_or_many
 
-app = typer.Typer(help="Spot market data: time, status, assets, pairs, ticker, OHLC, book, trades, spreads.", no_args_is_help=True)
+app = typer.Typer(help="Spot market data: ticker, order book, OHLC, trades, pairs. No API key needed; also spreads, assets, time and status.", no_args_is_help=True)
 
 SPEC = "spot.Market"
 TICKER_FIELDS = {  # column: (Kraken's ticker field, index in its array or None for a scalar)
@@ -341,6 +341,7 @@ def book(
     """Order book (asks and bids); with --grouping, the grouped book (bids rounded down, asks up).
 
     Table: narrow terminals leave out first time, pair.
+    With --grouping: Table: narrow terminals leave out first pair.
 
     Example: kraken-ops market book XBTUSD --count 5
     """
@@ -364,6 +365,8 @@ def book_l3(
     depth: int = typer.Option(100, "--depth", help="Price levels per side: 10, 25, 100, 250, 1000, or 0 for the whole book."),
 ) -> None:
     """Level 3 book: every resting order (id, price, quantity, time), best first (needs a key).
+
+    Table: narrow terminals leave out first time, order.
 
     Example: kraken-ops market book-l3 BTC/USD --depth 10 --profile bot1
     """

@@ -23,7 +23,7 @@ from kraken_ops.cli.errors import UsageProblem
 from kraken_ops.cli.output import RECORD, WIDE, Output, View, col, keyed, listed, num, prose, when
 from kraken_ops.cli.params import amend_price_text, csv_list, decimal_text, one_or_many, parse_json_or_ndjson, price_text, read_text, time_text
 
-app = typer.Typer(help="Spot orders: list, create, batch, edit, amend, cancel, dead man's switch.", no_args_is_help=True)
+app = typer.Typer(help="Spot orders: list, create, edit, amend, cancel. Also batches, amendment history and the dead man's switch.", no_args_is_help=True)
 
 SPEC_USER = "spot.User"
 SPEC_TRADE = "spot.Trade"
@@ -305,14 +305,14 @@ def amends(txid: str = typer.Argument(..., help="Order id.")) -> None:
 # --- writes -------------------------------------------------------------------------------------
 @command(app, "create", kind="write")
 def create(
-    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair, e.g. XBTUSD or BTC/USD."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair, e.g. XBTUSD or BTC/USD."),
     side: Side = typer.Option(..., "--side", help="buy or sell."),
     type_: OrderType = typer.Option(..., "--type", help="Order type."),
     volume: str = typer.Option(..., "--volume", callback=decimal_text, help="Volume in the base asset."),
     price: Optional[str] = typer.Option(
-        None, "--price", callback=price_text, help="Price (limit price, or trigger price of stop/take-profit orders); relative: +N, -N, #N, +N% ..."
+        None, "--price", callback=price_text, metavar="PRICE", help="Price (limit price, or trigger price of stop/take-profit orders); relative: +N, -N, #N, +N% ..."
     ),
-    price2: Optional[str] = typer.Option(None, "--price2", callback=price_text, help="Limit price of *-limit orders (relative forms as --price)."),
+    price2: Optional[str] = typer.Option(None, "--price2", callback=price_text, metavar="PRICE", help="Limit price of *-limit orders (relative forms as --price)."),
     trigger: Optional[Trigger] = typer.Option(None, "--trigger", help="Trigger price: index or last."),
     leverage: Optional[str] = typer.Option(None, "--leverage", help="Leverage, e.g. 2 (margin orders)."),
     reduce_only: bool = typer.Option(False, "--reduce-only", help="Only reduce a margin position."),
@@ -321,8 +321,8 @@ def create(
     start: Optional[str] = typer.Option(None, "--start", callback=time_text, help="Scheduled start: 0 (now), +SECONDS or a unix time."),
     expire: Optional[str] = typer.Option(None, "--expire", callback=time_text, help="Expiry (GTD): +SECONDS or a unix time."),
     close_type: Optional[CloseType] = typer.Option(None, "--close-type", help="Conditional close order type."),
-    close_price: Optional[str] = typer.Option(None, "--close-price", callback=price_text, help="Conditional close price."),
-    close_price2: Optional[str] = typer.Option(None, "--close-price2", callback=price_text, help="Conditional close limit price."),
+    close_price: Optional[str] = typer.Option(None, "--close-price", callback=price_text, metavar="PRICE", help="Conditional close price."),
+    close_price2: Optional[str] = typer.Option(None, "--close-price2", callback=price_text, metavar="PRICE", help="Conditional close limit price."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 time after which Kraken rejects the order."),
     userref: Optional[int] = typer.Option(None, "--userref", help="Your 32-bit order reference."),
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Your client order id (UUID or up to 18 characters)."),
@@ -468,7 +468,7 @@ def run_batch(opts: BatchOptions, trade: Any, out: Output | None = None) -> Any:
 @command(app, "batch", kind="write")
 def batch(
     file: str = typer.Argument("-", help="JSON or NDJSON file of orders; - (default) reads stdin."),
-    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, help="Pair of orders that name none."),
+    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of orders that name none."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline for every batch."),
     validate: bool = typer.Option(False, "--validate", help="Validate only (nothing is placed)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP + " Applies to every batch."),
@@ -491,10 +491,10 @@ def batch(
 @command(app, "edit", kind="write")
 def edit(
     txid: str = typer.Argument(..., help="Order id."),
-    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair of the order."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of the order."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New volume."),
-    price: Optional[str] = typer.Option(None, "--price", callback=price_text, help="New price (relative forms as in create)."),
-    price2: Optional[str] = typer.Option(None, "--price2", callback=price_text, help="New secondary price."),
+    price: Optional[str] = typer.Option(None, "--price", callback=price_text, metavar="PRICE", help="New price (relative forms as in create)."),
+    price2: Optional[str] = typer.Option(None, "--price2", callback=price_text, metavar="PRICE", help="New secondary price."),
     oflags: Optional[list[str]] = typer.Option(None, "--oflags", help="New order flags."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
     userref: Optional[int] = typer.Option(None, "--userref", help="New user reference."),
@@ -535,11 +535,11 @@ def amend(
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Client order id of the order."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New order quantity."),
     display_volume: Optional[str] = typer.Option(None, "--display-volume", callback=decimal_text, help="New visible quantity (iceberg)."),
-    price: Optional[str] = typer.Option(None, "--price", callback=amend_price_text, help="New limit price (relative: +N, -N, +N%, -N%)."),
-    trigger_price: Optional[str] = typer.Option(None, "--trigger-price", callback=amend_price_text, help="New trigger price (relative as --price)."),
+    price: Optional[str] = typer.Option(None, "--price", callback=amend_price_text, metavar="PRICE", help="New limit price (relative: +N, -N, +N%, -N%)."),
+    trigger_price: Optional[str] = typer.Option(None, "--trigger-price", callback=amend_price_text, metavar="PRICE", help="New trigger price (relative as --price)."),
     post_only: bool = typer.Option(False, "--post-only", help="Reject the amend if it would take liquidity."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
-    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, help="Pair of the order (Kraken needs it for xStocks and forex pairs)."),
+    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of the order (Kraken needs it for xStocks and forex pairs)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Amend an order in place (same id, queue priority kept where possible).

@@ -18,11 +18,12 @@ from typing import Any, Callable, Optional
 import typer
 
 from kraken_ops.cli.context import command, current
+from kraken_ops.cli.meta import annotate
 from kraken_ops.cli.errors import ConfigProblem, UsageProblem
 
 app = typer.Typer(
     name="profile",
-    help="Named Kraken accounts: API keys (secrets in the OS keyring), environment, safety settings.",
+    help="Named Kraken accounts: API keys, environment, safety settings. Secrets live in the OS keyring.",
     no_args_is_help=True,
 )
 
@@ -299,6 +300,7 @@ def _other(market: str) -> str:
 
 
 @command(app, "add", kind="private")
+@annotate(needs_key=False)
 def add(
     name: str = typer.Argument(..., help="Profile name (letters, digits, _ - .)."),
     market: Market = typer.Option(Market.spot, "--market", help="Which key of the account this is."),
@@ -327,6 +329,10 @@ def add(
     """Add a profile (or a market key to one). Prompts for the key and secret with hidden input.
 
     With --paper: a new account on the local exchange, with both keys, in one step.
+
+    Example: kraken-ops profile add paper --paper --default  # a funded account on the local exchange (started if needed)
+    Example: kraken-ops profile add bot1 --paper --fund ZUSD=5000 --fund XXBT=0.5
+    Example: kraken-ops profile add main --market spot  # a real key: prompts for the key and the secret
     """
     if paper:
         clashes = [flag for flag, given in (
@@ -453,6 +459,9 @@ def list_(show_keys: bool = typer.Option(False, "--show-keys", help="Show public
     """List profiles (a table on a terminal, JSON otherwise). Never shows a secret.
 
     Table: narrow terminals leave out first tier, description, futures key, spot key, shared key, read-only; -o wide adds nonce window, confirm, url.
+
+    Example: kraken-ops profile list
+    Example: kraken-ops profile list -o json --query "[?environment=='paper'].name"
     """
     run_list(_output(), show_keys=show_keys)
 
@@ -490,7 +499,10 @@ def show(
     name: Optional[str] = typer.Argument(None, help="Profile (default: --profile, $KRAKEN_OPS_PROFILE, then the default)."),
     show_keys: bool = typer.Option(False, "--show-keys", help="Show public keys in full."),
 ) -> None:
-    """Show one profile and where its secrets come from (never the secrets)."""
+    """Show one profile and where its secrets come from (never the secrets).
+
+    Example: kraken-ops profile show paper
+    """
     run_show(_chosen(name), _output(), show_keys=show_keys)
 
 
@@ -519,11 +531,15 @@ def confirm_remove(name: str, yes: bool) -> None:
 
 
 @command(app, "remove", kind="public")
+@annotate(read_only=False, dangerous=True)
 def remove(
     name: str = typer.Argument(..., help="Profile to remove."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (needed without a terminal)."),
 ) -> None:
-    """Remove a profile and delete its secrets (asks first; --yes without a terminal)."""
+    """Remove a profile and delete its secrets (asks first; --yes without a terminal).
+
+    Example: kraken-ops profile remove bot2 --yes
+    """
     from kraken_ops.profiles.manage import remove_profile
 
     out = _output()
@@ -534,8 +550,12 @@ def remove(
 
 
 @command(app, "rename", kind="public")
+@annotate(read_only=False)
 def rename(old: str = typer.Argument(..., help="Current name."), new: str = typer.Argument(..., help="New name.")) -> None:
-    """Rename a profile (its keyring entries move with it)."""
+    """Rename a profile (its keyring entries move with it).
+
+    Example: kraken-ops profile rename bot2 grid-bot
+    """
     from kraken_ops.profiles.manage import rename_profile
 
     out = _output()
@@ -545,8 +565,12 @@ def rename(old: str = typer.Argument(..., help="Current name."), new: str = type
 
 
 @command(app, "default", kind="public")
+@annotate(read_only=False)
 def default(name: str = typer.Argument(..., help="Profile to use when none is given.")) -> None:
-    """Set the default profile."""
+    """Set the default profile.
+
+    Example: kraken-ops profile default paper
+    """
     from kraken_ops.profiles.manage import set_default
 
     set_default(name)
@@ -643,10 +667,13 @@ def run_test(name: str, out: Any, *, timeout: float | None = None, checks: tuple
 
 
 @command(app, "test", kind="public")
+@annotate(needs_key=True)
 def test(name: Optional[str] = typer.Argument(None, help="Profile (default: --profile, $KRAKEN_OPS_PROFILE, then the default).")) -> None:
     """Check what a profile's keys can do with harmless private calls (balance, open orders, WebSocket token...).
 
     Table: narrow terminals leave out first detail.
+
+    Example: kraken-ops profile test paper
     """
     chosen = _chosen(name)
     run_test(chosen, _output(), timeout=current().timeout)
@@ -656,12 +683,16 @@ def test(name: Optional[str] = typer.Argument(None, help="Profile (default: --pr
 
 
 @command(app, "import", kind="public")
+@annotate(read_only=False)
 def import_(
     file: Path = typer.Argument(..., help="A profile file (TOML, [profiles.NAME] tables; see profiles/)."),
     replace: bool = typer.Option(False, "--replace", help="Overwrite profiles of the same name."),
     allow_shared_key: bool = typer.Option(False, "--allow-shared-key", help="Allow keys another profile already uses."),
 ) -> None:
-    """Import profiles from a file (no secrets in it; store them with `profile add NAME --market M`)."""
+    """Import profiles from a file (no secrets in it; store them with `profile add NAME --market M`).
+
+    Example: kraken-ops profile import profiles/treasury-readonly.toml  # then: kraken-ops profile add treasury --market spot
+    """
     from kraken_ops.profiles.manage import import_profiles
 
     out = _output()
@@ -690,16 +721,24 @@ def export(
     to: Optional[Path] = typer.Option(None, "--to", help="Write to this file instead of stdout."),
     no_keys: bool = typer.Option(False, "--no-keys", help="Leave out the public API keys too."),
 ) -> None:
-    """Export profiles as a TOML profile file (never a secret)."""
+    """Export profiles as a TOML profile file (never a secret).
+
+    Example: kraken-ops profile export paper --to paper.toml
+    Example: kraken-ops profile export -o json
+    """
     from kraken_ops.profiles.manage import export_document
 
     text = export_document(list(names or []) or None, include_keys=not no_keys)
     if current().output == "json":
         import tomllib
 
+        document = tomllib.loads(text)
+        if to is None:
+            _output().emit(document)  # through Output, so that --query applies
+            return
         from kraken_ops.cli.output import dumps
 
-        text = dumps(tomllib.loads(text)) + "\n"
+        text = dumps(document) + "\n"
     if to is None:
         sys.stdout.write(text)
         return

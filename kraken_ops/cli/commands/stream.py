@@ -197,8 +197,17 @@ class Sink:
         self.written = 0
         self.pipe_closed = False
         self.closers: list[Callable[[], None]] = []  # run when the stream ends (e.g. --live's screen)
+        from kraken_ops.cli.context import current
+
+        self.query = current().query  # --query: applied to each line, null results left out
 
     def line(self, obj: Any) -> None:
+        if self.query is not None:
+            from kraken_ops.cli.query import search
+
+            obj = search(self.query, obj)
+            if obj is None:
+                return
         try:
             self.out.write(self._dumps(obj) + "\n")
             self.out.flush()
