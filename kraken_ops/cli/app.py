@@ -164,7 +164,7 @@ def _futures_app(futures_mod: Any) -> typer.Typer:
 
 COMMANDS: dict[str, LazyCommand] = {
     "trade-balance": LazyCommand("Margin trade balance: equity, margin, free margin, unrealised P&L.", _top_level("balances", "trade-balance")),
-    "positions": LazyCommand("Open margin positions.", _top_level("positions", "positions")),
+    "positions": LazyCommand("Open margin positions: list (the default) and close.", _group("positions")),
     "market": LazyCommand("Spot market data: time, status, assets, pairs, ticker, OHLC, book, trades, spreads.", _group("market")),
     "balances": LazyCommand("Account balances (several profiles: --profile a --profile b, or --all-profiles).", _group("balances")),
     "orders": LazyCommand("Spot orders: list, create, batch, edit, amend, cancel, dead man's switch.", _group("orders")),

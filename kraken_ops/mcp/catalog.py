@@ -48,13 +48,14 @@ SERVICES: dict[str, list[Source]] = {
     "account": [
         Source(C + "balances:app", ("balances",)),
         Source(C + "balances:register_top_level"),
-        Source(C + "positions:register_top_level"),
+        Source(C + "positions:app", ("positions",), only="reads"),
         Source(C + "orders:app", ("orders",), only="reads"),
         Source(C + "trades:app", ("trades",)),
         Source(C + "ledgers:app", ("ledgers",)),
     ],
     # --url would send the WebSocket token wherever the caller says
-    "trade": [Source(C + "orders:app", ("orders",)), Source(C + "ws:app", ("ws",), hide=frozenset({"url"}))],
+    "trade": [Source(C + "orders:app", ("orders",)), Source(C + "positions:app", ("positions",), only="writes"),
+              Source(C + "ws:app", ("ws",), hide=frozenset({"url"}))],
     "funding": [Source(C + "funding:app", ("funding",)), Source(C + "subaccounts:app", ("subaccounts",))],
     "earn": [Source(C + "earn:app", ("earn",))],
     # --csv PATH would write anywhere on the server's disk
