@@ -88,3 +88,14 @@ async def test_a_position_above_maintenance_margin_is_kept(fx):
     await api.send(orderType="mkt", symbol="PF_XBTUSD", side="sell", size="0.5")
     set_index(fx, 62000, ticks=3)
     assert (await api.get(f"{P}/openpositions"))["openPositions"][0]["size"] == D("0.5")
+
+
+async def test_historical_funding_rates_are_absolute_like_the_ticker(fx):
+    """fundingRate is what a contract pays (relative rate x its value): rel x mark for PF_, rel / mark for PI_."""
+    set_index(fx, 60000)
+    api = fx.public()
+    for symbol, absolute in (("PF_XBTUSD", lambda rel, mark: rel * mark), ("PI_XBTUSD", lambda rel, mark: rel / mark)):
+        mark = fx.engine.markets[symbol].mark
+        rates = (await api.public("/derivatives/api/v4/historicalfundingrates", {"symbol": symbol}))["rates"]
+        for r in rates[:5]:
+            assert r["fundingRate"] == absolute(r["relativeFundingRate"], mark).quantize(D("1e-18")), symbol
