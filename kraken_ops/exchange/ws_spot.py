@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from kraken_ops.exchange.engine import KrakenError, Order, parse_bool
+from kraken_ops.exchange.engine import TRIGGERED, KrakenError, Order, parse_bool
 from kraken_ops.exchange.markets import ASSETS, INTERVALS, PAIRS, Pair, find_pair
 
 D = Decimal
@@ -212,8 +212,7 @@ def order_exec_item(o: Order, exec_type: str, fill: Any = None, ts: float | None
     p = o.pair
     status = {"open": "partially_filled" if o.vol_exec > 0 else "new", "closed": "filled",
               "canceled": "canceled", "expired": "expired"}.get(o.status, o.status)
-    if o.ordertype in ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit") and not o.triggered \
-            and o.status == "open":
+    if o.ordertype in TRIGGERED and not o.triggered and o.status == "open":
         status = "new"
     item: dict[str, Any] = {
         "order_id": o.txid, "symbol": p.ws_symbol, "order_qty": D(p.fmt_vol(o.volume)),
@@ -234,9 +233,15 @@ def order_exec_item(o: Order, exec_type: str, fill: Any = None, ts: float | None
         item["limit_price_type"] = "static"
     elif o.ordertype.endswith("-limit"):
         item["limit_price"] = D(p.fmt_price(o.price2))
-    if o.ordertype in ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit"):
-        item["triggers"] = {"reference": "last", "price": D(p.fmt_price(o.price)), "price_type": "static",
+    if o.ordertype in TRIGGERED:
+        item["triggers"] = {"reference": o.trigger, "price": D(p.fmt_price(o.price)), "price_type": "static",
                             "status": "triggered" if o.triggered else "untriggered"}
+        if o.trail is not None:  # a trailing stop: its offset, as add_order takes it
+            item["triggers"].update({"price": o.trail.amount, "price_type": "pct" if o.trail.pct else "quote"})
+    if o.is_margin:
+        item["margin"] = True
+    if o.reduce_only:
+        item["reduce_only"] = True
     if o.status in ("canceled", "expired") and o.reason:
         item["reason"] = o.reason
     if fill is not None:

@@ -103,12 +103,17 @@ def test_websocket_add_order_with_margin_reduce_only_and_a_trailing_stop(exchang
     token = user.get_websockets_token()["token"]
     with connect(exchange.ws_spot_private, open_timeout=10) as ws:
         json.loads(ws.recv(timeout=10))  # status
+        ws.send(json.dumps({"method": "subscribe", "req_id": 9, "params": {
+            "channel": "executions", "token": token, "snap_orders": False, "snap_trades": False}}))
+        seen: list[dict] = []
 
         def call(req_id: int, **params: object) -> dict:
             ws.send(json.dumps({"method": "add_order", "req_id": req_id, "params": {"token": token, **params}}))
             while True:
                 msg = json.loads(ws.recv(timeout=10))
-                if msg.get("req_id") == req_id:
+                if msg.get("channel") == "executions":
+                    seen.extend(msg.get("data", []))
+                if msg.get("req_id") == req_id and msg.get("method") == "add_order":
                     return msg
 
         opened = call(1, order_type="market", side="sell", order_qty=0.01, symbol="BTC/USD", margin=True)
@@ -120,6 +125,16 @@ def test_websocket_add_order_with_margin_reduce_only_and_a_trailing_stop(exchang
         assert trailing["success"], trailing
         order = user.get_orders_info(txid=trailing["result"]["order_id"])[trailing["result"]["order_id"]]
         assert order["descr"]["price"] == "+1.5000%" and order["reduce_only"] is True
+        for _ in range(20):  # the executions item of the new trailing stop
+            new = [i for i in seen if i.get("order_id") == trailing["result"]["order_id"]]
+            if new:
+                break
+            msg = json.loads(ws.recv(timeout=10))
+            if msg.get("channel") == "executions":
+                seen.extend(msg.get("data", []))
+        assert new[0]["exec_type"] == "new" and new[0]["reduce_only"] is True and new[0]["margin"] is True
+        assert new[0]["triggers"]["price_type"] == "pct" and new[0]["triggers"]["status"] == "untriggered"
+        assert any(i.get("margin") and i.get("exec_type") == "trade" for i in seen)  # the margin fill
         bad = call(3, order_type="trailing-stop", side="buy", order_qty=0.01, symbol="BTC/USD",
                    triggers={"price": 1.5, "price_type": "percent"})
         assert bad["success"] is False and bad["error"] == "EGeneral:Invalid arguments:triggers"
