@@ -1,8 +1,8 @@
 """Spot REST: ``/0/public/*`` and ``/0/private/*`` (kraken-protocol.md §1-§2).
 
 Private requests are checked in Kraken's order (§7.1): key, signature over the raw
-body, nonce (with the account's window), permission, REST call counter, then the
-endpoint's own validation and business rules.
+body, the ``otp`` of a key with 2FA, nonce (with the account's window), permission,
+REST call counter, then the endpoint's own validation and business rules.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from kraken_ops.exchange import auth
+from kraken_ops.exchange import auth, books
 from kraken_ops.exchange.engine import (NUMBER_LIMIT, TIME_LIMIT, KrakenError, Order, Params, as_list, invalid,
                                         parse_bool, parse_decimal, ref_list)
 from kraken_ops.exchange.margin import consolidate as margin_consolidate
@@ -230,9 +230,15 @@ def pub_spread(ctx: Any, params: dict[str, Any]) -> Any:
     return {key: out, "last": out[-1][0] if out else int(ctx.clock())}
 
 
+def pub_grouped_book(ctx: Any, params: dict[str, Any]) -> Any:
+    key, p = _one_pair(params)
+    return books.grouped_book(ctx, p, key, params)
+
+
 PUBLIC: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "Time": pub_time, "SystemStatus": pub_status, "Assets": pub_assets, "AssetPairs": pub_asset_pairs,
     "Ticker": pub_ticker, "OHLC": pub_ohlc, "Depth": pub_depth, "Trades": pub_trades, "Spread": pub_spread,
+    "GroupedBook": pub_grouped_book,
 }
 
 
@@ -502,7 +508,18 @@ def p_trade_volume(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 def p_credit_lines(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
-    return None
+    return None  # as Kraken answers for an account without a credit line (result: null)
+
+
+def p_level3(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
+    key, p = _one_pair(params)
+    return books.level3_rest(ctx, p, key, params)
+
+
+# balance endpoints that take rebase_multiplier (xStocks: rebased = underlying equity, base = SPV
+# tokens); the local exchange's xStocks have a multiplier of 1, so both views are equal
+REBASE_ENDPOINTS = {"Balance", "BalanceEx", "TradeBalance", "CreditLines"}
+REBASE_MULTIPLIERS = ("rebased", "base")
 
 
 # ------------------------------------------------------------------ private: trading
@@ -1100,6 +1117,7 @@ PRIVATE: dict[str, tuple[Handler, str]] = {
     "BalanceEx": (p_balance_ex, "query_funds"),
     "TradeBalance": (p_trade_balance, "query_funds"),
     "CreditLines": (p_credit_lines, "query_funds"),
+    "Level3": (p_level3, "query_orders"),
     "OpenOrders": (p_open_orders, "query_orders"),
     "ClosedOrders": (p_closed_orders, "query_orders"),
     "QueryOrders": (p_query_orders, "query_orders"),
@@ -1220,6 +1238,8 @@ def setup(app: web.Application, ctx: Any) -> None:
         nonce_s = str(nonce_raw) if nonce_raw is not None else ""
         if not auth.verify_spot(acct.spot_secret, request.path, nonce_s, raw, request.headers.get("API-Sign", "")):
             return err("EAPI:Invalid signature")
+        if not auth.otp_accepted(acct.otp, acct.otp_secret, params.get("otp"), ctx.clock()):  # keys with 2FA
+            return err(auth.OTP_ERROR)
         try:
             nonce = int(nonce_s)
         except ValueError:
@@ -1236,6 +1256,8 @@ def setup(app: web.Application, ctx: Any) -> None:
             return err("EService:Unavailable")
         params.pop("nonce", None)
         params.pop("otp", None)
+        if method in REBASE_ENDPOINTS and params.get("rebase_multiplier") not in (None, *REBASE_MULTIPLIERS):
+            return err("EGeneral:Invalid arguments:rebase_multiplier")
         try:
             result = handler(ctx, acct, Params(params, LIST_PARAMS.get(method, ())))
         except KrakenError as exc:

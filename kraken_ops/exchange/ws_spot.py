@@ -122,6 +122,21 @@ class Conn:
         msg["time_out"] = now_iso(self.ctx.clock())
         return msg
 
+    def not_subscribed(self, req_id: Any, time_in: str, **extra: Any) -> dict[str, Any]:
+        """Kraken's answer to unsubscribing what is not subscribed, as Kraken sends it (recorded by
+        python-kraken-sdk's tests against Kraken, kraken-protocol.md §4.2): ``{"error":
+        "Subscription Not Found", "method": "subscribe", "req_id": .., "success": false,
+        "symbol": .., "time_in": .., "time_out": ..}`` - keys in Kraken's (alphabetical)
+        order, and ``method`` is "subscribe" although the request was an unsubscribe."""
+        msg: dict[str, Any] = {"error": "Subscription Not Found", "method": "subscribe"}
+        if req_id is not None:
+            msg["req_id"] = req_id
+        msg["success"] = False
+        msg.update(extra)
+        msg["time_in"] = time_in
+        msg["time_out"] = now_iso(self.ctx.clock())
+        return msg
+
 
 def _ticker_item(ctx: Any, pair: Pair) -> dict[str, Any]:
     pd = ctx.markets.data[pair.id]
@@ -510,7 +525,7 @@ def setup(app: web.Application, ctx: Any) -> None:
             key = (channel, "")
             if method == "unsubscribe":
                 if conn.subs.pop(key, None) is None:
-                    await conn.send(conn.ack(method, req_id, time_in, error="Subscription Not Found"))
+                    await conn.send(conn.not_subscribed(req_id, time_in))
                 else:
                     await conn.send(conn.ack(method, req_id, time_in, {"channel": channel}))
                 return
@@ -527,7 +542,7 @@ def setup(app: web.Application, ctx: Any) -> None:
             key = ("instrument", "")
             if method == "unsubscribe":
                 if conn.subs.pop(key, None) is None:
-                    await conn.send(conn.ack(method, req_id, time_in, error="Subscription Not Found"))
+                    await conn.send(conn.not_subscribed(req_id, time_in))
                 else:
                     await conn.send(conn.ack(method, req_id, time_in, {"channel": channel}))
                 return
@@ -576,7 +591,7 @@ def setup(app: web.Application, ctx: Any) -> None:
             key = (channel, pair.ws_symbol)
             if method == "unsubscribe":
                 if conn.subs.pop(key, None) is None:
-                    await conn.send(conn.ack(method, req_id, time_in, error="Subscription Not Found", symbol=sym))
+                    await conn.send(conn.not_subscribed(req_id, time_in, symbol=sym))
                 else:
                     await conn.send(conn.ack(method, req_id, time_in, {"channel": channel, **extra,
                                                                        "symbol": pair.ws_symbol}))

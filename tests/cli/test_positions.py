@@ -48,7 +48,8 @@ def test_the_positions_table_shows_pair_side_volume_cost_value_and_pnl(cli):
     assert list(rows[0])[:7] == ["pair", "side", "volume", "cost", "value", "pnl", "position"]
     assert {r["side"] for r in rows} == {"short"} and sum(Decimal(r["volume"]) for r in rows) == Decimal("0.01")
     table = cli("positions", "-p", "bot1", "-o", "table")
-    assert table.exit_code == 0 and "short" in table.stdout and "pnl" in table.stdout
+    assert table.exit_code == 0 and "short" in table.stdout
+    assert table.stdout.splitlines()[0].split()[:6] == ["pair", "side", "volume", "cost", "value", "P&L"]
     assert max(len(line) for line in table.stdout.splitlines()) <= 80
 
 
@@ -88,10 +89,11 @@ def test_positions_close_moves_money_so_it_confirms_on_production(cli, monkeypat
     assert done.exit_code == 0, done.stderr and _positions(cli, "prod") == {}
 
 
-def test_positions_close_of_nothing_is_a_usage_error(cli):
+def test_positions_close_of_nothing_is_the_accounts_answer_not_a_usage_error(cli):
+    """Like Kraken's answer to an unknown order id (exit 1): the command line was right."""
     cli.add_profile("bot1")
     result = cli("positions", "close", "TAAAAA-BBBBB-CCCCCC", "-p", "bot1")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "no open position matches TAAAAA-BBBBB-CCCCCC" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -124,3 +126,21 @@ def test_plan_close_groups_by_pair_and_side_and_caps_the_volume():
     assert capped[0].volume == Decimal("0.5")
     rows = position_rows(positions)
     assert rows[0]["position"] == "T1" and rows[0]["side"] == "long" and rows[0]["volume"] == "0.4"
+
+
+def test_positions_close_moves_money_in_the_catalog_and_is_a_destructive_mcp_tool():
+    """The catalog (the one source of the MCP tools) marks `positions close` as moving money;
+    the account service serves the list, the trade service the close."""
+    from kraken_ops.cli import catalog
+    from kraken_ops.mcp.catalog import build_tools
+
+    cat = catalog.build()
+    close, listing = cat.get("positions close"), cat.get("positions")
+    assert (close.moves_money, close.dangerous, close.read_only) == (True, True, False)
+    assert (listing.moves_money, listing.dangerous, listing.read_only) == (False, False, True)
+    account = {t.name: t for t in build_tools(["account"])}
+    trade = {t.name: t for t in build_tools(["trade"])}
+    assert "positions" in account and "positions_close" not in account
+    assert trade["positions_close"].destructive and trade["positions_close"].takes_yes
+    assert "acknowledged" in trade["positions_close"].input_schema()["properties"]
+    assert "positions" not in trade

@@ -13,8 +13,8 @@ import typer
 from kraken_ops.cli.clients import read, run_write
 from kraken_ops.cli.completion import complete_pair
 from kraken_ops.cli.context import callback, command
-from kraken_ops.cli.errors import UsageProblem
-from kraken_ops.cli.output import View, listed
+from kraken_ops.cli.errors import CliError, UsageProblem
+from kraken_ops.cli.output import WIDE, View, col, listed, nested, num, when
 from kraken_ops.cli.params import csv_list, decimal_text, one_or_many
 
 app = typer.Typer()  # its help is the list callback's docstring (with its examples)
@@ -59,10 +59,42 @@ def _open_volume(p: dict[str, Any]) -> Any:
     return str(vol - closed)
 
 
-# 80 columns: the position id (19 characters) is in CSV, NDJSON and JSON, and `positions close`
-# also takes the pair
-VIEW = View(position_rows, ["pair", "side", "volume", "cost", "value", "pnl"])
-CLOSE_VIEW = View(listed("orders"), ["pair", "side", "volume", "txid"])
+# The table for people: at 80 columns what a trader reads first (pair, side, open volume,
+# P&L), then cost, value ...; the position id (which `positions close` takes, as it takes
+# the pair) comes last. CSV and NDJSON keep Kraken's own fields after the first ones.
+TABLE = [
+    col("pair", "pair", 1),
+    col("side", "side", 1),
+    num("volume", "volume", 1),
+    num("cost", "cost", 2),
+    num("value", "value", 3),
+    num("pnl", "P&L", 1),
+    num("margin", "margin", 4),
+    num("vol_closed", "closed", 5),
+    num("fee", "fee", 6),
+    when("time", "opened", 6),
+    col("position", "position", 7, "id"),
+    col("ordertxid", "order", WIDE, "id"),
+    col("ordertype", "type", WIDE),
+    col("posstatus", "status", WIDE),
+    col("terms", "terms", WIDE),
+    when("rollovertm", "rollover", WIDE),
+]
+VIEW = View(position_rows, ["pair", "side", "volume", "cost", "value", "pnl"], table=TABLE)
+VIEWS = {
+    "close": View(
+        listed("orders"),
+        ["pair", "side", "volume", "txid"],
+        table=[
+            col("pair", "pair", 1),
+            col("side", "side", 1),
+            num("volume", "volume", 1),
+            col("txid", "order", 1, "id"),
+            col("descr", "description", WIDE),
+            nested("positions", "positions", 2),
+        ],
+    ),
+}
 
 
 @dataclass
@@ -79,22 +111,28 @@ def fetch_positions(user: Any, opts: ListOptions) -> Any:
     return user.get_open_positions(txid=one_or_many(opts.txid), docalcs=opts.docalcs, consolidation=opts.consolidation)
 
 
+class Consolidation(str, Enum):
+    market = "market"
+
+
 @callback(app, kind="read")
 def positions(
-    txid: Optional[list[str]] = typer.Option(None, "--txid", help="Only these positions (position or order ids; comma list or repeated)."),
+    txid: Optional[list[str]] = typer.Option(
+        None, "--txid", metavar="ID", help="Only these positions (position or order ids; comma list or repeated)."
+    ),
     calcs: bool = typer.Option(True, "--calcs/--no-calcs", help="Value and P&L at the current price (Kraken's docalcs; on by default)."),
-    consolidation: Optional[str] = typer.Option(None, "--consolidation", help="'market': one row per pair and side."),
+    consolidation: Optional[Consolidation] = typer.Option(None, "--consolidation", help="market: one row per pair and side."),
 ) -> None:
     """Open margin positions: list (the default) and close.
 
     The list shows each position's pair, side, open volume, cost, value and P&L.
 
+    Table: narrow terminals leave out first position, opened, fee, closed, margin, value, cost; -o wide adds order, type, status, terms, rollover.
+
     Example: kraken-ops positions --all-profiles
     Example: kraken-ops positions --consolidation market -o json
     """
-    if consolidation not in (None, "market"):
-        raise UsageProblem(f"--consolidation takes 'market', not {consolidation!r}")
-    opts = ListOptions(txid=csv_list(txid), docalcs=calcs, consolidation=consolidation)
+    opts = ListOptions(txid=csv_list(txid), docalcs=calcs, consolidation=consolidation.value if consolidation else None)
     read(SPEC_USER, lambda u: fetch_positions(u, opts), VIEW)
 
 
@@ -159,7 +197,8 @@ def plan_close(positions: Any, opts: CloseOptions, aliases: dict[str, set[str]] 
         order.positions.append(posid)
     missing = [t for t, orig in zip(wanted, opts.targets) if t not in matched]
     if missing:
-        raise UsageProblem(f"no open position matches {', '.join(missing)}", hint="list them with: kraken-ops positions")
+        # the account's answer, like Kraken's unknown order id (exit 1), not a usage error
+        raise CliError(f"no open position matches {', '.join(missing)}", category="api", hint="list them with: kraken-ops positions")
     if opts.volume is not None:
         cap = Decimal(opts.volume)
         for order in chosen.values():
@@ -229,6 +268,8 @@ def close(
 ) -> None:
     """Close margin positions (moves money: confirms like an order).
 
+    Table: narrow terminals leave out first positions; -o wide adds description.
+
     Example: kraken-ops positions close TF5GVO-T7ZZ2-6NBKBI
     Example: kraken-ops positions close XBTUSD --how settle --yes
     """
@@ -253,5 +294,5 @@ def close(
             close_client(market)
     orders = plan_close(positions, opts, aliases)
     description = "; ".join(o.describe(opts.how) for o in orders)
-    run_write(SPEC_TRADE, description, lambda t: run_close(orders, opts, t), CLOSE_VIEW, validate=validate)
+    run_write(SPEC_TRADE, description, lambda t: run_close(orders, opts, t), VIEWS["close"], validate=validate)
 

@@ -98,7 +98,9 @@ SPOT: list[Endpoint] = [
     _sp("Depth", pair="XBTUSD", count="10", asset_class="currency"),
     _sp("Trades", pair="XBTUSD", since="0", count="10", asset_class="currency"),
     _sp("Spread", pair="XBTUSD", since="0", asset_class="currency"),
+    _sp("GroupedBook", pair="XBTUSD", depth="10", grouping="1"),
     _s("Balance"), _s("BalanceEx"), _s("TradeBalance", asset="ZUSD"), _s("CreditLines"),
+    _s("Level3", pair="XBTUSD", depth="10"),
     _s("OpenOrders", trades="true", userref="7", cl_ord_id="@cl_ord_id"),
     _s("ClosedOrders", trades="true", start="0", end="9999999999", ofs="0", closetime="both", userref="7",
        cl_ord_id="@cl_ord_id"),
@@ -187,6 +189,9 @@ FUTURES: list[Endpoint] = [
     _f("GET", F + "/subaccount/{uid}/trading-enabled", path_params={"uid": "@f_uid"}),
     _f("PUT", F + "/subaccount/{uid}/trading-enabled", path_params={"uid": "@f_uid"}, tradingEnabled="true"),
     _f("GET", f"{F}/leveragepreferences"), _f("GET", f"{F}/pnlpreferences"),
+    _f("GET", f"{F}/trading/instruments", contractType="flexible_futures"),
+    _f("GET", f"{F}/transfers", lastTransferTime="2030-01-01T00:00:00.000Z"),
+    _f("GET", f"{F}/assignmentprogram/current"),
     _f("PUT", f"{F}/leveragepreferences", symbol="PF_XBTUSD", maxLeverage="10"),
     _f("PUT", f"{F}/pnlpreferences", symbol="PF_XBTUSD", pnlPreference="USD"),
     _f("POST", f"{F}/sendorder", ("stopPrice", "triggerSignal", "reduceOnly", "cliOrdId"), orderType="lmt",
@@ -493,6 +498,17 @@ def ws_spot_requests(token: str | None) -> list[dict[str, Any]]:
             {"order_type": "limit", "side": "buy", "order_qty": Decimal("0.01"), "limit_price": Decimal("999.0")}]}},
         {"method": "batch_cancel", "params": {"orders": ["@txid"], "token": token}},
         {"method": "cancel_all", "params": {"token": token}},
+    ]
+
+
+def ws_level3_requests(token: str) -> list[dict[str, Any]]:
+    """Spot WS v2 ``level3`` requests on ``/ws-l3/v2`` (authenticated)."""
+    return [
+        {"method": "subscribe", "params": {"channel": "level3", "symbol": ["BTC/USD"], "depth": 10,
+                                           "snapshot": False, "token": token}},
+        {"method": "unsubscribe", "params": {"channel": "level3", "symbol": ["BTC/USD"], "depth": 10,
+                                             "token": token}},
+        {"method": "ping"},
     ]
 
 
