@@ -7,6 +7,7 @@ _kraken_ops_subcommands() {
         '') REPLY='market balances trade-balance positions trades ledgers exports orders ws funding earn subaccounts portfolio futures stream profile exchange spot mcp commands version metrics' ;;
         'market') REPLY='time status assets pairs ticker ohlc book book-l3 trades spreads' ;;
         'balances') REPLY='show credit-lines' ;;
+        'positions') REPLY='close' ;;
         'trades') REPLY='list show volume' ;;
         'ledgers') REPLY='list show' ;;
         'exports') REPLY='create status download delete cancel' ;;
@@ -53,7 +54,8 @@ _kraken_ops_options() {
         'balances show') REPLY='--rebase-multiplier= -p= --profile= --all-profiles -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'balances credit-lines') REPLY='--rebase-multiplier= -p= --profile= --all-profiles -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'trade-balance') REPLY='--asset= --rebase-multiplier= -p= --profile= --all-profiles -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
-        'positions') REPLY='--calcs --consolidation= -p= --profile= --all-profiles -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
+        'positions') REPLY='--txid= --calcs --no-calcs --consolidation= -p= --profile= --all-profiles -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
+        'positions close') REPLY='--how= --volume= --validate -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -y --yes -h --help' ;;
         'trades') REPLY='-h --help' ;;
         'trades list') REPLY='--type= --start= --end= --offset= --ledgers -p= --profile= --all-profiles -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'trades show') REPLY='-p= --profile= --all-profiles -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
@@ -286,10 +288,17 @@ _kraken_ops_values() {
         'trade-balance|--profile') REPLY='@dynamic' ;;
         'trade-balance|-o') REPLY='table wide json ndjson csv' ;;
         'trade-balance|--output') REPLY='table wide json ndjson csv' ;;
+        'positions|--consolidation') REPLY='market' ;;
         'positions|-p') REPLY='@dynamic' ;;
         'positions|--profile') REPLY='@dynamic' ;;
         'positions|-o') REPLY='table wide json ndjson csv' ;;
         'positions|--output') REPLY='table wide json ndjson csv' ;;
+        'positions close|--how') REPLY='market settle' ;;
+        'positions close|-p') REPLY='@dynamic' ;;
+        'positions close|--profile') REPLY='@dynamic' ;;
+        'positions close|-o') REPLY='table wide json ndjson csv' ;;
+        'positions close|--output') REPLY='table wide json ndjson csv' ;;
+        'positions close|') REPLY='@dynamic' ;;
         'trades list|--type') REPLY='@dynamic' ;;
         'trades list|-p') REPLY='@dynamic' ;;
         'trades list|--profile') REPLY='@dynamic' ;;

@@ -186,7 +186,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "trade-balance": LazyCommand(
         "Margin trade balance: equity, margin, unrealised P&L. Also free margin, cost basis, valuation.", _top_level("balances", "trade-balance"), "account"
     ),
-    "positions": LazyCommand("Open margin positions.", _top_level("positions", "positions"), "account"),
+    "positions": LazyCommand("Open margin positions: list (the default) and close.", _group("positions"), "account"),
     "trades": LazyCommand("Trade history (list, show) and trading volume.", _group("trades"), "account"),
     "ledgers": LazyCommand("Ledger entries: deposits, withdrawals, trades, fees, transfers.", _group("ledgers"), "account"),
     "exports": LazyCommand("Trades and ledgers reports: create, download, delete. Also status and cancel.", _group("exports"), "account"),
