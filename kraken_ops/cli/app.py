@@ -233,12 +233,15 @@ def build_all() -> Any:
 
 
 def main() -> None:  # console-script entry point
-    """Run the app; a closed pipe ends quietly, Ctrl-C exits 130."""
+    """Run the app; a closed pipe ends quietly, Ctrl-C exits 130, a usage error is one line."""
+    from kraken_ops.cli import usage
+
+    usage.install()
     if sys.argv[1:] in (["--version"], ["-V"]):  # answered before any click command is built
         print(version_line())
         return
     try:
-        app()
+        app(prog_name="kraken-ops")  # also under python -m kraken_ops.cli: messages name the command people type
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
