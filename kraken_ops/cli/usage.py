@@ -21,7 +21,7 @@ from typer._click.exceptions import UsageError
 
 def one_line(error: UsageError) -> str:
     """The one-line report of a usage error: the message, the command's usage and its help flag."""
-    message = " ".join(error.format_message().split())
+    message = " ".join(error.format_message().split()).replace("Value error, ", "")  # pydantic's prefix (typer's coercion)
     ctx = error.ctx
     if ctx is None:
         return f"error: {message} (see kraken-ops -h)"

@@ -198,6 +198,7 @@ def test_usage_errors_are_one_line_with_the_usage_and_where_to_read_more(cli):
         assert result.stdout == ""
     line = cli.subprocess("orders", "create", "--side", "nope").stderr
     assert "usage: kraken-ops orders create --pair PAIR --side buy|sell" in line and "see kraken-ops orders create -h" in line
+    assert "'nope' is not one of 'buy', 'sell'" in line and "Value error" not in line
 
 
 # --- the catalog -----------------------------------------------------------------------------------
