@@ -178,3 +178,17 @@ def test_shell_asks_before_money_moves_and_ctrl_d_leaves(cli):
     term.child.sendeof()
     assert term.finish() == 0  # the last command's code
     assert not (cli.tmp / "state" / "shell_history").exists()
+
+
+def test_setup_with_every_flag_on_a_terminal_asks_only_for_the_key_hidden_even_with_stdin(cli, exchange):
+    account = exchange.add_account(unique("flags"))
+    name = unique("flags")
+    term = Terminal(cli, "setup", "--production", "--name", name, "--url", exchange.url, "--tier", "starter", "--otp", "none",
+                    "--no-futures", "--read-only", "--no-default", "--no-test", "--stdin")  # fmt: skip
+    term.answer("spot API key:", account.spot_key)  # --stdin on a terminal would echo what is typed: a hidden prompt instead
+    term.answer("spot API secret:", account.spot_secret)
+    term.expect("is ready")
+    assert term.finish() == 0
+    screen = term.screen()
+    assert not any(question in screen for question in ("[y/N]", "[Y/n]", "(paper/production)", "Profile name", "Verification tier"))
+    assert account.spot_key not in screen and account.spot_secret not in screen

@@ -269,8 +269,9 @@ def _production(opts: SetupOptions, out: Any, asker: Asker, name: str, make_defa
 
     if opts.from_stdin and opts.from_env:
         raise UsageProblem("--stdin and --from-env both say where the key comes from: choose one")
-    piped = opts.from_stdin or opts.from_env
-    if not piped and not _terminal():
+    terminal = _terminal()
+    piped = (opts.from_stdin and not terminal) or opts.from_env  # --stdin on a terminal would echo: hidden prompts instead
+    if not piped and not terminal:
         raise UsageProblem(
             "no terminal to ask for the API key and secret: pipe them in with --stdin (key line, secret line) "
             "or pass --from-env (KRAKEN_OPS_API_KEY, KRAKEN_OPS_SECRET_KEY)"
