@@ -315,6 +315,8 @@ class Completer:
         helping = words[:1] == ["help"]
         if helping:
             words = words[1:]
+        if not words and not current.startswith("-") and self._commands is not None:  # no need to wait for the catalog
+            return self._first_words(self._commands(), current, helping)
         cat = self._catalog()
         if cat is None:
             return []
@@ -344,11 +346,7 @@ class Completer:
         if current.startswith("-"):
             return [] if helping else self._options(spec, current, used)
         if not spec.path and positional == 0:  # the first word: a command or a shell command
-            names = self._top_level(cat)
-            found = [Candidate(n, h) for n, h in names.items() if n.startswith(current)]
-            if not helping:
-                found += [Candidate(n, h) for n, h in BUILTINS.items() if n.startswith(current)]
-            return found
+            return self._first_words(self._top_level(cat), current, helping)
         if spec.group and spec.subcommands and positional == 0:
             return [Candidate(n, cat.get([*spec.path, n]).summary) for n in spec.subcommands if n.startswith(current)]
         if helping:
@@ -359,6 +357,13 @@ class Completer:
         if positional >= len(arguments) and not arguments[-1].repeatable:
             return []
         return self._values(spec, arguments[min(positional, len(arguments) - 1)], current, chosen_profile)
+
+    @staticmethod
+    def _first_words(names: dict[str, str], current: str, helping: bool) -> list[Candidate]:
+        found = [Candidate(n, h) for n, h in names.items() if n.startswith(current)]
+        if not helping:
+            found += [Candidate(n, h) for n, h in BUILTINS.items() if n.startswith(current)]
+        return found
 
     def _top_level(self, cat: Any) -> dict[str, str]:
         if self._commands is not None:

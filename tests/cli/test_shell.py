@@ -190,3 +190,13 @@ def test_prompt_toolkit_completer_yields_completions_for_a_partial_command(cat):
     assert [c.text for c in found] == ["cancel", "cancel-all", "cancel-after"]
     assert all(c.start_position == -3 for c in found)
     assert found[0].display_meta_text  # the command's one-line help
+
+
+def test_the_first_word_completes_from_the_registry_without_waiting_for_the_catalog():
+    def no_catalog():
+        raise AssertionError("the first word needs no catalog")
+
+    completer = Completer(no_catalog, profiles=lambda: [], pairs=lambda profile: [], commands=lambda: {"market": "m", "metrics": "x"})
+    assert texts(completer.candidates("m")) == ["market", "metrics"]
+    assert texts(completer.candidates("help m")) == ["market", "metrics"]
+    assert texts(completer.candidates("st")) == ["status"]
