@@ -206,3 +206,13 @@ def test_profile_test_shows_trading_and_withdrawal_without_placing_anything(cli,
     assert json.loads(balances.stdout)["ZUSD"].startswith("1000")
     assert json.loads(cli("orders", "list", "-p", "probe", "-o", "json").stdout)["open"] == {}
     assert os.environ.get("KRAKEN_OPS_PROFILE") is None
+
+
+def test_paper_takes_another_account_name_when_the_exchange_has_one_of_that_name(cli, running, stored):
+    name = unique("left")
+    running.add_account(name)  # e.g. the account of a paper profile removed earlier
+    result = cli("setup", "--paper", "--name", name, "--state", str(running.state_dir))
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["profile"] == name and summary["account"].startswith(f"{name}-")
+    assert f"created account {summary['account']!r}" in result.stderr

@@ -35,6 +35,7 @@ import typer
 from kraken_ops.cli.context import command, current
 from kraken_ops.cli.errors import ConfigProblem, UsageProblem
 from kraken_ops.cli.meta import annotate
+from kraken_ops.profiles.errors import ProfileError
 
 KEYS_PAGE = "https://www.kraken.com/u/security/api"
 TIERS = ("starter", "intermediate", "pro")
@@ -229,11 +230,16 @@ def _paper(opts: SetupOptions, out: Any, asker: Asker, name: str, make_default: 
 
     funds = list(opts.funds) or asker.text("Paper money (ASSET=AMOUNT ...)", DEFAULT_FUNDS_TEXT, _fund_items).replace(",", " ").split()
     url = opts.url or _running_exchange(opts.state)
-    held = _Held(out)
-    row = run_add_paper(
-        PaperOptions(name=name, url=url, state=opts.state, funds=funds, tier=opts.tier, make_default=make_default, start_timeout=opts.start_timeout),
-        held,
-    )
+    paper = PaperOptions(name=name, url=url, state=opts.state, funds=funds, tier=opts.tier, make_default=make_default, start_timeout=opts.start_timeout)
+    try:
+        row = run_add_paper(paper, _Held(out))
+    except ProfileError as exc:
+        if "cannot create the exchange account" not in str(exc) or "exists" not in str(exc):
+            raise
+        import secrets
+
+        paper.account = f"{name}-{secrets.token_hex(3)}"  # an account of that name is left on the exchange: keep it, use another
+        row = run_add_paper(paper, _Held(out))
     from kraken_ops.profiles import load_config
 
     config = load_config()
