@@ -205,6 +205,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "futures",
     ),
     "stream": LazyCommand("Live WebSocket feeds as NDJSON (one JSON object a line).", _group("stream", optional=True), "streaming"),
+    "setup": LazyCommand(
+        "First-run wizard: a production profile (key, tier, live test of its permissions) or a funded paper one.",
+        _top_level("setup", "setup"),
+        "profiles",
+    ),
     "profile": LazyCommand(
         "Named Kraken accounts: API keys, environment, safety settings. Secrets live in the OS keyring.",
         _group("profile", optional=True),
@@ -212,6 +217,9 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "exchange": LazyCommand(
         "The local Kraken-compatible exchange (paper trading and tests).", _group("exchange", optional=True), "exchange"
+    ),
+    "shell": LazyCommand(
+        "An interactive shell: every command without typing kraken-ops, with history and Tab completion.", _top_level("shell", "shell"), "tools"
     ),
     "spot": LazyCommand("Raw Spot REST requests: kraken-ops spot [flags] URL.", lambda: _convert_group("spot", _spot_raw_app()), "tools"),
     "mcp": LazyCommand("Serve the commands as MCP tools over stdio, for AI agents.", _group("mcp", optional=True), "tools"),

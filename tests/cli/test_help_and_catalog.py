@@ -380,6 +380,8 @@ def test_every_example_runs_against_the_local_exchange(cli, tmp_path, monkeypatc
                 argv, stdin_file = example_argv(example.command)
                 if any(argv[: len(skip)] == skip for skip in NOT_RUN) or (argv[:2] == ["profile", "add"] and "--paper" not in argv):
                     continue  # endless, or prompts for a real key
+                if argv[:1] == ["setup"] and "--production" in argv:
+                    continue  # a real key (tests/cli/test_setup.py runs these against the local exchange)
                 # each example starts from the same profiles, on accounts of its own (Kraken's rate limits are per key)
                 cli.profiles.clear()
                 for name in ("paper", "bot1", "bot2"):
