@@ -216,3 +216,27 @@ def test_paper_takes_another_account_name_when_the_exchange_has_one_of_that_name
     summary = json.loads(result.stdout)
     assert summary["profile"] == name and summary["account"].startswith(f"{name}-")
     assert f"created account {summary['account']!r}" in result.stderr
+
+
+def test_paper_starts_the_exchange_on_a_free_port_when_another_program_has_the_default_one(cli, stored, tmp_path, monkeypatch):
+    """A person whose port 8787 is busy (another program, another state dir's exchange) still gets a
+    working paper profile: the wizard starts the local exchange on a free port and says so."""
+    import socket
+
+    from kraken_ops.profiles import paper
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    taken = f"http://127.0.0.1:{busy.getsockname()[1]}"
+    monkeypatch.setattr(paper, "PAPER_URL", taken)
+    try:
+        result = cli("setup", "--paper", "--name", unique("free"), "--state", str(tmp_path / "exchange"), "-o", "json")
+        assert result.exit_code == 0, result.stderr
+        summary = json.loads(result.stdout)
+        assert summary["exchange_started"] is True and summary["url"] != taken
+        assert f"{taken} is taken by another program" in result.stderr
+    finally:
+        busy.close()
+        if result.exit_code == 0:
+            paper.stop_exchange(summary["exchange_pid"])

@@ -191,7 +191,12 @@ def run_setup(opts: SetupOptions, out: Any, asker: Asker, *, stdin: Any = None) 
             out.info("nothing changed")
             return {"profile": None}
     else:
-        out.info(f"kraken-ops setup: a profile for a Kraken account, saved in {config_path()} (its secrets never are).")
+        import shutil
+        import textwrap
+
+        intro = f"kraken-ops setup: a profile for a Kraken account, saved in {config_path()} (its secrets never are)."
+        for line in textwrap.wrap(intro, max(40, shutil.get_terminal_size().columns - 1), break_long_words=False, break_on_hyphens=False):
+            out.info(line)  # a path is never split over two lines
     environment = opts.environment
     if environment is None:
         implied = "production" if (opts.from_stdin or opts.from_env or opts.otp or opts.futures) else "paper"
@@ -230,6 +235,12 @@ def _paper(opts: SetupOptions, out: Any, asker: Asker, name: str, make_default: 
 
     funds = list(opts.funds) or asker.text("Paper money (ASSET=AMOUNT ...)", DEFAULT_FUNDS_TEXT, _fund_items).replace(",", " ").split()
     url = opts.url or _running_exchange(opts.state)
+    if url is None:
+        from kraken_ops.profiles.paper import PAPER_URL, listens
+
+        if listens(PAPER_URL):  # another program (or another state dir's exchange) has the default port
+            out.info(f"{PAPER_URL} is taken by another program: the local exchange will listen on a free port instead.")
+            url = PAPER_URL.rsplit(":", 1)[0] + ":0"
     paper = PaperOptions(name=name, url=url, state=opts.state, funds=funds, tier=opts.tier, make_default=make_default, start_timeout=opts.start_timeout)
     try:
         row = run_add_paper(paper, _Held(out))
