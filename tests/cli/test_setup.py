@@ -240,3 +240,35 @@ def test_paper_starts_the_exchange_on_a_free_port_when_another_program_has_the_d
         busy.close()
         if result.exit_code == 0:
             paper.stop_exchange(summary["exchange_pid"])
+
+
+def test_messages_on_a_terminal_wrap_between_words_and_commands_continue_with_a_backslash() -> None:
+    """At 80 columns a path or an option is never cut in two by the terminal: Output.info wraps
+    between words, and the commands to try next are continued like the help's examples."""
+    import io
+
+    from kraken_ops.cli.output import Output
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Terminal()
+    out = Output("json", stdout=io.StringIO(), stderr=err)
+    path = "/tmp/a-rather-long/data/directory/kraken-ops/exchange/profile-secrets.json"
+    import os
+
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "80"
+    try:
+        out.info(f"created account 'paper' on http://127.0.0.1:8787 (ZUSD=10000, XXBT=1, XETH=10); secrets in {path}")
+        out.command_hint("kraken-ops orders create -p paper --pair XBTUSD --side buy --type limit --volume 0.01 --price 25000")
+    finally:
+        if old is None:
+            os.environ.pop("COLUMNS")
+        else:
+            os.environ["COLUMNS"] = old
+    lines = err.getvalue().splitlines()
+    assert all(len(line) < 80 for line in lines), lines
+    assert any(path in line for line in lines) and any("--volume 0.01" in line for line in lines)
+    assert any(line.endswith(" \\") for line in lines)

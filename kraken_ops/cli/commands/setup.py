@@ -191,12 +191,7 @@ def run_setup(opts: SetupOptions, out: Any, asker: Asker, *, stdin: Any = None) 
             out.info("nothing changed")
             return {"profile": None}
     else:
-        import shutil
-        import textwrap
-
-        intro = f"kraken-ops setup: a profile for a Kraken account, saved in {config_path()} (its secrets never are)."
-        for line in textwrap.wrap(intro, max(40, shutil.get_terminal_size().columns - 1), break_long_words=False, break_on_hyphens=False):
-            out.info(line)  # a path is never split over two lines
+        out.info(f"kraken-ops setup: a profile for a Kraken account, saved in {config_path()} (its secrets never are).")
     environment = opts.environment
     if environment is None:
         implied = "production" if (opts.from_stdin or opts.from_env or opts.otp or opts.futures) else "paper"
@@ -457,7 +452,7 @@ def _finish(out: Any, summary: dict) -> None:
     out.info("")
     out.info(f"Profile {name!r} is ready ({', '.join(facts)}). Try next:")
     for line in summary["next"]:
-        out.info(f"  {line}")
+        out.command_hint(line)
 
 
 def register_top_level(root: typer.Typer) -> None:
