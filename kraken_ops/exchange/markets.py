@@ -123,12 +123,32 @@ class Pair:
     aclass_base: str = "currency"
     #: leverage levels for buying (Kraken's ``leverage_buy``); ``leverage_sell`` below
     leverage: tuple[int, ...] = (2, 3, 4, 5)
+    #: Spot margin: the leverage levels of sell orders (AssetPairs ``leverage_sell``; ``None``: the
+    #: pair's ``leverage``), those of buy orders when they differ from ``leverage``
+    #: (``leverage_buy``), the margin levels (percent) at which a margin call is made and
+    #: positions are closed (``margin_call`` / ``margin_stop``, Kraken's documented 80 and 40),
+    #: and the largest long and short position in the base asset (``long_position_limit`` /
+    #: ``short_position_limit``)
     leverage_sell: tuple[int, ...] | None = None
     #: Kraken's fee schedule of the pair: ((30-day volume, percent), ...), taker and maker
     fees: tuple[tuple[float, float], ...] = DEFAULT_FEES
     fees_maker: tuple[tuple[float, float], ...] = DEFAULT_FEES_MAKER
     #: the pair as Kraken's AssetPairs answer lists it
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    leverage_buy: tuple[int, ...] | None = None
+    margin_call: int = 80
+    margin_stop: int = 40
+    long_position_limit: int = 250
+    short_position_limit: int = 200
+
+    def leverage_levels(self, side: str) -> tuple[int, ...]:
+        """The leverage a margin order on ``side`` (buy or sell) may use; empty: no margin."""
+        levels = self.leverage_buy if side == "buy" else self.leverage_sell
+        return self.leverage if levels is None else levels
+
+    @property
+    def marginable(self) -> bool:
+        return bool(self.leverage_levels("buy") or self.leverage_levels("sell"))
 
     @property
     def base_alt(self) -> str:
@@ -176,16 +196,20 @@ class Pair:
         return full
 
     def _full(self) -> dict[str, Any]:
-        sell = list(self.leverage_sell if self.leverage_sell is not None else self.leverage)
         computed: dict[str, Any] = {
             "altname": self.altname, "wsname": self.wsname, "aclass_base": self.aclass_base, "base": self.base,
             "aclass_quote": "forex" if self.aclass_base == "forex" else "currency", "quote": self.quote,
             "lot": "unit", "cost_decimals": self.cost_decimals, "pair_decimals": self.pair_decimals,
-            "lot_decimals": self.lot_decimals, "lot_multiplier": 1, "leverage_buy": list(self.leverage),
-            "leverage_sell": sell, "fees": [list(t) for t in self.fees], "fees_maker": [list(t) for t in self.fees_maker],
-            "fee_volume_currency": "ZUSD", "margin_call": 80, "margin_stop": 40, "ordermin": str(self.ordermin),
-            "costmin": str(self.costmin), "tick_size": str(self.tick_size), "status": "online",
+            "lot_decimals": self.lot_decimals, "lot_multiplier": 1,
+            "leverage_buy": list(self.leverage_levels("buy")), "leverage_sell": list(self.leverage_levels("sell")),
+            "fees": [list(t) for t in self.fees], "fees_maker": [list(t) for t in self.fees_maker],
+            "fee_volume_currency": "ZUSD", "margin_call": self.margin_call, "margin_stop": self.margin_stop,
+            "ordermin": str(self.ordermin), "costmin": str(self.costmin), "tick_size": str(self.tick_size),
+            "status": "online",
         }
+        if self.marginable:  # Kraken lists position limits on the pairs it trades on margin
+            computed["long_position_limit"] = self.long_position_limit
+            computed["short_position_limit"] = self.short_position_limit
         if not self.raw:
             return computed
         out = dict(self.raw)  # the markets data as it came (Kraken's own answer for a loaded file)
@@ -195,7 +219,8 @@ class Pair:
 
     def to_ws_instrument(self) -> dict[str, Any]:
         full = self._full()
-        lev = max(self.leverage) if self.leverage else 0
+        levels = self.leverage_levels("buy") + self.leverage_levels("sell")
+        lev = max(levels) if levels else 0
         return {
             "symbol": self.ws_symbol,
             "base": ws_asset_name(self.base_alt),
@@ -205,12 +230,12 @@ class Pair:
             "qty_increment": D(1).scaleb(-self.lot_decimals),
             "price_precision": self.pair_decimals,
             "cost_precision": self.cost_decimals,
-            "marginable": bool(self.leverage),
+            "marginable": self.marginable,
             "has_index": True,
             "cost_min": self.costmin,
             "margin_initial": (D(1) / lev).quantize(D("0.0001")) if lev else D(0),
-            "position_limit_long": full.get("long_position_limit", 0),
-            "position_limit_short": full.get("short_position_limit", 0),
+            "position_limit_long": self.long_position_limit if lev else 0,
+            "position_limit_short": self.short_position_limit if lev else 0,
             "tick_size": self.tick_size,
             "price_increment": self.tick_size,
             "qty_min": self.ordermin,
@@ -337,7 +362,11 @@ class Universe:
                            "lev_buy": _leverage(p.get("leverage_buy", p.get("leverage")), what),
                            "lev_sell": _leverage(p.get("leverage_sell", p.get("leverage")), what),
                            "fees": _levels(p.get("fees"), what) or DEFAULT_FEES,
-                           "fees_maker": _levels(p.get("fees_maker"), what) or DEFAULT_FEES_MAKER})
+                           "fees_maker": _levels(p.get("fees_maker"), what) or DEFAULT_FEES_MAKER,
+                           "margin_call": _int(p.get("margin_call", 80), what),
+                           "margin_stop": _int(p.get("margin_stop", 40), what),
+                           "long_limit": _int(p.get("long_position_limit", 250), what),
+                           "short_limit": _int(p.get("short_position_limit", 200), what)})
         self._derive_prices(parsed)
         self.pairs: dict[str, Pair] = {}
         forex_assets: set[str] = set()
@@ -355,7 +384,8 @@ class Universe:
                 r["id"], str(raw.get("altname") or r["id"]), str(raw.get("wsname") or f"{base_alt}/{quote_alt}"),
                 r["base"], r["quote"], r["pd"], r["ld"], r["cd"], r["ordermin"], r["costmin"], r["tick"],
                 start.quantize(D(1).scaleb(-r["pd"])) if r["pd"] <= 28 else start, aclass, r["lev_buy"], r["lev_sell"],
-                r["fees"], r["fees_maker"], raw)
+                r["fees"], r["fees_maker"], raw, margin_call=r["margin_call"], margin_stop=r["margin_stop"],
+                long_position_limit=r["long_limit"], short_position_limit=r["short_limit"])
         for aid in forex_assets:  # fiat currencies of forex pairs are listed under ``forex`` too
             a = self.assets[aid]
             if a.aclass != "forex":

@@ -140,11 +140,19 @@ class Simulation:
                 out.add(p.id)
         return out
 
+    def in_use(self) -> set[str]:
+        """Pairs the accounts' state needs moving: a resting user order (its triggers and fills)
+        or an open margin position (its value, margin level, margin call and liquidation)."""
+        engine = self.ctx.engine
+        out = {o.pair.id for o in engine.orders.values()}
+        out.update(p.pair.id for p in getattr(engine, "positions", {}).values())
+        return out
+
     def hot_pairs(self) -> list[str]:
         now = time.monotonic()
         hot = set(self.core)
         hot.update(pid for pid, t in self.interest.items() if now - t < ACTIVE_SECONDS)
-        hot.update(o.pair.id for o in self.ctx.engine.orders.values())
+        hot.update(self.in_use())
         for pid in [pid for pid, t in self.interest.items() if now - t >= ACTIVE_SECONDS]:
             del self.interest[pid]
         return [pid for pid in PAIRS if pid in hot]
@@ -227,9 +235,9 @@ class Simulation:
         """Drop the market data and maker quotes of pairs left alone for :data:`FORGET_SECONDS`."""
         now = time.monotonic()
         engine, made = self.ctx.engine, self.ctx.markets.data.made()
-        gone = [pid for pid in list(made) if pid not in hot and pid not in self.core
-                and now - self.quoted_at.get(pid, now) >= FORGET_SECONDS
-                and not any(o.pair.id == pid for o in engine.orders.values())]
+        used = self.in_use()
+        gone = [pid for pid in list(made) if pid not in hot and pid not in self.core and pid not in used
+                and now - self.quoted_at.get(pid, now) >= FORGET_SECONDS]
         for pid in gone:
             engine.requote(pid, [], [])
             self.ctx.markets.data.forget(pid)

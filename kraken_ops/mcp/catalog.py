@@ -43,13 +43,13 @@ SERVICES: dict[str, list[Source]] = {
     "account": [
         Source(("balances",)),
         Source(("trade-balance",)),
-        Source(("positions",)),
+        Source(("positions",), only="reads"),
         Source(("orders",), only="reads"),
         Source(("trades",)),
         Source(("ledgers",)),
     ],
     # --url would send the WebSocket token wherever the caller says
-    "trade": [Source(("orders",)), Source(("ws",), hide=frozenset({"url"}))],
+    "trade": [Source(("orders",)), Source(("positions",), only="writes"), Source(("ws",), hide=frozenset({"url"}))],
     "funding": [Source(("funding",)), Source(("subaccounts",))],
     "earn": [Source(("earn",))],
     # --csv PATH would write anywhere on the server's disk

@@ -347,7 +347,8 @@ class FuturesRest(Handlers):
         for i in range(24 * 30, 0, -1):
             rel = D(repr(round(rng.gauss(0.00001, 0.00003), 10)))
             ts = hour - i * 3600
-            absolute = rel / mark if not inst.inverse else rel
+            # absolute: what a contract pays, in the collateral (USD for linear, XBT for inverse contracts)
+            absolute = rel * mark * inst.contract_size if not inst.inverse else rel * inst.contract_size / mark
             rates.append({"timestamp": iso_ms(ts), "fundingRate": absolute.quantize(D("1e-18")),
                           "relativeFundingRate": rel})
         return success(self.now(), rates=rates)

@@ -151,6 +151,21 @@ def test_a_resting_order_keeps_its_pair_simulated(exchange_factory: Any) -> None
     assert "ADAEUR" in server.call(sim.hot_pairs)
 
 
+def test_an_open_margin_position_keeps_its_pair_simulated(exchange_factory: Any) -> None:
+    server = exchange_factory(seed=16)
+    sim = server.ctx.simulation
+    a = server.add_account(name(), fund={"USD": "10000"})
+    c = Spot(server.url, a)
+    assert "ADAUSD" not in server.call(lambda: sim.core)
+    c.ok("AddOrder", {"pair": "ADAUSD", "type": "buy", "ordertype": "market", "volume": "100", "leverage": "2"})
+    assert c.ok("OpenPositions", {})  # a position, and no resting order
+    assert not server.call(lambda: [o for o in server.ctx.engine.orders.values() if o.pair.id == "ADAUSD"])
+    server.call(lambda: sim.interest.clear())
+    assert "ADAUSD" in server.call(sim.hot_pairs)  # its price keeps moving: margin level, liquidation
+    server.call(lambda: sim.quoted_at.__setitem__("ADAUSD", time.monotonic() - 4000))
+    assert "ADAUSD" not in server.call(lambda: sim.forget_idle(set()))
+
+
 def test_a_request_naming_many_pairs_refreshes_them_without_keeping_them(exchange_factory: Any) -> None:
     server = exchange_factory(seed=13)
     sim = server.ctx.simulation
