@@ -146,7 +146,7 @@ def test_paper_funds_futures_collateral_as_asked(exchange_state: Path) -> None:
     assert result.exit_code == 0, result.stderr
     row = json.loads(result.stdout)
     assert row["futures_funds"] == {"flex:USD": "2500", "cash:USDT": "40", "fi_ethusd:ETH": "0.25"}
-    assert "Futures flex:USD=2500, cash:USDT=40, fi_ethusd:ETH=0.25" in result.stderr
+    assert "Futures collateral flex:USD=2500, cash:USDT=40, fi_ethusd:ETH=0.25" in result.stderr
 
     from decimal import Decimal
 

@@ -275,7 +275,7 @@ def run_add_paper(opts: PaperOptions, out: Any) -> dict[str, Any]:
     funded = ", ".join(f"{a}={v}" for a, v in result.funds)
     futures = ", ".join(f"{w}:{a}={v}" for w, a, v in result.futures_funds)
     where = result.profile.secret_file or "the keyring"
-    out.info(f"created account {result.account!r} on {ex.url} ({funded}; Futures {futures}); profile {opts.name!r} "
+    out.info(f"created account {result.account!r} on {ex.url} ({funded}); Futures collateral {futures}; profile {opts.name!r} "
              f"(paper) stored, secrets in {where}")
     if opts.make_default:
         set_default(opts.name)
