@@ -1463,7 +1463,7 @@ complete -c kraken-ops -n '__kraken_ops_at \'profile add\'' -l secret-command -r
 complete -c kraken-ops -n '__kraken_ops_at \'profile add\'' -l default -d 'Make this the default profile.'
 complete -c kraken-ops -n '__kraken_ops_at \'profile add\'' -l allow-shared-key -d 'Allow a key another profile already uses.'
 complete -c kraken-ops -n '__kraken_ops_at \'profile add\'' -l replace -d 'Replace the profile\'s existing key for this market.'
-complete -c kraken-ops -n '__kraken_ops_at \'profile add\'' -l stdin -d 'Read the key and the secret as two lines from stdin instead of prompting (then the otp password or seed).'
+complete -c kraken-ops -n '__kraken_ops_at \'profile add\'' -l stdin -d 'Read the key and the secret as two lines from stdin instead of prompting (then the otp password or seed); on a terminal, hidden prompts instead.'
 complete -c kraken-ops -n '__kraken_ops_at \'profile add\'' -l otp -r -a 'password totp prompt none' -d 'The spot key requires 2FA: password or totp (the password or TOTP seed is read like the secret and stored beside it), prompt (ask each command), none (drop it).'
 complete -c kraken-ops -n '__kraken_ops_at \'profile add\'' -l paper -d 'Create a funded account on the local exchange (started in the background if needed) and store its keys.'
 complete -c kraken-ops -n '__kraken_ops_at \'profile add\'' -l fund -r -d 'With --paper: ASSET=AMOUNT to deposit (repeatable; default ZUSD=10000 XXBT=1 XETH=10).'

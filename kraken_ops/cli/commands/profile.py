@@ -101,7 +101,7 @@ def read_otp_value(opts: AddOptions, *, stdin: Any = None, prompt: Callable[[str
     """The 2FA password or TOTP seed: the next stdin line (``--stdin``) or a hidden prompt, never argv."""
     stdin = stdin if stdin is not None else sys.stdin
     what = OTP_PROMPTS[opts.otp or ""]
-    if opts.from_stdin:
+    if opts.from_stdin and not _interactive(stdin):  # --stdin on a terminal would echo: hidden prompt instead
         value = stdin.readline().strip()
         if not value:
             raise UsageProblem(f"--stdin with --otp {opts.otp} expects one more line: the {what.split(' of ')[0]}")
@@ -119,7 +119,7 @@ def read_otp_value(opts: AddOptions, *, stdin: Any = None, prompt: Callable[[str
 def read_credentials(opts: AddOptions, need_secret: bool, *, stdin: Any = None, prompt: Callable[[str], str] | None = None) -> tuple[str, str | None]:
     """The API key and (unless a secret command provides it) the secret: stdin lines or hidden prompts."""
     stdin = stdin if stdin is not None else sys.stdin
-    if opts.from_stdin:
+    if opts.from_stdin and not _interactive(stdin):  # --stdin on a terminal would echo the key: hidden prompts instead
         key = stdin.readline().strip()
         secret = stdin.readline().strip() if need_secret else None
         if not key or (need_secret and not secret):
@@ -127,11 +127,7 @@ def read_credentials(opts: AddOptions, need_secret: bool, *, stdin: Any = None, 
             raise UsageProblem(f"--stdin expects {what}")
         return key, secret
     if prompt is None:
-        try:
-            interactive = stdin.isatty()
-        except (AttributeError, ValueError):
-            interactive = False
-        if not interactive:
+        if not _interactive(stdin):
             raise UsageProblem("no terminal to prompt for the API key and secret: pipe them in with --stdin (key line, secret line)")
 
         def prompt(text: str) -> str:
@@ -310,7 +306,7 @@ def add(
     make_default: bool = typer.Option(False, "--default", help="Make this the default profile."),
     allow_shared_key: bool = typer.Option(False, "--allow-shared-key", help="Allow a key another profile already uses."),
     replace: bool = typer.Option(False, "--replace", help="Replace the profile's existing key for this market."),
-    from_stdin: bool = typer.Option(False, "--stdin", help="Read the key and the secret as two lines from stdin instead of prompting (then the otp password or seed)."),
+    from_stdin: bool = typer.Option(False, "--stdin", help="Read the key and the secret as two lines from stdin instead of prompting (then the otp password or seed); on a terminal, hidden prompts instead."),
     otp: Optional[Otp] = typer.Option(
         None, "--otp", help="The spot key requires 2FA: password or totp (the password or TOTP seed is read like the secret and stored beside it), prompt (ask each command), none (drop it)."
     ),
