@@ -1,0 +1,109 @@
+"""Every documented example runs (issue 12, item 8).
+
+The shell, console and Python blocks of README.md, CONTRIBUTING.md and docs/*.md run
+against a local exchange on an ephemeral port, each document in a sandbox of its own;
+a block that cannot run offline carries a marker with a reason. The conventions (which
+fences run, the markers, the sandbox and how the docs' addresses, Kraken's hosts and the
+placeholder keys are mapped to the test exchange) are in ``doc_examples.py``'s docstring
+and CONTRIBUTING.md ("Documented examples").
+
+A failure names the document and line, shows the block and its output. Run one document:
+``python -m pytest tests/docs -k README``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import doc_examples as dx  # noqa: E402
+
+sys.path.pop(0)
+
+DOCS = dx.documents()
+IDS = [d.relative_to(dx.ROOT).as_posix() for d in DOCS]
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, dx.Result]:
+    """Every document, run three at a time (each waits mostly on its subprocesses)."""
+    parsed = [dx.parse(d) for d in DOCS]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        done = list(pool.map(dx.run_document, parsed))
+    return {r.doc: r for r in done}
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("doc", IDS)
+def test_every_example_of_the_document_runs(doc: str, results: dict[str, dx.Result]) -> None:
+    result = results[doc]
+    print(f"{doc}: {len(result.ran)} blocks run, {len(result.skipped)} marked, {result.seconds:.1f} s")
+    assert not result.failures, "\n\n".join(result.failures)
+
+
+def test_the_examples_that_run_cover_the_quick_start_and_the_sdk() -> None:
+    """The important documents keep running examples (a marker on everything would pass the test above)."""
+    counts = {doc: sum(b.runs for b in dx.parse(dx.ROOT / doc).blocks) for doc in ("README.md", "docs/sdk.md", "docs/sdk-futures.md", "docs/scripting.md")}
+    assert all(n >= 2 for n in counts.values()), counts
+
+
+def test_a_delegating_document_names_a_test_that_exists() -> None:
+    for path in DOCS:
+        parsed = dx.parse(path)
+        if parsed.delegated_to:
+            file, _, name = parsed.delegated_to.partition("::")
+            assert re.search(rf"^def {name}\(", (dx.ROOT / file).read_text(), re.M), parsed.delegated_to
+
+
+def test_the_command_reference_examples_are_the_catalogs() -> None:
+    """docs/cli.md hands its examples to the catalog test: each of its blocks must be a catalog example."""
+    from kraken_ops.cli import catalog
+
+    parsed = dx.parse(dx.ROOT / "docs" / "cli.md")
+    assert parsed.delegated_to == "tests/cli/test_help_and_catalog.py::test_every_example_runs_against_the_local_exchange"
+    examples = {e.command for spec in catalog.build().commands for e in spec.examples}
+    shown = [line.split("  # ")[0].strip() for b in parsed.blocks for line in b.text.splitlines() if line.strip()]
+    assert shown and all(line in examples for line in shown), [line for line in shown if line not in examples][:5]
+
+
+# --- the parser and the markers ---------------------------------------------------------------
+
+def _parse_text(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> dx.Parsed:
+    monkeypatch.setattr(dx, "ROOT", tmp_path)
+    path = tmp_path / "doc.md"
+    path.write_text(text)
+    return dx.parse(path)
+
+
+def test_markers_languages_and_console_prompts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = _parse_text(tmp_path, (
+        "# t\n\n```sh\necho hi\n```\n\n<!-- example: skip (serves forever) -->\n```sh\nkraken-ops exchange serve\n```\n"
+        "\n```console\n$ kraken-ops version\nkraken-ops 0.1.0\n$ echo a \\\n  b\n```\n\n```json\n{}\n```\n"
+        "<!-- example: kraken-errors-ok (illustrative ids) -->\n```python\nx = 1\n```\n"
+    ), monkeypatch)
+    assert parsed.problems == []
+    sh, skipped, console, js, py = parsed.blocks
+    assert (sh.runs, skipped.runs, skipped.marker, skipped.reason) == (True, False, "skip", "serves forever")
+    assert console.commands().splitlines() == ["kraken-ops version", "", "echo a \\", "  b"]
+    assert (js.kind, js.runs) == ("other", False)
+    assert (py.runs, py.marker, py.line) == (True, "kraken-errors-ok", 22)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("```\nls\n```\n", "without a language"),
+    ("```rust\nfn main() {}\n```\n", "unknown fence language 'rust'"),
+    ("<!-- example: skip -->\n```sh\nls\n```\n", "needs a reason"),
+    ("<!-- example: sikp (typo) -->\n```sh\nls\n```\n", "unknown marker kind 'sikp'"),
+    ("<!-- example: skip (x) -->\n\n```sh\nls\n```\n", "right before the opening fence"),
+    ("<!-- example: skip (x) -->\n```json\n{}\n```\n", "never run"),
+    ("<!-- example skip (x) -->\n```sh\nls\n```\n", "malformed marker"),
+])
+def test_bad_fences_and_markers_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, problem: str) -> None:
+    parsed = _parse_text(tmp_path, text, monkeypatch)
+    assert len(parsed.problems) == 1 and problem in parsed.problems[0], parsed.problems
+    assert parsed.problems[0].startswith("doc.md:1")
