@@ -4,7 +4,7 @@
 # the subcommands of a command (its words after kraken-ops)
 _kraken_ops_subcommands() {
     case "$1" in
-        '') REPLY='market balances trade-balance positions trades ledgers exports orders ws funding earn subaccounts portfolio futures stream profile exchange spot mcp commands version metrics' ;;
+        '') REPLY='market balances trade-balance positions trades ledgers exports orders ws funding earn subaccounts portfolio futures stream setup profile exchange shell spot mcp commands version metrics' ;;
         'market') REPLY='time status assets pairs ticker ohlc book book-l3 trades spreads' ;;
         'balances') REPLY='show credit-lines' ;;
         'positions') REPLY='close' ;;
@@ -175,6 +175,7 @@ _kraken_ops_options() {
         'stream futures balances') REPLY='-n= --count= --duration= --raw --url= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'stream futures account-log') REPLY='-n= --count= --duration= --raw --url= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'stream futures notifications') REPLY='-n= --count= --duration= --raw --url= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
+        'setup') REPLY='--paper --production --name= --tier= --otp= --stdin --from-env --futures --no-futures --read-only --read-write --confirm --no-confirm --default --no-default --fund= --url= --state= --no-test -y --yes --start-timeout= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'profile') REPLY='-h --help' ;;
         'profile add') REPLY='--market= -e= --environment= --url= --read-only --read-write --confirm --no-confirm --tier= --nonce-window= --description= --secret-command= --default --allow-shared-key --replace --stdin --otp= --paper --fund= --state= --account= --start-timeout= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'profile list') REPLY='--show-keys -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
@@ -194,6 +195,7 @@ _kraken_ops_options() {
         'exchange account fund') REPLY='--state= -h --help' ;;
         'exchange account remove') REPLY='-y --yes --state= -h --help' ;;
         'exchange account add-withdraw-key') REPLY='--state= -h --help' ;;
+        'shell') REPLY='--history-file= --no-history -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'spot') REPLY='-h --help' ;;
         'spot url') REPLY='-X= --method= -d= --data= -q= --query= --api-key= --secret-key= -p= --profile= -o= --output= --json -v --verbose --no-color --timeout= -h --help' ;;
         'mcp') REPLY='-p= --profile= --services= --allow-dangerous -h --help' ;;
@@ -754,6 +756,13 @@ _kraken_ops_values() {
         'stream futures notifications|--profile') REPLY='@dynamic' ;;
         'stream futures notifications|-o') REPLY='table wide json ndjson csv' ;;
         'stream futures notifications|--output') REPLY='table wide json ndjson csv' ;;
+        'setup|--tier') REPLY='starter intermediate pro' ;;
+        'setup|--otp') REPLY='none password totp prompt' ;;
+        'setup|--state') REPLY='@file' ;;
+        'setup|-p') REPLY='@dynamic' ;;
+        'setup|--profile') REPLY='@dynamic' ;;
+        'setup|-o') REPLY='table wide json ndjson csv' ;;
+        'setup|--output') REPLY='table wide json ndjson csv' ;;
         'profile add|--market') REPLY='spot futures' ;;
         'profile add|-e') REPLY='production sandbox paper custom' ;;
         'profile add|--environment') REPLY='production sandbox paper custom' ;;
@@ -805,6 +814,11 @@ _kraken_ops_values() {
         'exchange account fund|--state') REPLY='@file' ;;
         'exchange account remove|--state') REPLY='@file' ;;
         'exchange account add-withdraw-key|--state') REPLY='@file' ;;
+        'shell|--history-file') REPLY='@file' ;;
+        'shell|-p') REPLY='@dynamic' ;;
+        'shell|--profile') REPLY='@dynamic' ;;
+        'shell|-o') REPLY='table wide json ndjson csv' ;;
+        'shell|--output') REPLY='table wide json ndjson csv' ;;
         'spot url|-p') REPLY='@dynamic' ;;
         'spot url|--profile') REPLY='@dynamic' ;;
         'spot url|-o') REPLY='table wide json ndjson csv' ;;
