@@ -199,7 +199,7 @@ def parse(path: Path) -> Parsed:
         elif lang not in SHELL | CONSOLE | PYTHON | NOT_RUN:
             parsed.problems.append(f"{rel}:{i + 1}: unknown fence language {lang!r} (run: sh, bash, console, python; shown: {', '.join(sorted(NOT_RUN))})")
         elif block.marker and block.kind == "other":
-            parsed.problems.append(f"{rel}:{i + 1}: a marker on a {lang!r} block, which is never run")
+            parsed.problems.append(f"{rel}:{i}: a marker on a {lang!r} block, which is never run")  # the marker's line
         parsed.blocks.append(block)
         i = j + 1
     return parsed
