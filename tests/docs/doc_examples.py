@@ -37,7 +37,7 @@ How a document runs
 Each document gets its own sandbox: a temporary HOME and XDG dirs, ``KRAKEN_OPS_CONFIG``,
 ``KRAKEN_OPS_STATE_DIR``, a keyring in a 0600 JSON file shared by every process
 (``doc_keyring.py``), and a working directory holding a copy of the repository's
-``profiles/`` and an ``orders.ndjson`` of two limit orders. A local exchange (seed 7) runs
+``profiles/`` and ``completions/`` and an ``orders.ndjson`` of two limit orders. A local exchange (seed 7) runs
 on an ephemeral loopback port with its state in the sandbox's default state dir (so
 ``server.json`` names it, as after ``kraken-ops exchange serve``). Two paper profiles,
 ``bot1`` (the default) and ``bot2``, are stored on funded accounts of it, with
@@ -275,7 +275,8 @@ class Sandbox:
         wrapper = self.tmp / "bin" / "kraken-ops"
         wrapper.write_text(WRAPPER.replace("@EXPORTS@", exports))
         wrapper.chmod(0o755)
-        shutil.copytree(ROOT / "profiles", self.tmp / "work" / "profiles")
+        for folder in ("profiles", "completions"):  # what the docs' commands read from a clone
+            shutil.copytree(ROOT / folder, self.tmp / "work" / folder)
         order = {"ordertype": "limit", "type": "buy", "volume": "0.01"}
         (self.tmp / "work" / "orders.ndjson").write_text("".join(json.dumps({**order, "price": p}) + "\n" for p in ("20000", "19000")))
         for name in ("bot1", "bot2"):
