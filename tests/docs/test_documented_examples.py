@@ -30,9 +30,11 @@ IDS = [d.relative_to(dx.ROOT).as_posix() for d in DOCS]
 
 
 @pytest.fixture(scope="module")
-def results() -> dict[str, dx.Result]:
-    """Every document, run three at a time (each waits mostly on its subprocesses)."""
-    parsed = [dx.parse(d) for d in DOCS]
+def results(request: pytest.FixtureRequest) -> dict[str, dx.Result]:
+    """The selected documents (``-k``), run three at a time (each waits mostly on its subprocesses)."""
+    selected = {item.callspec.params["doc"] for item in request.session.items
+                if item.originalname == "test_every_example_of_the_document_runs" and hasattr(item, "callspec")}
+    parsed = [dx.parse(d) for d, doc in zip(DOCS, IDS) if doc in selected]
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
         done = list(pool.map(dx.run_document, parsed))
     return {r.doc: r for r in done}
