@@ -100,7 +100,7 @@ SHELL_OK_CODES = (1, 10)  # kraken-errors-ok: Kraken said no / the id is invalid
 
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 MARKER = re.compile(r"^\s*<!--\s*example:\s*(?P<kind>[a-z-]+)\s*(?:\((?P<reason>.*)\))?\s*-->\s*$")
-ANY_MARKER = re.compile(r"<!--\s*examples?\b")
+ANY_MARKER = re.compile(r"^ {0,3}<!--\s*examples?\b")  # at the start of a line: not in an indented code block or in prose
 DELEGATED = re.compile(r"<!--\s*examples:\s*run by\s+(?P<test>tests/\S+\.py::\w+)\s*-->")
 
 

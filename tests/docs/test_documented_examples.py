@@ -112,3 +112,12 @@ def test_bad_fences_and_markers_are_reported(tmp_path: Path, monkeypatch: pytest
     parsed = _parse_text(tmp_path, text, monkeypatch)
     assert len(parsed.problems) == 1 and problem in parsed.problems[0], parsed.problems
     assert parsed.problems[0].startswith("doc.md:1")
+
+
+def test_markers_shown_in_prose_or_an_indented_block_are_not_markers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = _parse_text(tmp_path, (
+        "Mark it with `<!-- example: skip (REASON) -->`:\n\n    <!-- example: skip (serves until Ctrl-C) -->   not run\n\n"
+        "```sh\necho runs\n```\n"
+    ), monkeypatch)
+    assert parsed.problems == []
+    assert [(b.runs, b.marker) for b in parsed.blocks] == [(True, None)]
