@@ -121,3 +121,21 @@ def test_markers_shown_in_prose_or_an_indented_block_are_not_markers(tmp_path: P
     ), monkeypatch)
     assert parsed.problems == []
     assert [(b.runs, b.marker) for b in parsed.blocks] == [(True, None)]
+
+
+@pytest.mark.timeout(120)
+def test_a_failing_block_is_reported_with_its_document_line_text_and_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the integrator sees when a block breaks: where, the block, what it printed."""
+    parsed = _parse_text(tmp_path, (
+        "# t\n\n```sh\necho first block runs\n```\n\n```sh\necho before the failure\nkraken-ops balances --profile nobody\necho never\n```\n\n"
+        "```python\nprint('python runs')\n```\n\n```python\nx = 1\nraise ValueError('broken example')\n```\n"
+    ), monkeypatch)
+    monkeypatch.undo()  # the sandbox copies the real repository's profiles/ and completions/
+    result = dx.run_document(parsed, timeout=90)
+    assert len(result.failures) == 2, result.failures
+    shell, python = result.failures
+    assert shell.startswith("doc.md:9: a command exited ")  # the kraken-ops line
+    assert "kraken-ops balances --profile nobody" in shell and "before the failure" in shell and "nobody" in shell.split("--- its output ---")[1]
+    assert "never" not in shell.split("--- its output ---")[1]
+    assert python.startswith("doc.md:19: the statement raised") and "ValueError: broken example" in python
+    assert "python runs" not in python  # the passing block's output is not blamed
