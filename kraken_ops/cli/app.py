@@ -60,7 +60,8 @@ def _root(
     ctx: typer.Context,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
     profile: list[str] = context._profile_option(True),
-    all_profiles: bool = typer.Option(False, "--all-profiles", help="Query every configured profile (read commands)."),
+    all_profiles: bool = typer.Option(False, "--all-profiles", help="Every configured profile (commands that take several)."),
+    group: list[str] = context._group_option("Profiles that carry this tag (repeatable; commands that take several profiles)."),
     output: Optional[context.OutputFormat] = typer.Option(
         None, "--output", "-o", help="Output format (default: table on a terminal, JSON otherwise).", show_default=False
     ),
@@ -76,7 +77,7 @@ def _root(
     (kraken-ops balances -o json). Exit codes: 0 ok, 1 Kraken rejected the request,
     2 usage, 3 configuration or profile, 4 network or timeout, 5 partial failure, 130 interrupted.
     """
-    ctx.obj = context.root_options(profile, all_profiles, output, json_, verbose, no_color, yes, timeout)
+    ctx.obj = context.root_options(profile, all_profiles, output, json_, verbose, no_color, yes, timeout, group)
     from kraken_ops.cli import verbose as verbose_logging
 
     if verbose:

@@ -33,15 +33,34 @@ def get_profile(name: str | None) -> Any:
 
 
 def targets(options: GlobalOptions) -> list[str | None]:
-    """The profiles the command runs on (``[None]``: the default profile or environment keys)."""
+    """The profiles the command runs on (``[None]``: the default profile or environment keys).
+
+    ``--all-profiles`` is every configured profile; otherwise the ``--profile`` names,
+    then the profiles carrying any ``--group`` tag (each once, in that order). Only
+    commands that take several profiles (:data:`~kraken_ops.cli.context.MULTI_KINDS`)
+    accept more than one, ``--group`` or ``--all-profiles``: a command that acts on one
+    account never silently picks the first of several.
+    """
+    from kraken_ops.cli.context import MULTI_KINDS
+
+    command = options.command_path or "this command"
+    if options.kind not in MULTI_KINDS:
+        if options.all_profiles or options.groups:
+            flag = "--all-profiles" if options.all_profiles else "--group"
+            raise UsageProblem(f"{command} acts on one profile and does not take {flag}", hint="name the profile with --profile NAME")
+        if len(options.profiles) > 1:
+            raise UsageProblem(f"{command} takes one --profile, not {len(options.profiles)}")
     if options.all_profiles:
         names = profile_names()
         if not names:
             raise ConfigProblem("--all-profiles: no profile is configured", hint="add one with: kraken-ops profile add NAME")
         return list(names)
-    if len(options.profiles) > 1 and options.kind is not Kind.read:
-        raise UsageProblem(f"{options.command_path or 'this command'} takes one --profile, not {len(options.profiles)}")
-    return list(options.profiles) or [None]
+    chosen: list[str | None] = list(dict.fromkeys(options.profiles))
+    if options.groups:
+        from kraken_ops.profiles.config import read_config
+
+        chosen += [n for n in read_config().in_groups(options.groups) if n not in chosen]
+    return chosen or [None]
 
 
 def client_class(spec: str, *, asynchronous: bool = False) -> type:
@@ -96,7 +115,7 @@ def run_read(spec: str, fetch: Fetch, view: View, options: GlobalOptions, out: O
     """
     out = out or Output.from_options(options)
     names = targets(options)
-    if len(names) == 1 and not options.all_profiles:
+    if len(names) == 1 and not (options.all_profiles or options.groups):  # a selection answers {profile: result} even for one
         client = make_client(spec, names[0], options)
         try:
             result = fetch(client)
