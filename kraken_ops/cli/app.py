@@ -188,6 +188,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "stream": LazyCommand("Live WebSocket feeds as NDJSON (one JSON object a line).", _group("stream", optional=True)),
     "ws": LazyCommand("Spot trading over the authenticated WebSocket (v2): add, amend, edit, cancel, batch.", _group("ws")),
     "mcp": LazyCommand("Serve kraken-ops commands as MCP tools over stdio (for AI agents).", _group("mcp", optional=True)),
+    "audit": LazyCommand("The audit log of money-moving commands: who did what, where, and what came of it.", _top_level("audit", "audit")),
 }
 
 

@@ -200,8 +200,15 @@ def run_write(
     validate: bool = False,
     options: GlobalOptions | None = None,
     out: Output | None = None,
+    audit_params: dict[str, Any] | None = None,
 ) -> Any:
-    """Check the profile (read-only, confirmation), run ``action(client)`` and print the result."""
+    """Check the profile (read-only, confirmation), run ``action(client)`` and print the result.
+
+    The request is recorded in the audit log (:mod:`kraken_ops.cli.audit`) with its
+    outcome, whatever it is; a dry run (``validate``) moves nothing and is not recorded.
+    ``audit_params`` adds what the command line does not show (orders read from a file).
+    """
+    from kraken_ops.cli import audit
     from kraken_ops.cli.context import current
     from kraken_ops.cli.safety import confirm_action
 
@@ -210,13 +217,30 @@ def run_write(
     name = targets(options)[0]
     profile = get_profile(name)
     confirm_action(options, profile, description, validate=validate)
+    params = audit.command_params(audit_params)
     client = make_client(spec, name, options)
     try:
-        result = action(client)
+        if validate:
+            result = action(client)
+        else:
+            with audit.Recording(
+                audit.command_name(options), _name_of(profile, name), _environment_of(profile), params, description
+            ) as entry:
+                entry.result = result = action(client)
     finally:
         close_client(client)
     out.emit(result, view)
     return result
+
+
+def _name_of(profile: Any, name: str | None) -> str | None:
+    """The profile's name for messages and the audit log (``None``: environment keys)."""
+    return getattr(profile, "name", None) or name
+
+
+def _environment_of(profile: Any) -> str:
+    """The profile's environment (keys from the environment variables talk to production)."""
+    return getattr(profile, "environment", None) or "production"
 
 
 def single(spec: str, fetch: Fetch, view: View) -> Any:

@@ -104,11 +104,14 @@ class KrakenOpsTools:
     def _run(self, tool: ToolSpec, argv: list[str]) -> ToolResult:
         from kraken_ops.cli.errors import UsageProblem
 
+        from kraken_ops.cli import audit
+
         out, err = io.StringIO(), io.StringIO()
         profile = self.config.profile
         code: Any = 0
         saved_stdin = sys.stdin
         sys.stdin = io.StringIO("")  # a command that reads stdin gets EOF, never the MCP stream
+        origin = audit.set_origin("mcp")  # audit log lines of this call say "via": "mcp"
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 try:
@@ -119,6 +122,7 @@ class KrakenOpsTools:
                     return ToolResult(envelope_for(problem, profile), True, err.getvalue())
         finally:
             sys.stdin = saved_stdin
+            audit.reset_origin(origin)
         code = code if isinstance(code, int) else 0
         text, messages = out.getvalue().strip(), err.getvalue().strip()
         if code == 0:

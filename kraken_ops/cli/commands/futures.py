@@ -364,6 +364,7 @@ def orders_batch(
         f"run {len(items)} futures order instructions",
         lambda t: t.create_batch_order(batchorder_list=items, processBefore=process_before),
         View(listed("batchStatus"), ["order_tag", "status", "order_id", "cliOrdId"]),
+        audit_params={"instructions": items},
     )
 
 

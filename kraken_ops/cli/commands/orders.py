@@ -410,7 +410,10 @@ def batch(
     opts = parse_batch(read_text(file), pair, deadline, validate, asset_class_value(asset_class))
     groups = opts.group()
     summary = ", ".join(f"{len(v)} on {k}" for k, v in groups.items())
-    run_write(SPEC_TRADE, f"place {len(opts.orders)} orders ({summary})", lambda t: run_batch(opts, t), VIEWS["batch"], validate=validate)
+    run_write(
+        SPEC_TRADE, f"place {len(opts.orders)} orders ({summary})", lambda t: run_batch(opts, t), VIEWS["batch"], validate=validate,
+        audit_params={"orders": groups},
+    )
 
 
 # --- edit, amend, cancel ----------------------------------------------------------------------
