@@ -413,9 +413,13 @@ def parse_document(text: str, path: Path | str, *, what: str = "config file") ->
         raise ConfigFileError(f"{what} {path}: profiles must be a table ([profiles.NAME])")
     profiles: dict[str, Profile] = {}
     for name, table in raw_profiles.items():
-        line = _line_of(text, name)
-        where = f"{what} {path}" + (f", line {line}" if line else "") + ": "
-        profiles[name] = replace(Profile.from_table(name, table, where=where), namespace=config_id)
+        try:
+            profile = Profile.from_table(name, table, where=f"{what} {path}: ")
+        except ConfigFileError:  # say where it is: the line is looked for only now (a file of many profiles parses fast)
+            line = _line_of(text, name)
+            Profile.from_table(name, table, where=f"{what} {path}" + (f", line {line}" if line else "") + ": ")
+            raise  # pragma: no cover - the second call raises the same error with the line
+        profiles[name] = replace(profile, namespace=config_id)
     if default is not None and default not in profiles:
         raise ConfigFileError(
             f"{what} {path}: default profile {default!r} is not defined; known profiles: {', '.join(sorted(profiles)) or 'none'}"
