@@ -188,6 +188,11 @@ COMMANDS: dict[str, LazyCommand] = {
     "stream": LazyCommand("Live WebSocket feeds as NDJSON (one JSON object a line).", _group("stream", optional=True)),
     "ws": LazyCommand("Spot trading over the authenticated WebSocket (v2): add, amend, edit, cancel, batch.", _group("ws")),
     "mcp": LazyCommand("Serve kraken-ops commands as MCP tools over stdio (for AI agents).", _group("mcp", optional=True)),
+    "panic": LazyCommand(
+        "Cancel every open Spot and Futures order on each account at once; --flatten also closes Futures positions.",
+        _top_level("panic", "panic"),
+    ),
+    "deadman": LazyCommand("Keep Kraken's dead man's switch armed on each account until stopped (Spot and Futures).", _top_level("deadman", "deadman")),
     "audit": LazyCommand("The audit log of money-moving commands: who did what, where, and what came of it.", _top_level("audit", "audit")),
 }
 

@@ -9,7 +9,7 @@ into the command line that the CLI parses. The global options (``--profile``, ``
 ``--yes`` ...) are not tool parameters: the server supplies them.
 
 A command moves money when it takes ``--yes`` (the CLI gives that option to every
-``kind="write"`` command, see :mod:`kraken_ops.cli.context`); :data:`EXTRA_DESTRUCTIVE`
+``kind="write"`` and ``kind="fleet"`` command, see :mod:`kraken_ops.cli.context`); :data:`EXTRA_DESTRUCTIVE`
 lists the few local-exchange commands that destroy state without being ``write``.
 """
 
@@ -53,8 +53,15 @@ SERVICES: dict[str, list[Source]] = {
         Source(C + "trades:app", ("trades",)),
         Source(C + "ledgers:app", ("ledgers",)),
     ],
-    # --url would send the WebSocket token wherever the caller says
-    "trade": [Source(C + "orders:app", ("orders",)), Source(C + "ws:app", ("ws",), hide=frozenset({"url"}))],
+    # --url would send the WebSocket token wherever the caller says. `panic` acts on the server's
+    # profile only (a tool call never takes --group or --all-profiles: those are global options).
+    # `deadman` is left out on purpose: it keeps a switch armed until it is stopped, and a tool
+    # call has to return; an agent arms a switch once with orders_cancel_after instead.
+    "trade": [
+        Source(C + "orders:app", ("orders",)),
+        Source(C + "ws:app", ("ws",), hide=frozenset({"url"})),
+        Source(C + "panic:register_top_level"),
+    ],
     "funding": [Source(C + "funding:app", ("funding",)), Source(C + "subaccounts:app", ("subaccounts",))],
     "earn": [Source(C + "earn:app", ("earn",))],
     # --csv PATH would write anywhere on the server's disk
@@ -302,7 +309,7 @@ def _tool(service: str, source: Source, root: Any, path: tuple[str, ...], comman
         description=_description(command, " ".join(("kraken-ops", *words))),
         params=_param_specs(command, source.hide),
         destructive=destructive,
-        read_only="_g_all_profiles" in names or service == "market",
+        read_only=not destructive and ("_g_all_profiles" in names or service == "market"),
         takes_profile="_g_profile" in names,
         takes_output="_g_output" in names,
         takes_yes=takes_yes,

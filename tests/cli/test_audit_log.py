@@ -149,9 +149,9 @@ def test_an_interrupted_request_is_recorded_as_interrupted(cli):
 
 
 def test_every_money_moving_command_goes_through_an_audited_path():
-    """Each command that takes --yes (kind write) sends through run_write or ws.execute: the
-    places the audit log is written."""
-    audited = {"run_write", "execute"}
+    """Each command that takes --yes (kind write or fleet) sends through run_write, ws.execute,
+    the fleet runner, panic or deadman: the places the audit log is written."""
+    audited = {"run_write", "execute", "run_fleet_write", "run_panic", "run_deadman"}
     found = []
     for path in (REPO / "kraken_ops" / "cli" / "commands").glob("*.py"):
         tree = ast.parse(path.read_text())
@@ -170,7 +170,7 @@ def test_every_money_moving_command_goes_through_an_audited_path():
             calls = {n.func.id if isinstance(n.func, ast.Name) else getattr(n.func, "attr", "") for n in ast.walk(node) if isinstance(n, ast.Call)}
             found.append(node.name)
             assert calls & audited, f"{path.name}:{node.name} moves money outside the audited paths"
-    assert {"create", "cancel_all", "withdraw", "orders_cancel_all", "add_order"} <= set(found)
+    assert {"create", "cancel_all", "withdraw", "orders_cancel_all", "add_order", "panic", "deadman"} <= set(found)
 
 
 # --- never a secret; never in the way ------------------------------------------------------------

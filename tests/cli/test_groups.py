@@ -39,3 +39,43 @@ def test_group_completion_offers_the_configured_tags(cli):
 def test_the_root_group_option_is_documented_in_help():
     result = CliRunner().invoke(root, ["balances", "--help"])
     assert "--group" in result.stdout
+
+
+def test_reading_several_profiles_imports_no_aiohttp(cli):
+    """Several profiles are read from threads with the sync SDK: the process imports what a
+    one-profile read imports (aiohttp alone costs a short command a good part of its time)."""
+    import subprocess
+    import sys
+
+    cli.add_profile("a", tags=["bots"])
+    cli.add_profile("b", tags=["bots"])
+    code = (
+        "import sys\n"
+        "from kraken_ops.cli.app import app\n"
+        "try:\n    app(['balances', '--group', 'bots', '-o', 'json'], standalone_mode=False)\n"
+        "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print('AIOHTTP', 'aiohttp' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli.env(), timeout=60)
+    assert run.returncode == 0, run.stderr
+    data, flag = run.stdout.rsplit("AIOHTTP", 1)
+    assert set(json.loads(data)) == {"a", "b"}
+    assert flag.strip() == "False"
+
+
+def test_the_config_file_is_read_once_however_many_profiles(cli, monkeypatch):
+    from kraken_ops.profiles import config as config_module
+
+    for name in ("a", "b", "c", "d"):
+        cli.add_profile(name, tags=["bots"])
+    reads = []
+    real = config_module.parse_document
+    monkeypatch.setattr(config_module, "parse_document", lambda *a, **k: reads.append(1) or real(*a, **k))
+    assert cli("balances", "-p", "a", "-p", "b", "-o", "json").exit_code == 0
+    two = len(reads)
+    reads.clear()
+    assert cli("balances", "-p", "a", "-p", "b", "-p", "c", "-p", "d", "-o", "json").exit_code == 0
+    assert len(reads) == two <= 2
+    reads.clear()
+    assert cli("orders", "cancel-all", "--group", "bots", "-o", "json").exit_code == 0
+    assert len(reads) <= 2

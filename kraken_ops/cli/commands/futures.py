@@ -295,13 +295,33 @@ def orders_cancel(
     run_write(TRADE, f"cancel futures order {order_id or cl_ord_id}", lambda t: t.cancel_order(order_id=order_id, cliOrdId=cl_ord_id), RECORD)
 
 
-@command(orders_app, "cancel-all", kind="write")
+def cancelled_rows(result: Any) -> list[dict[str, Any]]:
+    """One row from a cancelallorders answer: how many orders it cancelled."""
+    status = result.get("cancelStatus") if isinstance(result, dict) else None
+    status = status if isinstance(status, dict) else {}
+    return [{"cancelled": len(status.get("cancelledOrders") or []), "cancel_status": status.get("status")}]
+
+
+@command(orders_app, "cancel-all", kind="fleet")
 def orders_cancel_all(symbol: Optional[str] = typer.Option(None, "--symbol", help="Only this contract.")) -> None:
-    """Cancel every open futures order (of one contract).
+    """Cancel every open futures order (of one contract; of one account, or --group TAG, --all-profiles).
+
+    Several accounts are handled concurrently, after one confirmation that lists them;
+    read-only profiles and profiles without a futures key are skipped; exit 5 when some accounts failed.
 
     Example: kraken-ops futures orders cancel-all --yes
+    Example: kraken-ops futures orders cancel-all --all-profiles --yes
     """
-    run_write(TRADE, f"cancel ALL futures orders{' on ' + symbol if symbol else ''}", lambda t: t.cancel_all_orders(symbol=symbol), RECORD)
+    from kraken_ops.cli.fleet import run_fleet_write
+
+    run_fleet_write(
+        TRADE,
+        f"cancel ALL futures orders{' on ' + symbol if symbol else ''}",
+        lambda t: t.cancel_all_orders(symbol=symbol),
+        RECORD,
+        market="futures",
+        fleet_view=View(cancelled_rows, ["cancelled", "cancel_status"]),
+    )
 
 
 @command(orders_app, "dead-man-switch", kind="write")

@@ -54,6 +54,11 @@ VIEWS = {
     "amends": View(listed("amends"), ["amend_id", "amend_type", "order_qty", "remaining_qty", "limit_price", "trigger_price", "timestamp"]),
     "result": RECORD,
 }
+# cancel-all and cancel-after on several accounts: a row per account (one account's output is RECORD, as before)
+FLEET_VIEWS = {
+    "cancel-all": View(listed(), ["count", "pending"]),
+    "cancel-after": View(listed(), ["triggerTime"]),
+}
 
 
 class Side(str, Enum):
@@ -515,20 +520,32 @@ def cancel(txid: list[str] = typer.Argument(..., help="Order ids, user reference
     run_write(SPEC_TRADE, f"cancel {len(ids)} order(s): {', '.join(ids)}", lambda t: run_cancel(ids, t), VIEWS["result"])
 
 
-@command(app, "cancel-all", kind="write")
+@command(app, "cancel-all", kind="fleet")
 def cancel_all() -> None:
-    """Cancel every open order.
+    """Cancel every open order (of one account, or of many: --group TAG, --all-profiles).
+
+    Several accounts are handled concurrently, after one confirmation that lists them;
+    read-only profiles are skipped; exit 5 when some accounts failed.
 
     Example: kraken-ops orders cancel-all --profile bot2 --yes
+    Example: kraken-ops orders cancel-all --group bots --yes
     """
-    run_write(SPEC_TRADE, "cancel ALL open orders", lambda t: t.cancel_all_orders(), VIEWS["result"])
+    from kraken_ops.cli.fleet import run_fleet_write
+
+    run_fleet_write(SPEC_TRADE, "cancel ALL open Spot orders", lambda t: t.cancel_all_orders(), VIEWS["result"], fleet_view=FLEET_VIEWS["cancel-all"])
 
 
-@command(app, "cancel-after", kind="write")
+@command(app, "cancel-after", kind="fleet")
 def cancel_after(seconds: int = typer.Argument(..., min=0, max=86399, help="Seconds until every order is cancelled; 0 disables.")) -> None:
-    """Dead man's switch: cancel all orders unless called again within SECONDS.
+    """Dead man's switch: cancel all orders unless called again within SECONDS (one account, or --group, --all-profiles).
+
+    To keep it armed until stopped, use kraken-ops deadman.
 
     Example: kraken-ops orders cancel-after 60 --yes
+    Example: kraken-ops orders cancel-after 0 --all-profiles --yes
     """
-    what = "disable the dead man's switch" if seconds == 0 else f"cancel all orders in {seconds}s unless renewed"
-    run_write(SPEC_TRADE, what, lambda t: t.cancel_all_orders_after_x(timeout=seconds), VIEWS["result"])
+    from kraken_ops.cli.fleet import run_fleet_write
+
+    what = "disable the dead man's switch" if seconds == 0 else f"cancel all Spot orders in {seconds}s unless renewed"
+    run_fleet_write(SPEC_TRADE, what, lambda t: t.cancel_all_orders_after_x(timeout=seconds), VIEWS["result"], fleet_view=FLEET_VIEWS["cancel-after"])
+
