@@ -221,6 +221,20 @@ def record_skips(command: str, accounts: list[Account], params: dict[str, Any], 
 STATUS_OF_OUTCOME = {"unknown": "unknown", "not_placed": "error", "not_applied": "error"}
 
 
+def short_reason(exc: BaseException, profile: str | None = None) -> str:
+    """A few words for a table cell (the whole message is on stderr and in the JSON envelope)."""
+    if isinstance(exc, NotSent):
+        return "not sent (interrupted)"
+    info = describe(exc, profile)
+    if (info.extra or {}).get("outcome") == "unknown":
+        return "outcome unknown: the answer was lost"
+    return f"{info.category}: {info.kraken_error}" if info.kraken_error else f"{info.category}: {_clip(info.message)}"
+
+
+def _clip(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rsplit(" ", 1)[0] + " ..."
+
+
 def status_of(exc: BaseException) -> str:
     """``unknown`` when the answer was lost and the outcome could not be checked, ``not_sent``
     after Ctrl-C, ``error`` otherwise."""
@@ -249,8 +263,7 @@ class Report:
                 out.append({**head, "status": "skipped", "detail": account.skip})
             elif account.name in self.errors:
                 exc = self.errors[account.name]
-                info = describe(exc, account.name)
-                out.append({**head, "status": status_of(exc), "detail": info.message})
+                out.append({**head, "status": status_of(exc), "detail": short_reason(exc, account.name)})
             else:
                 result = self.results.get(account.name)
                 rows = view.rows(result) or [{}]

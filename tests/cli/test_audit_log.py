@@ -326,3 +326,21 @@ def test_relative_since(text, seconds):
 
 def test_iso_since_without_an_offset_is_local_time():
     assert audit.parse_since("2026-05-01T12:00").utcoffset() == dt.datetime(2026, 5, 1, 12).astimezone().utcoffset()
+
+
+def test_the_table_never_splits_an_id_at_80_columns(tmp_path):
+    import io
+
+    from kraken_ops.cli.commands.audit import AuditOptions, run_audit
+    from kraken_ops.cli.output import Output
+
+    uuid_ids = ["5bf0e53a-fe66-4cae-97c7-f22188bdbfaa", "2188bdbf-fe44-4442-a686-3b2188bdbfab"]
+    path = tmp_path / "audit.log"
+    audit.record("futures orders create", "bot1", "paper", {}, {"status": "ok", "ids": uuid_ids}, path=path)
+    audit.record("panic", "bot3", "paper", {}, {"status": "unknown", "message": "the answer to CancelAll was lost (connection dropped) and so on"}, path=path)
+    stdout = io.StringIO()
+    run_audit(AuditOptions(), Output("table", color=False, stdout=stdout), path)
+    lines = stdout.getvalue().splitlines()
+    assert all(len(line.rstrip()) <= 80 for line in lines)
+    for one in uuid_ids:
+        assert any(one in line for line in lines), stdout.getvalue()

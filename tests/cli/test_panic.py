@@ -113,6 +113,9 @@ def test_a_lost_cancel_all_answer_is_reported_as_unknown_for_that_account(cli, e
     assert (error["step"], error["error"], error["outcome"]) == ("cancel", "outcome", "unknown")
     assert error["check"] == "kraken-ops orders list --profile lost"
     assert "error: [lost] the answer to CancelAll was lost" in result.stderr
+    lossy.ctx.fault_rng = Script(LOSE)
+    rows = {line.split(",")[0]: line for line in cli("panic", "--group", "bots", "-o", "csv").stdout.splitlines()}
+    assert rows["lost"].endswith(",unknown,?,-,-,spot cancel: outcome unknown: the answer was lost")  # a few words in a table
 
 
 def test_every_answer_lost_exits_14(cli, exchange_factory):

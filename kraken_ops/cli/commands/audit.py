@@ -25,13 +25,13 @@ class AuditOptions:
     since: Optional[dt.datetime] = None
 
 
-def detail(entry: dict[str, Any]) -> str:
-    """One short text for a person: the ids an order got, or what went wrong."""
+def detail(entry: dict[str, Any], sep: str = ", ") -> str:
+    """One short text for a person: the ids an order got (joined by ``sep``), or what went wrong."""
     outcome = entry.get("outcome") or {}
     if outcome.get("status") == "ok":
         ids = outcome.get("ids") or []
         if ids:
-            return ", ".join(str(i) for i in ids[:3]) + (f" (+{len(ids) - 3})" if len(ids) > 3 else "")
+            return sep.join(str(i) for i in ids[:3]) + (f"{sep}(+{len(ids) - 3})" if len(ids) > 3 else "")
         result = outcome.get("result")
         if isinstance(result, dict):
             for key in ("count", "triggerTime", "status", "result"):
@@ -49,12 +49,14 @@ def rows(entries: list[dict[str, Any]], *, local_times: bool) -> list[dict[str, 
     from kraken_ops.cli.output import dumps
 
     out = []
+    year = dt.datetime.now().year
     for entry in entries:
         outcome = entry.get("outcome") or {}
         when = str(entry.get("time", ""))
-        if local_times:
+        if local_times:  # a person's table: local time, the year only when it is not this one
             try:
-                when = dt.datetime.fromisoformat(when).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+                local = dt.datetime.fromisoformat(when).astimezone()
+                when = local.strftime("%m-%d %H:%M:%S" if local.year == year else "%Y-%m-%d %H:%M")
             except ValueError:
                 pass
         out.append(
@@ -65,7 +67,7 @@ def rows(entries: list[dict[str, Any]], *, local_times: bool) -> list[dict[str, 
                 "command": entry.get("command"),
                 "action": entry.get("action"),
                 "status": outcome.get("status"),
-                "detail": detail(entry),
+                "detail": detail(entry, "\n" if local_times else ", "),
                 "ids": " ".join(str(i) for i in outcome.get("ids") or []),
                 "params": dumps(entry.get("params") or {}, indent=None),
                 "via": entry.get("via"),
@@ -99,7 +101,8 @@ def run_audit(opts: AuditOptions, out: Output, path: Any = None) -> list[dict[st
 
 
 def table(lines: list[dict[str, Any]], out: Output) -> None:
-    """A table for 80 columns: one line per entry where it fits; an id or a time is never split."""
+    """A table for 80 columns: times, profiles and ids are never split (a Futures order id
+    is 36 characters: the command wraps between its words to make room)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -107,9 +110,22 @@ def table(lines: list[dict[str, Any]], out: Output) -> None:
     if not lines:
         console.print("(no entries)", style="dim" if out.color else None)
         return
+    # widths worked out here (rich shrinks the wrong column): time, profile and status whole; the
+    # detail as wide as its longest id (one a line); the command wraps between its words if it must
+    widest = {name: max([len(name), *(len(part) for line in lines for part in str(line.get(name) or "").splitlines())]) for name in TABLE_COLUMNS}
+    ids = max([len(word) for line in lines for word in str(line.get("detail") or "").split()] or [0])
+    fixed = widest["time"] + widest["profile"] + widest["status"] + len(TABLE_COLUMNS) - 1
+    detail = min(widest["detail"], max(20, ids))
+    command = max(10, min(widest["command"], console.width - fixed - detail))
     grid = Table(box=None, pad_edge=False, collapse_padding=True, header_style="bold" if out.color else "")
     for name in TABLE_COLUMNS:
-        grid.add_column(name, no_wrap=name != "detail", min_width=20 if name == "detail" else None, overflow="fold")
+        grid.add_column(
+            name,
+            no_wrap=name in ("time", "profile", "status"),
+            max_width=command if name == "command" else None,
+            min_width=detail if name == "detail" else None,
+            overflow="fold",
+        )
     for line in lines:
         grid.add_row(*(str(line.get(name) or "") for name in TABLE_COLUMNS))
     console.print(grid)

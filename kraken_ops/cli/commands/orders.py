@@ -56,7 +56,7 @@ VIEWS = {
 }
 # cancel-all and cancel-after on several accounts: a row per account (one account's output is RECORD, as before)
 FLEET_VIEWS = {
-    "cancel-all": View(listed(), ["count", "pending"]),
+    "cancel-all": View(listed(), ["count"]),
     "cancel-after": View(listed(), ["triggerTime"]),
 }
 

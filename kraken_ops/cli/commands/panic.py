@@ -152,7 +152,7 @@ def account_result(account: Any, steps: list, flatten: bool) -> dict:
 
 def row(account: Any, steps: list, flatten: bool) -> dict:
     """One table row: counts per market, positions closed of found, the first error."""
-    from kraken_ops.cli.errors import describe
+    from kraken_ops.cli.fleet import short_reason
 
     by_market = {s.market: s for s in steps}
 
@@ -168,9 +168,9 @@ def row(account: Any, steps: list, flatten: bool) -> dict:
         positions = "?" if futures.positions is None else f"{len(futures.closed)}/{futures.positions}"
     errors = [(s.market, what, exc) for s in steps for what, exc in s.errors]
     detail = ""
-    if errors:
+    if errors:  # a few words; the whole message is on stderr and in the JSON
         market, what, exc = errors[0]
-        detail = f"{market} {what}: {describe(exc, account.name).message}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "")
+        detail = f"{market} {what}: {short_reason(exc, account.name)}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "")
     return {
         "profile": account.name,
         "environment": account.environment,
