@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from kraken_ops.cli.app import app as root
@@ -79,3 +80,18 @@ def test_the_config_file_is_read_once_however_many_profiles(cli, monkeypatch):
     reads.clear()
     assert cli("orders", "cancel-all", "--group", "bots", "-o", "json").exit_code == 0
     assert len(reads) <= 2
+
+
+@pytest.mark.parametrize("args", [
+    ["spot", "/0/public/Time"],
+    ["stream", "ticker", "XBT/USD", "--count", "1"],
+    ["profile", "show"],
+    ["market", "time"],
+])
+@pytest.mark.parametrize("selection", [["--group", "bots"], ["--all-profiles"]])
+def test_one_profile_commands_refuse_a_selection_of_several(cli, args, selection):
+    cli.add_profile("a", tags=["bots"])
+    cli.add_profile("b", tags=["bots"])
+    result = cli(*selection, *args)
+    assert result.exit_code == 2, result.stderr
+    assert "acts on one profile" in result.stderr

@@ -118,3 +118,21 @@ def test_tags_survive_the_config_file_round_trip_in_order_without_repeats(tags):
     text = tomli_w.dumps({"profiles": {"bot1": profile.to_table()}})
     again = parse_document(text, "config.toml").get("bot1")
     assert again.tags == tuple(dict.fromkeys(tags))
+
+
+def test_a_paper_profile_is_stored_with_its_tags(isolated, tmp_path):
+    from kraken_ops.profiles.manage import store_paper_profile
+
+    store_paper_profile("paper1", "http://127.0.0.1:8787", "spot-key-1", SECRET, tags=["bots", "paper", "bots"])
+    assert read_config().get("paper1").tags == ("bots", "paper")
+    with pytest.raises(ProfileError):
+        store_paper_profile("paper2", "http://127.0.0.1:8787", "spot-key-2", SECRET, tags=["no good"])
+    assert "paper2" not in read_config().profiles
+
+
+def test_a_bad_paper_tag_fails_before_the_exchange_is_started(isolated, tmp_path, monkeypatch):
+    from kraken_ops.profiles import paper
+
+    monkeypatch.setattr(paper, "ensure_exchange", lambda *a, **k: pytest.fail("the exchange was started"))
+    with pytest.raises(ProfileError, match="invalid tag"):
+        paper.add_paper_profile("paper1", state_dir=tmp_path, tags=["no good"])

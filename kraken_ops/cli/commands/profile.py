@@ -363,8 +363,9 @@ def _chosen(name: str | None) -> str:
     from kraken_ops.profiles import get_profile
 
     if name is None:
-        options = current()
-        name = options.profiles[0] if options.profiles else None
+        from kraken_ops.cli.clients import targets
+
+        name = targets(current())[0]  # one profile: --group and --all-profiles are refused, never narrowed to one
     return get_profile(name).name
 
 
