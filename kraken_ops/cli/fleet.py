@@ -89,9 +89,10 @@ def select(options: GlobalOptions, markets: tuple[str, ...] = ("spot",), *, any_
         profile = config.get(chosen)
         skip = None
         held = [m for m in markets if profile.key(m)]
+        lacking = not held if any_market else len(held) < len(markets)
         if profile.read_only:
             skip = "read-only profile"
-        elif not held if any_market else len(held) < len(markets):
+        elif lacking:
             missing = " or ".join(markets) if any_market else " and ".join(m for m in markets if not profile.key(m))
             skip = f"no {missing} key"
         accounts.append(Account(chosen, profile, skip, config))
