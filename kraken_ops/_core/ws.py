@@ -84,11 +84,6 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | No
     return raw * (0.5 + 0.5 * (rng or random).random())
 
 
-async def _maybe_await(value: Any) -> None:
-    if inspect.isawaitable(value):
-        await value
-
-
 class ClientLifecycle:
     """What every WebSocket client shares around ``start()``/``close()``: the reference's
     ``stop()`` and ``async_close()``, the async context manager, and background tasks
@@ -191,7 +186,9 @@ class Dispatcher:
 
     async def _deliver(self, message: Any) -> None:
         try:
-            await _maybe_await(self._handler(message))
+            result = self._handler(message)  # a coroutine, or None from a handler that finished already
+            if result is not None and inspect.isawaitable(result):
+                await result
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - a failing consumer must not stop the stream

@@ -132,20 +132,28 @@ def run_read(spec: str, fetch: Fetch, view: View, options: GlobalOptions, out: O
     return results
 
 
-def read_profiles(spec: str, names: list[str], fetch: Fetch, options: GlobalOptions) -> tuple[dict[str, Any], dict[str, BaseException]]:
+def read_profiles(
+    spec: str, names: list[str], fetch: Fetch, options: GlobalOptions, *, display: Any = None
+) -> tuple[dict[str, Any], dict[str, BaseException]]:
     """Query every profile concurrently, one thread and one sync client each; ``(results, errors)`` by profile.
 
     Threads and the sync SDK rather than asyncio and the async SDK: a process that
     reads ten accounts then imports what one that reads one account imports
     (requests, not aiohttp), which is most of a short command's time. The config file
     is read once for every client.
+
+    When the profiles take longer than a second, a terminal's stderr shows one line per
+    profile, pending or done (:class:`kraken_ops.cli.progress.ProfilesProgress`, or
+    ``display``); only this thread draws it.
     """
     import contextvars
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 
+    from kraken_ops.cli import progress as drawing
     from kraken_ops.profiles import load_config
 
     config = load_config()
+    shown = display if display is not None else drawing.ProfilesProgress(names, drawing.console(options))
 
     def one(name: str) -> Any:
         client = make_client(spec, name, options, config=config)
@@ -157,26 +165,42 @@ def read_profiles(spec: str, names: list[str], fetch: Fetch, options: GlobalOpti
     results: dict[str, Any] = {}
     errors: dict[str, BaseException] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(32, len(names))), thread_name_prefix="kraken-ops-read") as pool:
-        futures = [pool.submit(contextvars.copy_context().run, one, name) for name in names]
-        for name, future in zip(names, futures):
+        futures = {pool.submit(contextvars.copy_context().run, one, name): name for name in names}
+        try:
+            finished, pending = wait(futures, timeout=shown.show_after if shown.target is not None else None)
+            for future in finished:
+                shown.done(futures[future], future.exception() is None)
+            if pending:
+                shown.start()
+                for future in as_completed(pending):
+                    shown.done(futures[future], future.exception() is None)
+        finally:
+            shown.stop()
+        for future, name in futures.items():
             exc = future.exception()
             if exc is None:
                 results[name] = future.result()
             else:
                 errors[name] = exc
-    return results, errors
+    return {n: results[n] for n in names if n in results}, {n: errors[n] for n in names if n in errors}
 
 
-async def gather_profiles(spec: str, names: list[str], fetch: Fetch, options: GlobalOptions) -> tuple[dict[str, Any], dict[str, BaseException]]:
+async def gather_profiles(
+    spec: str, names: list[str], fetch: Fetch, options: GlobalOptions, *, display: Any = None
+) -> tuple[dict[str, Any], dict[str, BaseException]]:
     """Query every profile concurrently with the async SDK; return ``(results, errors)`` keyed by profile.
 
     For callers already in an event loop; the read commands use :func:`read_profiles`.
+    When the profiles take longer than a second, a terminal's stderr shows one line per
+    profile, pending or done (:class:`kraken_ops.cli.progress.ProfilesProgress`, or ``display``).
     """
     import asyncio
 
+    from kraken_ops.cli import progress as drawing
     from kraken_ops.profiles import load_config
 
     config = load_config()  # once, not once per profile
+    shown = display if display is not None else drawing.ProfilesProgress(names, drawing.console(options))
 
     async def one(name: str) -> Any:
         client = make_client(spec, name, options, asynchronous=True, config=config)
@@ -184,7 +208,11 @@ async def gather_profiles(spec: str, names: list[str], fetch: Fetch, options: Gl
             value = fetch(client)
             if isinstance(value, Awaitable):
                 value = await value
+            shown.done(name, True)
             return value
+        except BaseException:
+            shown.done(name, False)
+            raise
         finally:
             closer = getattr(client, "close", None)
             if closer is not None:
@@ -193,7 +221,13 @@ async def gather_profiles(spec: str, names: list[str], fetch: Fetch, options: Gl
                 except Exception:
                     pass
 
-    outcomes = await asyncio.gather(*(one(n) for n in names), return_exceptions=True)
+    timer = asyncio.get_running_loop().call_later(shown.show_after, shown.start) if shown.target is not None else None
+    try:
+        outcomes = await asyncio.gather(*(one(n) for n in names), return_exceptions=True)
+    finally:
+        if timer is not None:
+            timer.cancel()
+        shown.stop()
     results: dict[str, Any] = {}
     errors: dict[str, BaseException] = {}
     for name, outcome in zip(names, outcomes):

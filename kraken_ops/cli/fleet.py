@@ -288,17 +288,27 @@ class Report:
         return doc
 
 
+def report_view(view: View) -> View:
+    """The view of a fleet report: a row per account (profile, environment, status), the
+    columns of ``view`` (its table columns when it has some), and a few words on what failed."""
+    from kraken_ops.cli.output import col, listed, prose
+
+    base = ["profile", "environment", "status"]
+    own = [c for c in (view.columns or []) if c not in base]
+    middle = [c for c in view.table if c.key not in base] if view.table else [col(name, name, 2) for name in own]
+    table = [col("profile", "profile", 1), col("environment", "environment", 3), col("status", "status", 1), *middle, prose("detail", "detail", 1)]
+    return View(listed(), base + own + ["detail"], table=table)
+
+
 def emit(report_: Report, out: Output, view: View, status: Callable[[Any], str] | None = None) -> None:
     """Print the report: JSON ``{profile: ...}``, or one row per account (``view`` makes the
-    rows of an answer and names the columns shown after profile, environment and status)."""
-    from kraken_ops.cli.output import listed
-
+    rows of an answer and names the columns shown after profile, environment and status,
+    see :func:`report_view`)."""
     if out.fmt == "json":
         out.emit(report_.document())
         return
     rows = report_.rows(view, status) if status else report_.rows(view)
-    base = ["profile", "environment", "status"]
-    out.emit(rows, View(listed(), base + [c for c in (view.columns or []) if c not in base] + ["detail"]))
+    out.emit(rows, report_view(view))
 
 
 def finish(report_: Report, options: GlobalOptions, out: Output, view: View, status: Callable[[Any], str] | None = None) -> None:

@@ -28,9 +28,17 @@ side; names are stable):
   ``balances`` table under wallet ``futures``).
 
 Retention: ``ctx.retention_days`` (``serve --retention-days``, default 7; 0 keeps everything),
-``ctx.pruners`` (each side appends ``fn(cutoff_seconds) -> {table: rows deleted}``) and
-``ctx.prune_public_data()``, run by the server every ``ctx.prune_interval`` seconds of
-``ctx.clock``.
+``ctx.max_public_rows`` (``serve --max-public-rows``, default 400,000; 0: no cap),
+``ctx.pruners`` (each side appends ``fn(cutoff_seconds | None, max_rows | None) -> {table: rows
+deleted}``) and ``ctx.prune_public_data()``, run by the server every ``ctx.prune_interval``
+seconds of ``ctx.clock``.
+
+Bugs: ``ctx.internal_error(where)`` (call it in an ``except`` block) logs the traceback and counts
+it in ``ctx.internal_error_count`` / ``ctx.internal_errors``; the request is answered with a
+Kraken error envelope, never an HTTP 500.
+
+One server per state directory: ``ctx.state_lock`` is the
+:class:`~kraken_ops.exchange.lock.StateLock` the server holds while it serves.
 
 Extra attributes (Spot side, also usable by Futures): ``ctx.inflight`` and
 ``ctx.max_inflight_per_key`` (concurrent Spot private requests per key), ``ctx.markets``
@@ -41,6 +49,7 @@ cancelled on shutdown), ``ctx.on_shutdown`` (list of callables).
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections import deque
@@ -59,6 +68,10 @@ MAX_INFLIGHT_PER_KEY = 10
 
 #: days of public market data the state database keeps (``exchange serve --retention-days``)
 DEFAULT_RETENTION_DAYS = 7.0
+#: at most this many rows of public market data (``exchange serve --max-public-rows``): an idle
+#: market writes 1.76 a second (Futures background trades, ~130 bytes each with its index entry),
+#: so the cap is reached after ~2.6 days, at ~52 MB (docs/exchange.md, "State growth")
+DEFAULT_MAX_PUBLIC_ROWS = 400_000
 #: seconds of the exchange clock between two pruning passes
 PRUNE_INTERVAL = 600.0
 
@@ -92,11 +105,14 @@ class Context:
         faults: dict[str, Any] | None = None,
         clock: Callable[[], float] | None = None,
         retention_days: float = DEFAULT_RETENTION_DAYS,
+        max_public_rows: int = DEFAULT_MAX_PUBLIC_ROWS,
     ) -> None:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         if retention_days < 0:
             raise ValueError("retention_days must be >= 0 (0 keeps public market data forever)")
+        if max_public_rows < 0:
+            raise ValueError("max_public_rows must be >= 0 (0: no cap)")
         self.db = db
         self.state_dir: Path = db.state_dir
         self.seed = seed
@@ -115,23 +131,47 @@ class Context:
         #: pruned from the state database every ``prune_interval`` seconds of ``clock``; 0 = never.
         #: Users' own accounts, balances, orders, trades, ledgers and history are never pruned.
         self.retention_days = float(retention_days)
+        #: ... and at most this many rows of it are kept (the oldest go first); 0 = no cap
+        self.max_public_rows = int(max_public_rows)
         self.prune_interval = PRUNE_INTERVAL
-        #: ``fn(cutoff_seconds) -> {table: rows deleted}``, registered by each side (Futures: fut_events)
-        self.pruners: list[Callable[[float], dict[str, int]]] = []
+        #: ``fn(cutoff_seconds | None, max_rows | None) -> {table: rows deleted}``, registered by
+        #: each side (Futures: fut_events)
+        self.pruners: list[Callable[[float | None, int | None], dict[str, int]]] = []
         self._recent_nonces: dict[str, deque[int]] = {}
         #: Spot private requests in flight per API key, and the most allowed at once
         self.inflight: dict[str, int] = {}
         self.max_inflight_per_key = MAX_INFLIGHT_PER_KEY
+        #: the state directory's :class:`~kraken_ops.exchange.lock.StateLock` while serving
+        self.state_lock: Any = None
+        #: requests that failed inside the exchange (a bug: every bad input has a Kraken error);
+        #: answered with ``EGeneral:Internal error`` / ``Server Error`` instead of an HTTP 500
+        self.internal_error_count = 0
+        self.internal_errors: deque[str] = deque(maxlen=50)
+
+    # -- bugs ------------------------------------------------------------------
+    def internal_error(self, where: str) -> None:
+        """Record the exception being handled: the traceback goes to the server log, ``where``
+        and the exception to ``internal_errors``. Call from an ``except`` block."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        self.internal_error_count += 1
+        self.internal_errors.append(f"{where}: {exc!r}")
+        logging.getLogger("kraken_ops.exchange").exception("internal error in %s", where)
 
     # -- retention ---------------------------------------------------------
     def prune_public_data(self, now: float | None = None) -> dict[str, int]:
-        """Delete public market data older than ``retention_days``; returns rows deleted per table."""
-        if self.retention_days <= 0:
+        """Delete public market data older than ``retention_days`` and the oldest beyond
+        ``max_public_rows``; returns rows deleted per table ({} when both are off)."""
+        if self.retention_days <= 0 and self.max_public_rows <= 0:
             return {}
-        cutoff = (self.clock() if now is None else now) - self.retention_days * 86400
+        cutoff = None
+        if self.retention_days > 0:
+            cutoff = (self.clock() if now is None else now) - self.retention_days * 86400
+        cap = self.max_public_rows if self.max_public_rows > 0 else None
         out: dict[str, int] = {}
         for fn in list(self.pruners):
-            for table, n in fn(cutoff).items():
+            for table, n in fn(cutoff, cap).items():
                 out[table] = out.get(table, 0) + n
         return out
 

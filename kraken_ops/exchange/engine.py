@@ -42,6 +42,57 @@ def invalid(field_name: str) -> KrakenError:
     return KrakenError(f"EGeneral:Invalid arguments:{field_name}")
 
 
+#: numbers (prices, volumes, amounts) must stay below this in absolute value. Kraken does not
+#: publish a bound; ours keeps every number formattable with Decimal's 28 digits (a price of
+#: 1e15 at 10 decimals, a cost of 1e15 × 1e15), so that junk like ``1e30`` or ``1e400`` is an
+#: ``Invalid arguments`` error instead of a failure deep in the engine.
+NUMBER_LIMIT = D(10) ** 15
+#: timestamps (unix seconds, absolute or ``+relative``) must stay below this (year 5138)
+TIME_LIMIT = 10.0 ** 11
+
+
+class Params(dict):  # type: ignore[type-arg]
+    """A request's parameters as handlers read them, checked at the boundary.
+
+    ``get(name)`` and ``params[name]`` give text: a JSON number or boolean becomes its
+    text, JSON ``null`` is absent, and a list or object is refused with
+    ``EGeneral:Invalid arguments:<name>`` unless ``name`` is one of ``lists`` (the
+    parameters of the endpoint that take several values, e.g. QueryOrders' ``txid``),
+    whose raw values are handed over for :func:`as_list`."""
+
+    def __init__(self, data: Any = (), lists: Iterable[str] = ()) -> None:
+        super().__init__(data)
+        self.lists = frozenset(lists)
+
+    def _text(self, name: str, value: Any) -> Any:
+        if value is None or isinstance(value, str) or name in self.lists:
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, Decimal, float)):
+            try:
+                return repr(value) if isinstance(value, float) else str(value)
+            except ValueError:  # an int of more digits than Python converts
+                raise invalid(name) from None
+        raise invalid(name)
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        value = super().get(name)
+        return default if value is None else self._text(name, value)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._text(name, super().__getitem__(name))
+
+
+def as_params(params: Any, lists: Iterable[str] = ()) -> Params:
+    """``params`` as :class:`Params` (a plain dict, e.g. from a WebSocket message or a batch)."""
+    if isinstance(params, Params):
+        return params
+    if not isinstance(params, dict):
+        raise KrakenError("EGeneral:Invalid arguments")
+    return Params(params, lists)
+
+
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -64,24 +115,30 @@ def parse_bool(value: Any, name: str) -> bool:
 
 
 def parse_decimal(value: Any, name: str, positive: bool = True) -> Decimal:
+    """A finite decimal below :data:`NUMBER_LIMIT`, > 0 (``positive``) or >= 0; otherwise
+    ``EGeneral:Invalid arguments:<name>``."""
+    if isinstance(value, (list, dict, bool)) or value is None:
+        raise invalid(name)
     try:
         d = D(str(value).strip())
     except (InvalidOperation, ValueError):
         raise invalid(name) from None
-    if not d.is_finite() or (positive and d <= 0) or d < 0:
+    if not d.is_finite() or (positive and d <= 0) or d < 0 or d >= NUMBER_LIMIT:
         raise invalid(name)
     return d
 
 
 def parse_time(value: Any, now: float, name: str) -> float:
-    """``0``, ``+N`` (relative seconds) or a unix timestamp."""
+    """``0``, ``+N`` (relative seconds) or a unix timestamp, finite and below :data:`TIME_LIMIT`."""
     s = str(value).strip()
+    relative = s.startswith("+")
     try:
-        if s.startswith("+"):
-            return now + float(s[1:])
-        return float(s)
+        t = float(s[1:] if relative else s)
     except ValueError:
         raise invalid(name) from None
+    if not 0 <= t < TIME_LIMIT:  # also NaN and infinities
+        raise invalid(name)
+    return now + t if relative else t
 
 
 def parse_deadline(value: Any, now: float) -> float:
@@ -98,6 +155,17 @@ def parse_deadline(value: Any, now: float) -> float:
     if ts > now + 60:
         raise invalid("deadline")
     return ts
+
+
+def ref_list(value: Any, name: str) -> list[Any]:
+    """A list of order references: a list, comma-separated text or nothing."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return as_list(value)
+    if isinstance(value, list):
+        return value
+    raise invalid(name)
 
 
 def as_list(value: Any) -> list[str]:
@@ -448,6 +516,7 @@ class Engine:
     # -- parsing ------------------------------------------------------------------
     def build_order(self, account: Account, params: dict[str, Any], now: float, pair: Pair | None = None) -> Order:
         """Validate REST-style order parameters and build (not place) an order."""
+        params = as_params(params, ("oflags",))
         if pair is None:
             name = params.get("pair")
             if not name:
@@ -592,6 +661,7 @@ class Engine:
     def add_order(self, account: Account, params: dict[str, Any], *, source: str = "rest",
                   pair: Pair | None = None, counter: bool = True) -> dict[str, Any]:
         """AddOrder: returns Kraken's result (``descr`` and, unless validate, ``txid``)."""
+        params = as_params(params, ("oflags",))
         now = self.clock()
         o = self.build_order(account, params, now, pair)
         o.source = source
@@ -864,7 +934,8 @@ class Engine:
         self.dead_man[account.name] = now + seconds
         return {"currentTime": iso_seconds(now), "triggerTime": iso_seconds(now + seconds)}
 
-    def cancel_batch(self, account: Account, orders: Iterable[Any], cl_ord_ids: Iterable[Any]) -> dict[str, Any]:
+    def cancel_batch(self, account: Account, orders: Any, cl_ord_ids: Any) -> dict[str, Any]:
+        orders, cl_ord_ids = ref_list(orders, "orders"), ref_list(cl_ord_ids, "cl_ord_ids")
         self._check_status("cancel")
         now = self.clock()
         refs: list[str] = []
@@ -930,6 +1001,7 @@ class Engine:
 
     # -- amend / edit ----------------------------------------------------------------
     def amend_order(self, account: Account, params: dict[str, Any]) -> dict[str, Any]:
+        params = as_params(params)
         now = self.clock()
         self._check_status("amend")
         txid = params.get("txid") or params.get("order_id")
@@ -1050,6 +1122,7 @@ class Engine:
         return {"amends": amends, "count": len(amends)}
 
     def edit_order(self, account: Account, params: dict[str, Any]) -> dict[str, Any]:
+        params = as_params(params, ("oflags",))
         now = self.clock()
         self._check_status("edit")
         txid = params.get("txid")

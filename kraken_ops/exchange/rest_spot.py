@@ -1,8 +1,8 @@
 """Spot REST: ``/0/public/*`` and ``/0/private/*`` (kraken-protocol.md §1-§2).
 
 Private requests are checked in Kraken's order (§7.1): key, signature over the raw
-body, nonce (with the account's window), permission, REST call counter, then the
-endpoint's own validation and business rules.
+body, the ``otp`` of a key with 2FA, nonce (with the account's window), permission,
+REST call counter, then the endpoint's own validation and business rules.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from kraken_ops.exchange import auth
-from kraken_ops.exchange.engine import KrakenError, Order, as_list, invalid, parse_bool, parse_decimal
+from kraken_ops.exchange import auth, books
+from kraken_ops.exchange.engine import (NUMBER_LIMIT, TIME_LIMIT, KrakenError, Order, Params, as_list, invalid,
+                                        parse_bool, parse_decimal, ref_list)
 from kraken_ops.exchange.markets import (ASSET_CLASSES, ASSETS, INTERVALS, MAKER_RATE, PAIRS, TAKER_RATE, find_pair,
                                          fmt_asset, normalize_asset, pair_in_class, result_key)
-from kraken_ops.exchange.state import Account, StateError, new_id
+from kraken_ops.exchange.state import Account, StateError, new_id, readable_amount
 
 D = Decimal
 Handler = Callable[[Any, Account, dict[str, Any]], Any]
@@ -103,6 +104,21 @@ def _one_pair(params: dict[str, Any]) -> tuple[str, Any]:
     return pairs[0]
 
 
+def _since(params: dict[str, Any], name: str) -> Decimal | None:
+    """``since`` of OHLC, Trades and Spread: unix seconds (Trades also takes its own
+    nanosecond ``last``); a finite number from 0, else ``EGeneral:Invalid arguments:since``."""
+    value = params.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        d = D(str(value).strip())
+    except (ArithmeticError, ValueError):
+        raise invalid(name) from None
+    if not d.is_finite() or not 0 <= d < D(10) ** 20:
+        raise invalid(name)
+    return d
+
+
 def pub_time(ctx: Any, params: dict[str, Any]) -> Any:
     now = ctx.clock()
     return {"unixtime": int(now), "rfc1123": formatdate(now, usegmt=False).replace("-0000", "+0000")}
@@ -166,8 +182,8 @@ def pub_ohlc(ctx: Any, params: dict[str, Any]) -> Any:
         raise invalid("interval") from None
     if interval not in INTERVALS:
         raise invalid("interval")
-    since = params.get("since")
-    rows, last = ctx.markets.ohlc(p.id, interval, int(float(since)) if since else None, ctx.clock())
+    since = _since(params, "since")
+    rows, last = ctx.markets.ohlc(p.id, interval, int(since) if since is not None else None, ctx.clock())
     return {key: rows, "last": last}
 
 
@@ -192,12 +208,12 @@ def pub_trades(ctx: Any, params: dict[str, Any]) -> Any:
         raise invalid("count") from None
     if not 1 <= count <= 1000:
         raise invalid("count")
-    since = params.get("since")
+    since = _since(params, "since")
     trades = list(ctx.markets.data[p.id].trades)
-    if since:
-        s = int(str(since)) if len(str(since)) > 12 else int(float(since) * 1e9)
+    if since is not None:
+        s = int(since) if since >= 10**12 else int(since * 10**9)  # nanoseconds (Trades' "last") or seconds
         trades = [t for t in trades if int(t[2] * 1e9) > s]
-    trades = trades[:count] if since else trades[-count:]
+    trades = trades[:count] if since is not None else trades[-count:]
     rows = [[p.fmt_price(t[0]), p.fmt_vol(t[1]), round(t[2], 4), t[3], t[4], t[5], t[6]] for t in trades]
     last = str(int(trades[-1][2] * 1e9)) if trades else str(int(ctx.clock() * 1e9))
     return {key: rows, "last": last}
@@ -205,17 +221,23 @@ def pub_trades(ctx: Any, params: dict[str, Any]) -> Any:
 
 def pub_spread(ctx: Any, params: dict[str, Any]) -> Any:
     key, p = _one_pair(params)
-    since = params.get("since")
+    since = _since(params, "since")
     rows = list(ctx.markets.data[p.id].spreads)
-    if since:
-        rows = [r for r in rows if r[0] > int(float(since))]
+    if since is not None:
+        rows = [r for r in rows if r[0] > int(since)]
     out = [[r[0], p.fmt_price(r[1]), p.fmt_price(r[2])] for r in rows]
     return {key: out, "last": out[-1][0] if out else int(ctx.clock())}
+
+
+def pub_grouped_book(ctx: Any, params: dict[str, Any]) -> Any:
+    key, p = _one_pair(params)
+    return books.grouped_book(ctx, p, key, params)
 
 
 PUBLIC: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "Time": pub_time, "SystemStatus": pub_status, "Assets": pub_assets, "AssetPairs": pub_asset_pairs,
     "Ticker": pub_ticker, "OHLC": pub_ohlc, "Depth": pub_depth, "Trades": pub_trades, "Spread": pub_spread,
+    "GroupedBook": pub_grouped_book,
 }
 
 
@@ -273,18 +295,36 @@ def p_open_orders(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 def _num(value: Any, name: str) -> float | None:
+    """An optional time bound (unix seconds): finite and below TIME_LIMIT in absolute value."""
     if value in (None, ""):
         return None
     try:
-        return float(value)
-    except ValueError:
+        t = float(value)
+    except (TypeError, ValueError):
         raise invalid(name) from None
+    if not -TIME_LIMIT < t < TIME_LIMIT:  # also NaN and infinities
+        raise invalid(name)
+    return t
+
+
+def _ofs(params: dict[str, Any]) -> int:
+    """A result offset: a whole number from 0 (Kraken's ``ofs``)."""
+    value = params.get("ofs")
+    if value in (None, ""):
+        return 0
+    try:
+        ofs = int(str(value).strip())
+    except ValueError:
+        raise invalid("ofs") from None
+    if not 0 <= ofs < 2**31:
+        raise invalid("ofs")
+    return ofs
 
 
 def p_closed_orders(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     trades = parse_bool(params.get("trades"), "trades")
     start, end = _num(params.get("start"), "start"), _num(params.get("end"), "end")
-    ofs = int(_num(params.get("ofs"), "ofs") or 0)
+    ofs = _ofs(params)
     closetime = params.get("closetime") or "both"
     if closetime not in ("open", "close", "both"):
         raise invalid("closetime")
@@ -333,7 +373,7 @@ def p_trades_history(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     if typ not in ("all", "any position", "closed position", "closing position", "no position"):
         raise invalid("type")
     start, end = _num(params.get("start"), "start"), _num(params.get("end"), "end")
-    ofs = int(_num(params.get("ofs"), "ofs") or 0)
+    ofs = _ofs(params)
     with_ledgers = parse_bool(params.get("ledgers"), "ledgers")
     rows = [(t, d) for t, d in _trades_rows(ctx, acct)
             if (start is None or d["time"] > start) and (end is None or d["time"] <= end)]
@@ -373,6 +413,13 @@ def _ledger_dict(r: Any) -> dict[str, Any]:
             "fee": fmt_asset(r["asset"], D(r["fee"])), "balance": fmt_asset(r["asset"], D(r["balance"]))}
 
 
+def _ledger_ok(r: Any) -> bool:
+    """Whether a ledger row can be shown (an unreadable amount is skipped with a warning, so that
+    one bad row written before the admin bounds existed does not take the account's Ledgers down)."""
+    return all(readable_amount(r[c], "ledger " + c, r["account"], r["id"]) is not None
+               for c in ("amount", "fee", "balance"))
+
+
 def _ledger_rows(ctx: Any, acct: Account, params: dict[str, Any]) -> list[Any]:
     assets = [a for a in as_list(params.get("asset")) if a != "all"]
     ids = []
@@ -386,12 +433,12 @@ def _ledger_rows(ctx: Any, acct: Account, params: dict[str, Any]) -> list[Any]:
     rows = ctx.db.query("SELECT * FROM ledgers WHERE account=? AND wallet='spot' ORDER BY time DESC, rowid DESC",
                         (acct.name,))
     return [r for r in rows if (not ids or r["asset"] in ids) and (typ == "all" or r["type"] == typ)
-            and (start is None or r["time"] > start) and (end is None or r["time"] <= end)]
+            and (start is None or r["time"] > start) and (end is None or r["time"] <= end) and _ledger_ok(r)]
 
 
 def p_ledgers(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     rows = _ledger_rows(ctx, acct, params)
-    ofs = int(_num(params.get("ofs"), "ofs") or 0)
+    ofs = _ofs(params)
     out: dict[str, Any] = {"ledger": {r["id"]: _ledger_dict(r) for r in rows[ofs:ofs + 50]}}
     if not parse_bool(params.get("without_count"), "without_count"):
         out["count"] = len(rows)
@@ -405,7 +452,7 @@ def p_query_ledgers(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     out = {}
     for i in ids:
         rows = ctx.db.query("SELECT * FROM ledgers WHERE id=? AND account=?", (i, acct.name))
-        if not rows:
+        if not rows or not _ledger_ok(rows[0]):
             raise invalid("id")
         out[i] = _ledger_dict(rows[0])
     return out
@@ -436,7 +483,18 @@ def p_trade_volume(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 def p_credit_lines(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
-    return None
+    return None  # as Kraken answers for an account without a credit line (result: null)
+
+
+def p_level3(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
+    key, p = _one_pair(params)
+    return books.level3_rest(ctx, p, key, params)
+
+
+# balance endpoints that take rebase_multiplier (xStocks: rebased = underlying equity, base = SPV
+# tokens); the local exchange's xStocks have a multiplier of 1, so both views are equal
+REBASE_ENDPOINTS = {"Balance", "BalanceEx", "TradeBalance", "CreditLines"}
+REBASE_MULTIPLIERS = ("rebased", "base")
 
 
 # ------------------------------------------------------------------ private: trading
@@ -476,7 +534,7 @@ def p_add_order_batch(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     orders = params.get("orders")
     if isinstance(orders, str):
         try:
-            orders = json.loads(orders)
+            orders = json.loads(orders, parse_float=Decimal)
         except ValueError:
             raise invalid("orders") from None
     return ctx.engine.add_order_batch(acct, params.get("pair"), orders, params.get("validate"),
@@ -522,12 +580,8 @@ def p_cancel_all_after(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 def p_cancel_batch(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
-    orders = params.get("orders") or []
-    cl = params.get("cl_ord_ids") or []
-    if isinstance(orders, str):
-        orders = as_list(orders)
-    if isinstance(cl, str):
-        cl = as_list(cl)
+    orders = ref_list(params.get("orders"), "orders")
+    cl = ref_list(params.get("cl_ord_ids"), "cl_ord_ids")
     if not orders and not cl:
         raise invalid("orders")
     return ctx.engine.cancel_batch(acct, orders, cl)
@@ -568,7 +622,10 @@ def p_add_export(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     if fields != ["all"] and not set(fields) <= set(all_fields):
         raise invalid("fields")
     now = ctx.clock()
-    eid = "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4))
+    while True:  # four letters, as Kraken's ids; a new one until it is unused
+        eid = "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4))
+        if not ctx.db.query("SELECT 1 FROM exports WHERE id=?", (eid,)):
+            break
     data = {"id": eid, "descr": str(params["description"]), "format": fmt, "report": report, "fields": fields,
             "created": now, "starttm": _num(params.get("starttm"), "starttm"),
             "endtm": _num(params.get("endtm"), "endtm"), "asset": params.get("asset") or "all"}
@@ -609,7 +666,8 @@ def _build_zip(ctx: Any, acct: Account, d: dict[str, Any]) -> bytes:
             rows.append({"txid": t, **data, "ledgers": ",".join(data.get("ledgers", []))})
     else:
         for r in ctx.db.query("SELECT * FROM ledgers WHERE account=? ORDER BY time, rowid", (acct.name,)):
-            rows.append({"txid": r["id"], **_ledger_dict(r)})
+            if _ledger_ok(r):
+                rows.append({"txid": r["id"], **_ledger_dict(r)})
     rows = [r for r in rows if (start is None or r["time"] >= start) and (end is None or r["time"] <= end)]
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter="\t" if d["format"] == "TSV" else ",", lineterminator="\n")
@@ -779,10 +837,10 @@ def p_withdraw_info(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 def _funding_amount(params: dict[str, Any]) -> Decimal:
     try:
-        amount = D(str(params.get("amount")))
+        amount = D(str(params.get("amount")).strip())
     except Exception:
         raise KrakenError("EFunding:Invalid amount") from None
-    if not amount.is_finite() or amount <= 0:
+    if not amount.is_finite() or amount <= 0 or amount >= NUMBER_LIMIT:
         raise KrakenError("EFunding:Invalid amount")
     return amount
 
@@ -949,8 +1007,8 @@ def _allocation(ctx: Any, acct: Account, sid: str) -> Any:
 def _earn_move(ctx: Any, acct: Account, params: dict[str, Any], kind: str) -> Any:
     s = _strategy(params)
     try:
-        amount = D(str(params.get("amount")))
-        assert amount.is_finite() and amount > 0
+        amount = D(str(params.get("amount")).strip())
+        assert amount.is_finite() and 0 < amount < NUMBER_LIMIT
     except Exception:
         raise invalid("amount") from None
     if amount < D(s["min"]):
@@ -1040,6 +1098,7 @@ PRIVATE: dict[str, tuple[Handler, str]] = {
     "BalanceEx": (p_balance_ex, "query_funds"),
     "TradeBalance": (p_trade_balance, "query_funds"),
     "CreditLines": (p_credit_lines, "query_funds"),
+    "Level3": (p_level3, "query_orders"),
     "OpenOrders": (p_open_orders, "query_orders"),
     "ClosedOrders": (p_closed_orders, "query_orders"),
     "QueryOrders": (p_query_orders, "query_orders"),
@@ -1084,6 +1143,18 @@ PRIVATE: dict[str, tuple[Handler, str]] = {
 }
 
 
+#: parameters that take several values (a list in a JSON body, repeated keys in a form, or
+#: comma-separated text); every other parameter is one value (see engine.Params)
+LIST_PARAMS: dict[str, frozenset[str]] = {
+    **{m: frozenset({"pair", "asset"}) for m in PUBLIC},
+    "QueryOrders": frozenset({"txid"}), "QueryTrades": frozenset({"txid"}), "QueryLedgers": frozenset({"id"}),
+    "Ledgers": frozenset({"asset"}), "TradeVolume": frozenset({"pair"}), "AddOrder": frozenset({"oflags"}),
+    "EditOrder": frozenset({"oflags"}), "AddOrderBatch": frozenset({"orders"}), "CancelOrder": frozenset({"txid"}),
+    "CancelOrderBatch": frozenset({"orders", "cl_ord_ids"}), "AddExport": frozenset({"fields"}),
+    "Earn/Strategies": frozenset({"lock_type"}),
+}
+
+
 # ------------------------------------------------------------------ request handling
 def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     """Form or JSON body -> params (JSON keeps nested values)."""
@@ -1124,7 +1195,7 @@ def setup(app: web.Application, ctx: Any) -> None:
             except KrakenError as exc:
                 return err(exc.error)
         try:
-            return envelope(fn(ctx, params))
+            return envelope(fn(ctx, Params(params, LIST_PARAMS.get(method, ()))))
         except KrakenError as exc:
             return err(exc.error)
 
@@ -1147,6 +1218,8 @@ def setup(app: web.Application, ctx: Any) -> None:
         nonce_s = str(nonce_raw) if nonce_raw is not None else ""
         if not auth.verify_spot(acct.spot_secret, request.path, nonce_s, raw, request.headers.get("API-Sign", "")):
             return err("EAPI:Invalid signature")
+        if not auth.otp_accepted(acct.otp, acct.otp_secret, params.get("otp"), ctx.clock()):  # keys with 2FA
+            return err(auth.OTP_ERROR)
         try:
             nonce = int(nonce_s)
         except ValueError:
@@ -1163,8 +1236,10 @@ def setup(app: web.Application, ctx: Any) -> None:
             return err("EService:Unavailable")
         params.pop("nonce", None)
         params.pop("otp", None)
+        if method in REBASE_ENDPOINTS and params.get("rebase_multiplier") not in (None, *REBASE_MULTIPLIERS):
+            return err("EGeneral:Invalid arguments:rebase_multiplier")
         try:
-            result = handler(ctx, acct, params)
+            result = handler(ctx, acct, Params(params, LIST_PARAMS.get(method, ())))
         except KrakenError as exc:
             return err(exc.error)
         if isinstance(result, web.StreamResponse):

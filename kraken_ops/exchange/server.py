@@ -4,6 +4,11 @@
 when ``kraken_ops.exchange.futures`` is importable, fault injection); ``run(...)``
 serves it, prints ``listening on http://HOST:PORT`` to stderr and records the URL in
 ``STATE_DIR/server.json``.
+
+One exchange per state directory: ``run`` and ``start`` hold the lock of
+:mod:`kraken_ops.exchange.lock` while serving, and a second server on the same directory
+raises :class:`~kraken_ops.exchange.lock.StateLocked` (naming the first one's URL and PID)
+before it opens the database.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from kraken_ops.exchange.context import DEFAULT_RETENTION_DAYS, STATUSES, Context
+from kraken_ops.exchange.context import DEFAULT_MAX_PUBLIC_ROWS, DEFAULT_RETENTION_DAYS, STATUSES, Context
 from kraken_ops.exchange.engine import Engine
+from kraken_ops.exchange.lock import StateLock
 from kraken_ops.exchange.markets import Markets
 from kraken_ops.exchange.prices import PriceFeed, make_feed
 from kraken_ops.exchange.simulation import Simulation
@@ -78,15 +84,18 @@ def parse_faults(items: list[str] | None) -> dict[str, Any]:
 def make_context(state_dir: str | os.PathLike[str] | None = None, *, seed: int = 0, fresh: bool = False,
                  status: str = "online", faults: dict[str, Any] | None = None,
                  clock: Callable[[], float] | None = None, prices: str | PriceFeed | None = None,
-                 prices_url: str | None = None, retention_days: float = DEFAULT_RETENTION_DAYS) -> Context:
+                 prices_url: str | None = None, retention_days: float = DEFAULT_RETENTION_DAYS,
+                 max_public_rows: int = DEFAULT_MAX_PUBLIC_ROWS) -> Context:
     """The exchange's context. ``prices``: ``synthetic`` (default), ``live``, ``replay:FILE``
     or a :class:`~kraken_ops.exchange.prices.PriceFeed`; the feed starts with the server.
-    ``retention_days``: days of public market data kept in the state database (0: forever)."""
+    ``retention_days``: days of public market data kept in the state database (0: forever);
+    ``max_public_rows``: rows of it kept at most (0: no cap)."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (use one of {', '.join(STATUSES)})")
     feed = make_feed(prices, prices_url)
     db = State(state_dir, fresh=fresh)
-    ctx = Context(db, seed=seed, status=status, faults=faults, clock=clock, retention_days=retention_days)
+    ctx = Context(db, seed=seed, status=status, faults=faults, clock=clock, retention_days=retention_days,
+                  max_public_rows=max_public_rows)
     ctx.markets = Markets(ctx.rng, ctx.clock())
     ctx.engine = Engine(db, ctx.markets, ctx.clock, ctx)
     ctx.simulation = Simulation(ctx, feed=feed)
@@ -135,6 +144,36 @@ async def _lost_response_middleware(request: web.Request, handler: Callable[[web
         raise asyncio.CancelledError from None
 
 
+#: the answer to a request that failed inside the exchange: Kraken's own "internal error"
+#: strings (Spot: kraken-protocol.md §1.6; Futures: its error enum, §3.3), never an HTTP 500
+SPOT_INTERNAL_ERROR = "EGeneral:Internal error"
+FUTURES_INTERNAL_ERROR = "Server Error"
+
+
+@web.middleware
+async def _internal_error_middleware(request: web.Request,
+                                     handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+    """Last line of defence: an exception escaping a handler is a bug (every bad input has its
+    Kraken error at the boundary); it is logged and counted (``ctx.internal_error``) and
+    answered in the Kraken envelope of the path, so that the exchange never answers 500."""
+    try:
+        return await handler(request)
+    except (web.HTTPException, asyncio.CancelledError):
+        raise
+    except Exception:
+        ctx: Context = request.app[CTX_KEY]
+        ctx.internal_error(f"{request.method} {request.path}")
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            raise  # a WebSocket already prepared cannot be answered here (the WS loops catch their own)
+        if request.path.startswith("/0/"):
+            from kraken_ops.exchange.rest_spot import err
+
+            return err(SPOT_INTERNAL_ERROR)
+        from kraken_ops.exchange.futures.util import error
+
+        return error(ctx.clock(), FUTURES_INTERNAL_ERROR)
+
+
 @web.middleware
 async def _inflight_middleware(request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
     """``EService:Throttled: <ts>`` past ``ctx.max_inflight_per_key`` Spot private requests in
@@ -179,12 +218,13 @@ async def _prune_periodically(ctx: Context, poll: float = 1.0) -> None:
 
 def create_app(ctx: Context) -> web.Application:
     """The aiohttp application serving ``ctx``."""
-    from kraken_ops.exchange import rest_spot, ws_spot
+    from kraken_ops.exchange import rest_spot, ws_level3, ws_spot
 
-    app = web.Application(middlewares=[_lost_response_middleware, _inflight_middleware, _faults_middleware])
+    app = web.Application(middlewares=[_lost_response_middleware, _inflight_middleware, _faults_middleware, _internal_error_middleware])
     app[CTX_KEY] = ctx
     rest_spot.setup(app, ctx)
     ws_spot.setup(app, ctx)
+    ws_level3.setup(app, ctx)
     try:
         from kraken_ops.exchange import futures  # type: ignore[attr-defined]
     except ImportError:
@@ -228,12 +268,30 @@ def write_server_json(state_dir: Path, url: str) -> None:
 
 
 async def start(ctx: Context, host: str = "127.0.0.1", port: int = 8787) -> tuple[web.AppRunner, str]:
-    """Start serving ``ctx``; returns the runner and the URL (real port when port=0)."""
+    """Start serving ``ctx``; returns the runner and the URL (real port when port=0).
+
+    Takes the state directory's lock unless ``ctx.state_lock`` already holds it (``run``
+    takes it before the database is opened); raises ``StateLocked`` when another server
+    holds it. A lock taken here is released when the runner is cleaned up."""
+    own_lock = None
+    if getattr(ctx, "state_lock", None) is None or not ctx.state_lock.held:
+        own_lock = ctx.state_lock = StateLock.acquire(ctx.state_dir)
     app = create_app(ctx)
+    if own_lock is not None:
+        async def _release(_app: web.Application) -> None:
+            own_lock.release()
+
+        app.on_cleanup.append(_release)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
-    await site.start()
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, host, port, reuse_address=True)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        if own_lock is not None:
+            own_lock.release()
+        raise
     server = site._server  # noqa: SLF001 - aiohttp exposes bound sockets only here
     bound = port
     if server is not None and getattr(server, "sockets", None):
@@ -247,7 +305,7 @@ async def start(ctx: Context, host: str = "127.0.0.1", port: int = 8787) -> tupl
 def run(host: str = "127.0.0.1", port: int = 8787, state_dir: str | os.PathLike[str] | None = None, seed: int = 0,
         fresh: bool = False, status: str = "online", faults: list[str] | dict[str, Any] | None = None,
         prices: str | PriceFeed | None = None, prices_url: str | None = None,
-        retention_days: float = DEFAULT_RETENTION_DAYS) -> None:
+        retention_days: float = DEFAULT_RETENTION_DAYS, max_public_rows: int = DEFAULT_MAX_PUBLIC_ROWS) -> None:
     """Serve until interrupted (``kraken-ops exchange serve``).
 
     Nonce windows are per account (``exchange account add --nonce-window N``), as at Kraken
@@ -256,19 +314,27 @@ def run(host: str = "127.0.0.1", port: int = 8787, state_dir: str | os.PathLike[
     a live feed that cannot be reached raises ``PriceFeedError`` before anything listens.
     """
     fault_dict = faults if isinstance(faults, dict) else parse_faults(faults)
-    ctx = make_context(state_dir, seed=seed, fresh=fresh, status=status, faults=fault_dict, prices=prices,
-                       retention_days=retention_days,
-                       prices_url=prices_url)
+    from kraken_ops.exchange.state import default_state_dir
 
-    async def main() -> None:
-        runner, url = await start(ctx, host, port)
-        print(f"listening on {url}", file=sys.stderr, flush=True)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await runner.cleanup()
-
+    # the lock first: a second server must not even open (or, with --fresh, delete) the database
+    lock = StateLock.acquire(state_dir if state_dir else default_state_dir())
     try:
-        asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
+        ctx = make_context(state_dir, seed=seed, fresh=fresh, status=status, faults=fault_dict, prices=prices,
+                           retention_days=retention_days, max_public_rows=max_public_rows,
+                           prices_url=prices_url)
+        ctx.state_lock = lock
+
+        async def main() -> None:
+            runner, url = await start(ctx, host, port)
+            print(f"listening on {url}", file=sys.stderr, flush=True)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await runner.cleanup()
+
+        try:
+            asyncio.run(main())
+        except KeyboardInterrupt:
+            pass
+    finally:
+        lock.release()

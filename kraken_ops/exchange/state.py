@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -37,6 +38,39 @@ ALL_PERMISSIONS = (
 
 TIERS = ("starter", "intermediate", "pro")
 
+#: an admin credit (``exchange deposit``, ``account fund``, ``account add --fund``) must be
+#: above 0 and below this, and so must the balance it makes: 10^15 of any asset is far more
+#: than any paper account needs, and every such number stays formattable (see engine.NUMBER_LIMIT)
+BALANCE_LIMIT = Decimal(10) ** 15
+#: amounts read from the database at or beyond this (or not numbers at all) cannot be shown in
+#: Kraken's formats; such a row (written before the bounds above existed, or by hand) is
+#: skipped with a warning in the server log instead of failing every Balance of the account
+READABLE_LIMIT = Decimal(10) ** 17
+
+log = logging.getLogger("kraken_ops.exchange")
+_warned: set[tuple[str, ...]] = set()
+
+
+def readable_amount(text: Any, where: str, *key: str, sink: list[str] | None = None) -> Decimal | None:
+    """``text`` (a stored amount) as a Decimal, or None when it is not a finite number below
+    :data:`READABLE_LIMIT` in absolute value: then a warning goes to the server log (once per
+    row and process) and to ``sink`` (every time)."""
+    try:
+        value = Decimal(str(text))
+    except ArithmeticError:
+        value = None
+    if value is not None and value.is_finite() and abs(value) < READABLE_LIMIT:
+        return value
+    message = (f"exchange state: skipped unreadable {where} {'/'.join(key)} = {str(text)[:40]!r} "
+               "(not a number below 1e17); the next credit or debit replaces it")
+    if sink is not None:
+        sink.append(message)
+    token = (where, *key, str(text)[:40])
+    if token not in _warned:
+        _warned.add(token)
+        log.warning("%s", message)
+    return None
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     name TEXT PRIMARY KEY,
@@ -50,6 +84,11 @@ CREATE TABLE IF NOT EXISTS accounts (
     parent TEXT,
     email TEXT,
     created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS account_otp (
+    account TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    secret TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS nonces (
     key TEXT PRIMARY KEY,
@@ -185,6 +224,9 @@ class Account:
     tier: str = "pro"
     nonce_window: int = 0
     parent: str | None = None
+    # Spot key 2FA: None, "password" (otp_secret is a salted hash) or "totp" (otp_secret is the base32 seed)
+    otp: str | None = None
+    otp_secret: str | None = field(default=None, repr=False)
 
     def public_dict(self) -> dict[str, Any]:
         return {
@@ -194,11 +236,48 @@ class Account:
             "permissions": sorted(self.permissions),
             "tier": self.tier,
             "nonce_window": self.nonce_window,
+            "otp": self.otp,
         }
 
 
 class StateError(Exception):
     """A user-facing problem with the state (unknown account, duplicate name...)."""
+
+
+class AmountError(StateError):
+    """An admin amount out of bounds (a usage error, not a problem of the state)."""
+
+
+def check_admin_amount(amount: Any) -> Decimal:
+    """``amount`` of an admin credit: a finite Decimal above 0 and below :data:`BALANCE_LIMIT`
+    (else :class:`AmountError`)."""
+    text = str(amount)
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
+        raise AmountError(f"bad amount {shown!r} (must be a positive number)")
+    if amount >= BALANCE_LIMIT:
+        raise AmountError(f"amount {shown!r} is too large (must be below 1e15)")
+    return amount
+
+
+def _otp_setting(password: str | None, seed: str | None) -> tuple[str | None, str | None]:
+    """``(kind, stored secret)`` of a new account's 2FA: a password is kept as a salted hash, a TOTP seed as is."""
+    from kraken_ops.exchange import auth
+
+    if password is not None and seed is not None:
+        raise StateError("a key has one kind of 2FA: a static password or a TOTP seed, not both")
+    if password is not None:
+        if not password:
+            raise StateError("the 2FA password is empty")
+        return "password", auth.hash_password(password)
+    if seed is not None:
+        try:
+            if len(auth._seed_bytes(seed)) < 10:
+                raise ValueError
+        except (ValueError, TypeError):
+            raise StateError("the TOTP seed must be base32 of at least 80 bits (16 characters)") from None
+        return "totp", "".join(seed.split()).upper()
+    return None, None
 
 
 def default_state_dir() -> Path:
@@ -225,6 +304,8 @@ class State:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
         self._lock = threading.RLock()
+        #: rows skipped because they could not be read (see readable_amount), for the CLI to show
+        self.warnings: list[str] = []
         self._accounts_version: int | None = None
         self._accounts: dict[str, Account] = {}
         self._by_spot: dict[str, Account] = {}
@@ -259,7 +340,9 @@ class State:
             return
         self._accounts_version = version
         accounts: dict[str, Account] = {}
+        otp = {r["account"]: (r["kind"], r["secret"]) for r in self.conn.execute("SELECT * FROM account_otp").fetchall()}
         for r in self.conn.execute("SELECT * FROM accounts").fetchall():
+            kind, otp_secret = otp.get(r["name"], (None, None))
             accounts[r["name"]] = Account(
                 name=r["name"],
                 spot_key=r["spot_key"],
@@ -270,6 +353,8 @@ class State:
                 tier=r["tier"],
                 nonce_window=int(r["nonce_window"]),
                 parent=r["parent"],
+                otp=kind,
+                otp_secret=otp_secret,
             )
         self._accounts = accounts
         self._by_spot = {a.spot_key: a for a in accounts.values()}
@@ -306,7 +391,10 @@ class State:
         nonce_window: int = 0,
         parent: str | None = None,
         email: str | None = None,
+        otp_password: str | None = None,
+        otp_totp_seed: str | None = None,
     ) -> Account:
+        """Create an account; ``otp_password`` or ``otp_totp_seed`` (base32) makes its Spot key require an otp."""
         if not name or len(name) > 64:
             raise StateError("account name must be 1-64 characters")
         if tier not in TIERS:
@@ -317,7 +405,9 @@ class State:
             raise StateError(f"unknown permission(s) {', '.join(sorted(unknown))} (known: {', '.join(ALL_PERMISSIONS)})")
         if nonce_window < 0:
             raise StateError("nonce window must be >= 0")
-        acct = Account(name, new_spot_key(), new_secret(), new_futures_key(), new_secret(), perms, tier, nonce_window, parent)
+        otp_kind, otp_secret = _otp_setting(otp_password, otp_totp_seed)
+        acct = Account(name, new_spot_key(), new_secret(), new_futures_key(), new_secret(), perms, tier, nonce_window, parent,
+                       otp_kind, otp_secret)
         with self._lock:
             try:
                 self.conn.execute(
@@ -328,6 +418,8 @@ class State:
                 )
             except sqlite3.IntegrityError:
                 raise StateError(f"account {name!r} already exists") from None
+            if otp_kind is not None:
+                self.conn.execute("INSERT OR REPLACE INTO account_otp(account, kind, secret) VALUES(?,?,?)", (name, otp_kind, otp_secret))
             self.invalidate_accounts()
         return acct
 
@@ -337,6 +429,7 @@ class State:
             if cur.rowcount == 0:
                 raise StateError(f"no account named {name!r}")
             self.conn.execute("DELETE FROM balances WHERE account=?", (name,))
+            self.conn.execute("DELETE FROM account_otp WHERE account=?", (name,))
             self.invalidate_accounts()
 
     # -- nonces -------------------------------------------------------------
@@ -352,14 +445,24 @@ class State:
 
     # -- balances -------------------------------------------------------------
     def balances(self, account: str, wallet: str = "spot") -> dict[str, Decimal]:
+        """Balances by asset; an unreadable row is left out (with a warning, see readable_amount)."""
         rows = self.query("SELECT asset, amount FROM balances WHERE account=? AND wallet=?", (account, wallet))
-        return {r["asset"]: Decimal(r["amount"]) for r in rows}
+        out = {}
+        for r in rows:
+            value = readable_amount(r["amount"], "balance", account, wallet, r["asset"], sink=self.warnings)
+            if value is not None:
+                out[r["asset"]] = value
+        return out
 
     def balance(self, account: str, asset: str, wallet: str = "spot") -> Decimal:
+        """The balance (0 for none, and for an unreadable row: the next credit replaces it)."""
         rows = self.query(
             "SELECT amount FROM balances WHERE account=? AND wallet=? AND asset=?", (account, wallet, asset)
         )
-        return Decimal(rows[0]["amount"]) if rows else Decimal(0)
+        if not rows:
+            return Decimal(0)
+        value = readable_amount(rows[0]["amount"], "balance", account, wallet, asset, sink=self.warnings)
+        return Decimal(0) if value is None else value
 
     def credit(
         self,
@@ -397,12 +500,16 @@ class State:
         return lid, new
 
     def deposit(self, account: str, asset: str, amount: Decimal, method: str = "local", now: float | None = None) -> str:
-        """Credit a deposit (used by ``exchange deposit`` and ``account fund``)."""
+        """Credit a deposit (used by ``exchange deposit`` and ``account fund``): ``amount`` and the
+        new balance must be above 0 and below :data:`BALANCE_LIMIT` (else :class:`StateError`)."""
         if self.account(account) is None:
             raise StateError(f"no account named {account!r}")
+        check_admin_amount(amount)
         now = time.time() if now is None else now
         refid = new_id("F", (6, 6, 6))
         with self._lock:
+            if self.balance(account, asset) + amount >= BALANCE_LIMIT:
+                raise AmountError(f"the {asset} balance of {account!r} would reach 1e15 (balances must stay below it)")
             self.credit(account, asset, amount, type="deposit", refid=refid, now=now)
             self.conn.execute(
                 "INSERT INTO funding(refid, account, kind, asset, time, status, data) VALUES(?,?,?,?,?,?,?)",

@@ -122,6 +122,21 @@ class Conn:
         msg["time_out"] = now_iso(self.ctx.clock())
         return msg
 
+    def not_subscribed(self, req_id: Any, time_in: str, **extra: Any) -> dict[str, Any]:
+        """Kraken's answer to unsubscribing what is not subscribed, as Kraken sends it (recorded by
+        python-kraken-sdk's tests against Kraken, kraken-protocol.md §4.2): ``{"error":
+        "Subscription Not Found", "method": "subscribe", "req_id": .., "success": false,
+        "symbol": .., "time_in": .., "time_out": ..}`` - keys in Kraken's (alphabetical)
+        order, and ``method`` is "subscribe" although the request was an unsubscribe."""
+        msg: dict[str, Any] = {"error": "Subscription Not Found", "method": "subscribe"}
+        if req_id is not None:
+            msg["req_id"] = req_id
+        msg["success"] = False
+        msg.update(extra)
+        msg["time_in"] = time_in
+        msg["time_out"] = now_iso(self.ctx.clock())
+        return msg
+
 
 def _ticker_item(ctx: Any, pair: Pair) -> dict[str, Any]:
     pd = ctx.markets.data[pair.id]
@@ -266,6 +281,18 @@ def _exec_event_item(payload: dict[str, Any]) -> dict[str, Any] | None:
     return order_exec_item(o, exec_type)
 
 
+def _ws_list(params: dict[str, Any], name: str) -> list[Any]:
+    """An array parameter (cancel_order's ``order_id``...): a list, one value, or nothing."""
+    value = params.get(name)
+    if value is None or value == "" or value == []:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return [value]
+    raise KrakenError(f"EGeneral:Invalid arguments:{name}")
+
+
 # ------------------------------------------------------------------ WS trading params -> REST params
 def _ws_time(value: Any) -> str:
     try:
@@ -380,7 +407,15 @@ def setup(app: web.Application, ctx: Any) -> None:
                     await conn.send({"error": "Malformed request", "method": None, "success": False,
                                      "time_in": time_in, "time_out": now_iso(ctx.clock())})
                     continue
-                await _dispatch(conn, req, time_in)
+                try:
+                    await _dispatch(conn, req, time_in)
+                except (Drop, ConnectionResetError, asyncio.CancelledError):
+                    raise
+                except Exception:  # a bug: answer like Kraken, keep the connection
+                    method = req.get("method")
+                    ctx.internal_error(f"ws {method!r}")
+                    await conn.send(conn.ack(str(method), req.get("req_id"), time_in,
+                                             error="EGeneral:Internal error"))
         except (Drop, ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
@@ -418,7 +453,7 @@ def setup(app: web.Application, ctx: Any) -> None:
 
     def _auth(conn: Conn, params: dict[str, Any]) -> tuple[Any, str]:
         token = params.get("token")
-        if not token:
+        if not token or not isinstance(token, str):
             return None, "EGeneral:Invalid arguments:token"
         entry = ctx.ws_tokens.get(token)
         if entry is None:
@@ -452,7 +487,7 @@ def setup(app: web.Application, ctx: Any) -> None:
             key = (channel, "")
             if method == "unsubscribe":
                 if conn.subs.pop(key, None) is None:
-                    await conn.send(conn.ack(method, req_id, time_in, error="Subscription Not Found"))
+                    await conn.send(conn.not_subscribed(req_id, time_in))
                 else:
                     await conn.send(conn.ack(method, req_id, time_in, {"channel": channel}))
                 return
@@ -469,7 +504,7 @@ def setup(app: web.Application, ctx: Any) -> None:
             key = ("instrument", "")
             if method == "unsubscribe":
                 if conn.subs.pop(key, None) is None:
-                    await conn.send(conn.ack(method, req_id, time_in, error="Subscription Not Found"))
+                    await conn.send(conn.not_subscribed(req_id, time_in))
                 else:
                     await conn.send(conn.ack(method, req_id, time_in, {"channel": channel}))
                 return
@@ -518,7 +553,7 @@ def setup(app: web.Application, ctx: Any) -> None:
             key = (channel, pair.ws_symbol)
             if method == "unsubscribe":
                 if conn.subs.pop(key, None) is None:
-                    await conn.send(conn.ack(method, req_id, time_in, error="Subscription Not Found", symbol=sym))
+                    await conn.send(conn.not_subscribed(req_id, time_in, symbol=sym))
                 else:
                     await conn.send(conn.ack(method, req_id, time_in, {"channel": channel, **extra,
                                                                        "symbol": pair.ws_symbol}))
@@ -708,9 +743,9 @@ def setup(app: web.Application, ctx: Any) -> None:
                 res = eng.edit_order(acct, rest)
                 result = {"order_id": res.get("txid"), "original_order_id": res["originaltxid"]}
             elif method == "cancel_order":
-                refs = [("txid", str(x)) for x in (params.get("order_id") or [])]
-                refs += [("cl_ord_id", str(x)) for x in (params.get("cl_ord_id") or [])]
-                refs += [("txid", str(x)) for x in (params.get("order_userref") or [])]
+                refs = [("txid", str(x)) for x in _ws_list(params, "order_id")]
+                refs += [("cl_ord_id", str(x)) for x in _ws_list(params, "cl_ord_id")]
+                refs += [("txid", str(x)) for x in _ws_list(params, "order_userref")]
                 if not refs:
                     raise KrakenError("EGeneral:Invalid arguments:order_id")
                 for kind, ref in refs:
@@ -754,8 +789,8 @@ def setup(app: web.Application, ctx: Any) -> None:
                         item["order_userref"] = src["order_userref"]
                     result.append(item)
             elif method == "batch_cancel":
-                orders = params.get("orders") or []
-                cl = params.get("cl_ord_id") or []
+                orders = _ws_list(params, "orders")
+                cl = _ws_list(params, "cl_ord_id")
                 if not orders and not cl:
                     raise KrakenError("EGeneral:Invalid arguments:orders")
                 result = eng.cancel_batch(acct, orders, cl)

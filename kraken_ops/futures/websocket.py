@@ -12,6 +12,13 @@ Private feeds use the challenge flow of kraken-protocol.md §5: ``{"event": "cha
 raises :class:`~kraken_ops.exceptions.KrakenAuthenticationError` when the challenge or
 its signature is rejected, so a wrong secret is a clear error rather than silence.
 
+Public feeds are (un)subscribed one product per message, as python-kraken-sdk does: Kraken
+rejects a whole list for one unknown product, and one delisted contract must not silence
+the others. Answers are matched to the requests they answer (:class:`_Requests`): Kraken
+answers requests in order, so an ``error`` or ``alert``, which names no request, answers
+the oldest one still waiting. A public subscription's error therefore never passes for the
+answer to a challenge.
+
 Subscribing to ``book`` keeps a :class:`FuturesOrderBook` per product from
 ``book_snapshot`` plus deltas; a gap in ``seq`` marks the book invalid, tells the consumer
 (``{"kraken_ops": "book_gap", ...}``) and resubscribes the product for a new snapshot.
@@ -129,6 +136,82 @@ def _full_url(url: str) -> str:
     return url if "://" in url else f"wss://{url}"
 
 
+ANSWER_EVENTS = frozenset({"challenge", "subscribed", "subscribed_failed", "unsubscribed", "unsubscribed_failed", "error", "alert"})
+
+
+class _Request:
+    """A message sent that Kraken answers with one event: a challenge or an (un)subscription."""
+
+    __slots__ = ("kind", "feed", "product", "future", "sent")
+
+    def __init__(self, kind: str, feed: str | None, product: str | None, future: asyncio.Future[dict[str, Any]] | None, sent: float) -> None:
+        self.kind = kind  # "challenge", "subscribe" or "unsubscribe"
+        self.feed = feed
+        self.product = product
+        self.future = future
+        self.sent = sent
+
+    def answered_by(self, message: dict[str, Any]) -> bool:
+        """Whether ``message`` (an answer event that names what it answers) is this request's answer."""
+        event = message.get("event")
+        if event == "challenge":
+            return self.kind == "challenge"
+        kind = "subscribe" if event in ("subscribed", "subscribed_failed") else "unsubscribe"
+        if self.kind != kind or message.get("feed") != self.feed:
+            return False
+        products = message.get("product_ids")
+        return self.product is None or not isinstance(products, list) or self.product in products
+
+
+class _Requests:
+    """The requests still waiting for Kraken's answer, oldest first.
+
+    ``challenge``, ``subscribed``, ``unsubscribed`` and their ``*_failed`` forms name what
+    they answer (the event, the feed, the product ids); ``error`` and ``alert`` do not, and
+    go to the oldest request still waiting, since Kraken answers a connection's requests in
+    order. Requests older than ``timeout`` are forgotten (their waiters have given up), so
+    one that is never answered cannot take another's answer.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._waiting: list[_Request] = []
+
+    def add(self, kind: str, feed: str | None = None, product: str | None = None, *, wait: bool = False) -> asyncio.Future[dict[str, Any]] | None:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future() if wait else None
+        self._waiting.append(_Request(kind, feed, product, future, loop.time()))
+        return future
+
+    def discard(self, future: asyncio.Future[dict[str, Any]]) -> None:
+        self._waiting = [r for r in self._waiting if r.future is not future]
+
+    def answer(self, message: dict[str, Any]) -> _Request | None:
+        """Match an answer event to its request; that request is done."""
+        waiting = self._waiting
+        if waiting:
+            deadline = asyncio.get_running_loop().time() - self.timeout
+            if waiting[0].sent < deadline:
+                waiting[:] = [r for r in waiting if r.sent >= deadline]
+        if message.get("event") in ("error", "alert"):
+            request = waiting[0] if waiting else None
+        else:
+            request = next((r for r in waiting if r.answered_by(message)), None)
+        if request is None:
+            return None
+        waiting.remove(request)
+        if request.future is not None and not request.future.done():
+            request.future.set_result(message)
+        return request
+
+    def clear(self, error: BaseException) -> None:
+        """Forget every request; a waiter gets ``error``."""
+        for request in self._waiting:
+            if request.future is not None and not request.future.done():
+                request.future.set_exception(error)
+        self._waiting.clear()
+
+
 class FuturesWSClient(ClientLifecycle):
     """Kraken Futures WebSocket client (public feeds, and private feeds with key and secret).
 
@@ -182,7 +265,7 @@ class FuturesWSClient(ClientLifecycle):
         self._challenge: str | None = None
         self._signed: str | None = None
         self._challenge_lock: asyncio.Lock | None = None
-        self._waiters: list[tuple[Callable[[dict[str, Any]], bool], asyncio.Future[dict[str, Any]]]] = []
+        self._requests = _Requests(request_timeout)
         # (feed, product or None) -> wanted; acknowledged subscriptions
         self._intent: dict[tuple[str, str | None], None] = {}
         self._active: dict[tuple[str, str | None], None] = {}
@@ -306,10 +389,7 @@ class FuturesWSClient(ClientLifecycle):
             await self._conn.close()
         for task in list(self._tasks):
             task.cancel()
-        for _, future in self._waiters:
-            if not future.done():
-                future.set_exception(ConnectionError("the WebSocket client was closed"))
-        self._waiters.clear()
+        self._requests.clear(ConnectionError("the WebSocket client was closed"))
         if self._dispatcher is not None:
             await self._dispatcher.drain(1.0)
             await self._dispatcher.close()
@@ -321,18 +401,13 @@ class FuturesWSClient(ClientLifecycle):
             await self._conn.wait_closed()
 
     # -- challenge -----------------------------------------------------------------------
-    def _expect(self, predicate: Callable[[dict[str, Any]], bool]) -> asyncio.Future[dict[str, Any]]:
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._waiters.append((predicate, future))
-        return future
-
     async def _await(self, future: asyncio.Future[dict[str, Any]], what: str) -> dict[str, Any]:
         try:
             return await asyncio.wait_for(future, self.request_timeout)
         except asyncio.TimeoutError:
             raise KrakenTimeoutError(f"Futures WebSocket: no answer to {what} within {self.request_timeout}s") from None
         finally:
-            self._waiters = [(p, f) for p, f in self._waiters if f is not future]
+            self._requests.discard(future)
 
     async def _ensure_challenge(self) -> None:
         if self._signed is not None:
@@ -343,10 +418,11 @@ class FuturesWSClient(ClientLifecycle):
         async with self._challenge_lock:
             if self._signed is not None:
                 return
-            future = self._expect(lambda m: m.get("event") in ("challenge", "error", "alert") and (m.get("event") != "challenge" or "message" in m))
+            future = self._requests.add("challenge", wait=True)
+            assert future is not None
             await self._conn.send({"event": "challenge", "api_key": self._key})
             answer = await self._await(future, "the challenge request")
-            if answer.get("event") != "challenge":
+            if answer.get("event") != "challenge" or "message" not in answer:
                 raise KrakenAuthenticationError(
                     f"Futures WebSocket: the challenge request was rejected ({answer.get('message', 'no reason given')}); check the API key"
                 )
@@ -376,6 +452,8 @@ class FuturesWSClient(ClientLifecycle):
         private = feed in PRIVATE_FEEDS
         if not private and feed not in PUBLIC_FEEDS:
             raise ValueError(f"unknown feed {feed!r}; public: {PUBLIC_FEEDS}, private: {PRIVATE_FEEDS}")
+        if private and products is not None:
+            raise ValueError("There is no private feed that accepts products!")  # the reference's check and words
         if private and not self.is_auth:
             raise KrakenAuthenticationError("private Futures feeds need an API key and secret")
         keys = [(feed, p) for p in products] if products else [(feed, None)]
@@ -399,19 +477,21 @@ class FuturesWSClient(ClientLifecycle):
             raise
 
     async def _send_subscription(self, event: str, feed: str, products: list[str] | None, *, wait: bool) -> None:
+        """Send an (un)subscription: one message per product for public feeds (as the reference
+        does), each remembered until Kraken answers it; a private subscription with ``wait``
+        waits for its answer and raises when it is refused."""
         assert self._conn is not None
-        message: dict[str, Any] = {"event": event, "feed": feed}
-        if products:
-            message["product_ids"] = list(products)
-        future = None
-        if feed in PRIVATE_FEEDS:
-            await self._ensure_challenge()
-            message.update(self._auth_fields())
-            if wait:
-                future = self._expect(
-                    lambda m: (m.get("feed") == feed and m.get("event") in ("subscribed", "subscribed_failed"))
-                    or m.get("event") in ("error", "alert")
-                )
+        if feed not in PRIVATE_FEEDS:
+            for product in products or [None]:
+                message: dict[str, Any] = {"event": event, "feed": feed}
+                if product is not None:
+                    message["product_ids"] = [product]
+                self._requests.add(event, feed, product)
+                await self._conn.send(message)
+            return
+        await self._ensure_challenge()
+        message = {"event": event, "feed": feed, **self._auth_fields()}
+        future = self._requests.add(event, feed, wait=wait)
         await self._conn.send(message)
         if future is not None:
             answer = await self._await(future, f"the {feed} subscription")
@@ -423,6 +503,7 @@ class FuturesWSClient(ClientLifecycle):
 
     async def _on_open(self, reconnect: bool) -> None:
         self._challenge = self._signed = None
+        self._requests.clear(ConnectionError("the Futures WebSocket connection was re-established; send again"))  # a new connection answers only what is sent on it
         self._active.clear()
         for book in self.books.values():
             book.valid = False
@@ -438,12 +519,9 @@ class FuturesWSClient(ClientLifecycle):
     # -- receiving -----------------------------------------------------------------------
     def _on_frame(self, message: Any) -> None:
         if isinstance(message, dict):
-            if self._waiters:
-                for predicate, future in list(self._waiters):
-                    if not future.done() and predicate(message):
-                        future.set_result(message)
-                        break
             event = message.get("event")
+            if event in ANSWER_EVENTS:
+                self._requests.answer(message)
             if event in ("subscribed", "unsubscribed"):
                 feed = message.get("feed")
                 products = message.get("product_ids") or [None]
@@ -469,7 +547,7 @@ class FuturesWSClient(ClientLifecycle):
             self._push(notice("book_gap", product_id=product, expected_seq=expected, received_seq=got))
             self._spawn(self._resubscribe_book(product))
 
-    async def _resubscribe_book(self, product: str) -> None:
+    async def _resubscribe_book(self, product: str) -> None:  # one product: one message each way
         try:
             await self._send_subscription("unsubscribe", "book", [product], wait=False)
             await self._send_subscription("subscribe", "book", [product], wait=False)

@@ -17,6 +17,7 @@ config dir)::
     description = "market maker, BTC/USD"
     tags = ["bots", "eu"]               # groups: --group bots selects every profile tagged bots
     # secret_command = "pass show kraken/bot1-{market}"
+    # otp = "totp"                      # the spot key requires 2FA: password | totp | prompt (the value is never here)
 
 It never holds a secret. It is read with :mod:`tomllib` and written with ``tomli_w``
 atomically (a temporary file in the same directory, fsync, ``os.replace``) with mode
@@ -52,6 +53,11 @@ CONFIG_ENV = "KRAKEN_OPS_CONFIG"
 STATE_ENV = "KRAKEN_OPS_STATE_DIR"
 
 MARKETS = ("spot", "futures")
+# How a profile's Spot key gives its 2FA otp: a static password or a TOTP seed stored beside
+# the secret (keyring entry "<id>/<profile>:spot-otp", the paper secrets file, or secret_command
+# with {market} = spot-otp), or a code asked on the terminal once per command. Futures keys have no 2FA.
+OTP_TYPES = ("password", "totp", "prompt")
+OTP_SLOT = "spot-otp"  # the "market" part of the stored otp value's entry name
 ENVIRONMENTS = ("production", "sandbox", "paper", "custom")
 TIERS = ("starter", "intermediate", "pro")
 
@@ -145,6 +151,7 @@ class Profile:
     secret_command_timeout: float = DEFAULT_SECRET_COMMAND_TIMEOUT
     secret_file: str | None = None  # paper profiles without a keyring: the local exchange's secrets file
     tags: tuple[str, ...] = ()  # groups the profile belongs to (``--group TAG``)
+    otp: str | None = None  # the spot key's 2FA: None, "password", "totp" or "prompt" (OTP_TYPES)
     # The id of the config file the profile was read from (its keyring namespace); not a field of the file.
     namespace: str | None = field(default=None, compare=False, repr=False)
 
@@ -161,6 +168,11 @@ class Profile:
     def has_tag(self, tag: str) -> bool:
         """Whether the profile carries ``tag`` (``--group TAG`` selects it)."""
         return tag in self.tags
+
+    @property
+    def stores_otp(self) -> bool:
+        """Whether the profile keeps an otp value (a password or a TOTP seed) beside its spot secret."""
+        return self.otp in ("password", "totp")
 
     @property
     def needs_confirmation(self) -> bool:
@@ -272,6 +284,12 @@ class Profile:
             tags = unique_tags(tags)
         except ProfileError as exc:
             raise ConfigFileError(f"{prefix}tags: {exc}") from None
+        otp = typed("otp", str, None)
+        if otp is not None and otp not in OTP_TYPES:
+            raise ConfigFileError(
+                f"{prefix}unknown otp {otp!r}; choose one of {', '.join(OTP_TYPES)} (the type only: the password or seed lives "
+                f"in the keyring, set it with `kraken-ops profile add {name} --otp TYPE`)"
+            )
         timeout = typed("secret_command_timeout", (int, float), DEFAULT_SECRET_COMMAND_TIMEOUT)
         if timeout <= 0:
             raise ConfigFileError(f"{prefix}secret_command_timeout must be positive")
@@ -290,6 +308,7 @@ class Profile:
             secret_command_timeout=float(timeout),
             secret_file=secret_file,
             tags=tags,
+            otp=otp,
         )
 
 
@@ -725,6 +744,8 @@ __all__ = [
     "check_tag",
     "unique_tags",
     "MARKETS",
+    "OTP_TYPES",
+    "OTP_SLOT",
     "ENVIRONMENTS",
     "TIERS",
     "PAPER_URL",

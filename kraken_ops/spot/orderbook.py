@@ -1,26 +1,31 @@
 """Spot order books: a socket-free :class:`OrderBook` and the :class:`SpotOrderBookClient`.
 
-:class:`OrderBook` applies Kraken WebSocket v2 ``book`` snapshots and updates and
-verifies the CRC32 checksum of kraken-protocol.md §4.6. It knows nothing about sockets,
-so it is tested and benchmarked on recorded messages.
+:class:`SpotOrderBookClient` keeps python-kraken-sdk's contract: ``on_message(message)``
+with a Kraken WebSocket v2 message (a dict) is the entry point that applies ``book``
+snapshots and updates, for any pair, verifies the checksum and then calls
+``on_book_update(pair=..., message=...)``; ``get(pair)`` returns the reference's book
+``{"bid": {price: (volume, timestamp)}, "ask": {...}, "valid": bool, "price_decimals": n,
+"qty_decimals": n}`` with prices and volumes as text padded to the pair's decimals (best
+first). Decimal levels and the :class:`OrderBook` object are kraken-ops additions with
+their own names (:meth:`SpotOrderBookClient.book`, :meth:`OrderBook.bids`, ...).
 
-How it stays fast: every price and quantity is kept as an exact integer scaled by the
-pair's precision (``45285.2`` with price precision 1 is ``452852``). Kraken's checksum
-token for a value is exactly ``str`` of that integer (the value padded to full precision,
-decimal point and leading zeros removed), sorting integers is cheap, and each side is a
-sorted list updated with :mod:`bisect`, so an update costs O(log n) comparisons plus a
-short memmove instead of a sort of the whole book. Decimals are produced only when a
-caller asks for the book (:meth:`OrderBook.bids`, :meth:`OrderBook.asks`). The client reads
-short book frames straight from their JSON text (:meth:`OrderBook.apply_text`), skipping the
-Decimal round trip for the book; the message its callback gets is still what ``loads`` gives.
-When nothing reads book messages (no ``callback``, no override of ``on_book_update``,
-``on_message`` or ``_preprocess``), the client builds no message at all: its connections'
-decoder applies each book frame to the book and hands nothing on (:meth:`SpotOrderBookClient._apply_frame`).
+:class:`OrderBook` applies ``book`` messages and verifies the CRC32 checksum of
+kraken-protocol.md §4.6. It knows nothing about sockets, so it is tested and benchmarked
+on recorded messages. There is one way levels enter a book: as exact number text
+(:meth:`OrderBook._apply_levels`). The client's fast path reads that text straight from
+the frame (:data:`_BOOK_FRAME`); a dict message (``on_message``, replays, frames in other
+forms) has its numbers written as text first (:func:`_plain_text`) and then goes the same
+way, so both paths keep identical books.
 
-:class:`SpotOrderBookClient` is the reference's client: it subscribes to ``book`` feeds
-through :class:`~kraken_ops.spot.websocket.SpotWSClient`, keeps one :class:`OrderBook`
-per pair, and on a checksum mismatch resubscribes for a fresh snapshot by itself,
-telling the user through :meth:`SpotOrderBookClient.on_book_update`.
+How it stays fast. Per side the book keeps parallel lists, best level first: the sort key
+(the price as an exact integer scaled by the pair's precision, negated for bids, so one
+:func:`bisect.bisect_left` serves both sides), the level's checksum segment (Kraken's
+token is ``str`` of that integer), and the reference's price text and ``(volume text,
+timestamp)`` value. An update costs one bisect and a short memmove per level; no sort, no
+Decimal, no float. The checksum part of a side is rebuilt (one join) only when a change
+touched its top ten. ``get()`` builds a side's dict (one ``dict(zip(...))``) only when that
+side changed since the last ``get()``; the book dict itself is the same object across
+calls, refreshed as soon as the book changes while the caller still holds it.
 """
 
 from __future__ import annotations
@@ -29,13 +34,14 @@ import asyncio
 import inspect
 import logging
 import re
+import sys
 import zlib
 from bisect import bisect_left
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from types import CoroutineType
 from typing import Any, Callable, Iterable
 
-from kraken_ops._core.ws import FRAME_HANDLED, loads
+from kraken_ops._core.ws import FRAME_HANDLED, loads, notice
 from kraken_ops.spot.websocket import SpotWSClient
 
 __all__ = ["OrderBook", "SpotOrderBookClient", "checksum_token", "book_checksum", "VALID_DEPTHS"]
@@ -44,8 +50,13 @@ LOG = logging.getLogger(__name__)
 
 VALID_DEPTHS = (10, 25, 100, 500, 1000)
 CHECKSUM_LEVELS = 10
+_TOP, _REORDERED = 1, 2  # what OrderBook._apply_levels changed: the top ten; the order of the side dict
 _crc32 = zlib.crc32
 _bisect_left = bisect_left
+# How many references a book's reference dict has when only the book holds it: the slot,
+# the caller's local name and getrefcount's own argument. More means someone else holds it.
+_OWN_REFS = 3
+_refcount: Callable[[Any], int] = getattr(sys, "getrefcount", lambda obj: _OWN_REFS + 1)
 
 
 def _as_decimal(value: Any) -> Decimal:
@@ -69,35 +80,41 @@ def _scaled(value: Any, decimals: int) -> int:
     return as_int
 
 
-_SCALES = [Decimal(1).scaleb(d) for d in range(41)]
-_PLAIN_NUMBER = re.compile(r"[0-9]{1,40}(?:\.[0-9]{0,40})?")
+# a JSON number without sign or exponent (what Kraken writes, and the only text levels are applied from)
+_PLAIN_NUMBER = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 
 
-def _units(value: Any, decimals: int) -> int:
-    """:func:`_scaled`, with shortcuts for the types JSON decoding gives (Decimal, int, plain number text)."""
-    if type(value) is Decimal:
-        shifted = value * _SCALES[decimals] if 0 <= decimals < 41 else value.scaleb(decimals)
-        as_int = int(shifted)
-        return as_int if as_int == shifted else int(shifted.to_integral_value())
-    if type(value) is int:
-        return value * 10**decimals
-    if type(value) is str and _PLAIN_NUMBER.fullmatch(value):
-        ip, _, fp = value.partition(".")
-        if len(fp) <= decimals:
-            return int(ip + fp + "0" * (decimals - len(fp)))
-    return _scaled(value, decimals)
+def _plain_text(value: Any) -> str:
+    """A price or quantity of a dict message (Decimal, int, str or float) as plain number text.
+
+    The dict path's only conversion: afterwards its levels are applied exactly like the
+    text read from a frame. Floats are taken as their shortest repr (what the JSON said).
+    Raises ValueError for what cannot be a price or quantity (negative, NaN, not a number).
+    """
+    kind = type(value)
+    if kind is str:
+        if _PLAIN_NUMBER.fullmatch(value):
+            return value
+    elif kind is int:
+        if value >= 0:
+            return str(value)
+    elif kind is Decimal:
+        text = str(value)  # plain for the numbers JSON gives ("0.3463"), else "1E-9", "-1.5", "NaN", "Infinity"
+        if "E" not in text and text[0] != "-" and text[-1].isdigit():
+            return text
+    try:
+        number = _as_decimal(value)
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValueError(f"not a price or quantity: {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise ValueError(f"not a price or quantity: {value!r}")
+    text = format(number, "f")  # positional notation, no leading zeros
+    return text[1:] if text.startswith("-") else text  # "-0"
 
 
-def _qty_token(text: str, decimals: int) -> str:
-    """The checksum token of a quantity text with more decimals than the precision (rounded half-even)."""
-    units = _scaled(text, decimals)
-    return str(units) if units else ""
-
-
-def _seg_qty(price_units: int, seg: str) -> str:
-    """The quantity token of a level's checksum segment (its price token, ``str`` of the scaled price or
-    nothing for a zero price, followed by the quantity token)."""
-    return seg[len(str(price_units)):] if price_units else seg
+def _number(text: str) -> Any:
+    """A number text as ``loads`` gives it: with a fraction a Decimal, else an int."""
+    return Decimal(text) if "." in text else int(text)
 
 
 def checksum_token(value: Any, decimals: int) -> str:
@@ -122,6 +139,15 @@ def book_checksum(asks: Iterable[tuple[Any, Any]], bids: Iterable[tuple[Any, Any
     return zlib.crc32(payload.encode()) & 0xFFFFFFFF
 
 
+def _fixed(units: int, decimals: int) -> str:
+    """An integer in units of ``10**-decimals`` as text with exactly ``decimals`` decimals
+    (what python-kraken-sdk's ``"{:.{n}f}".format(value)`` writes)."""
+    if not decimals:
+        return str(units)
+    whole, frac = divmod(units, 10**decimals)
+    return f"{whole}.{frac:0{decimals}d}"
+
+
 class OrderBook:
     """One pair's book from Kraken WebSocket v2 ``book`` messages, with checksum verification.
 
@@ -130,6 +156,10 @@ class OrderBook:
     (AssetPairs). Prices and quantities may be Decimal, int, str (exact JSON number text)
     or float (taken as its shortest repr); they are never computed with as floats.
 
+    Read it as python-kraken-sdk's book (:meth:`reference_view`, what
+    ``SpotOrderBookClient.get`` returns) or with Decimals (:meth:`bids`, :meth:`asks`,
+    :meth:`as_dict`; kraken-ops additions).
+
     >>> book = OrderBook(depth=10, price_decimals=1, qty_decimals=8)
     >>> book.apply({"type": "snapshot", "data": [{"symbol": "BTC/USD",
     ...     "bids": [{"price": Decimal("100.0"), "qty": Decimal("1")}],
@@ -137,30 +167,38 @@ class OrderBook:
     False
     >>> book.best_bid(), book.best_ask()
     ((Decimal('100.0'), Decimal('1.00000000')), (Decimal('100.5'), Decimal('2.00000000')))
+    >>> book.reference_view()["ask"]
+    {'100.5': ('2.00000000', None)}
     """
 
     __slots__ = (
         "depth",
         "price_decimals",
         "qty_decimals",
-        "_pscale",
-        "_qscale",
         "_ppad",
         "_qpad",
+        "_qdot",
         "_price_cache",
         "_price_cache_size",
-        "_bid_keys",
         "_ask_keys",
-        "_bid_segs",
         "_ask_segs",
+        "_ask_levels",
+        "_bid_keys",
+        "_bid_segs",
+        "_bid_levels",
         "_ask_crc",
         "_bid_part",
+        "_ask_view",
+        "_bid_view",
+        "_ask_shared",
+        "_bid_shared",
+        "_view",
         "valid",
         "checksum",
         "expected_checksum",
         "has_snapshot",
         "timestamp",
-        "updates",
+        "_fresh",
     )
 
     def __init__(self, depth: int = 10, price_decimals: int = 1, qty_decimals: int = 8) -> None:
@@ -169,41 +207,53 @@ class OrderBook:
         self.depth = depth
         self.price_decimals = price_decimals
         self.qty_decimals = qty_decimals
-        self._pscale = Decimal(1).scaleb(price_decimals)
-        self._qscale = Decimal(1).scaleb(qty_decimals)
-        self._ppad = "0" * price_decimals  # "0" * (decimals - digits after the point) pads a text value
+        self._ppad = "0" * price_decimals  # "0" * (decimals - digits after the point) pads a number text
         self._qpad = "0" * qty_decimals
-        # price text -> (scaled int, checksum token): active prices recur (levels are
-        # updated and removed by the same text), so most levels skip the digit work.
-        # Bounded: cleared when full, so memory stays flat.
-        self._price_cache: dict[str, tuple[int, str]] = {}
+        self._qdot = "." if qty_decimals else ""
+        # price text -> [scaled int, checksum token, the reference's price text, the number
+        # ``loads`` gives (once a message needed it)]: active prices recur (levels are updated
+        # and removed by the same text), so most levels skip the digit work. Bounded: cleared
+        # when full, so memory stays flat.
+        self._price_cache: dict[str, list[Any]] = {}
         self._price_cache_size = 4 * depth + 256
-        # Per side, two parallel lists, best level first: the sort key (scaled price as an
-        # int; negated for bids so that both sides sort ascending and one bisect serves
-        # both) and the level's checksum segment (price token + qty token; the qty is read
-        # back from it, see _seg_qty, so no third list is kept up to date on every update).
+        # Per side, parallel lists, best level first: the sort key (scaled price; negated
+        # for bids so that both sides sort ascending and one bisect serves both), the
+        # checksum segment (price token + qty token) and the reference's item
+        # ``(price text, (volume text, timestamp))``.
         self._ask_keys: list[int] = []
-        self._bid_keys: list[int] = []
         self._ask_segs: list[str] = []
+        self._ask_levels: list[tuple[str, tuple[str, Any]]] = []
+        self._bid_keys: list[int] = []
         self._bid_segs: list[str] = []
+        self._bid_levels: list[tuple[str, tuple[str, Any]]] = []
         # checksum cache: CRC32 of the top-ten asks part and the bytes of the top-ten bids
         # part; None when a change touched the top ten of that side since the last checksum
         self._ask_crc: int | None = None
         self._bid_part: bytes | None = None
+        # The reference dict and a dict per side, kept up to date level by level while they
+        # exist (None: rebuilt when next read). A side dict that has been handed out
+        # (``_*_shared``) is never modified: the next change works on a copy.
+        self._ask_view: dict[str, tuple[str, Any]] | None = None
+        self._bid_view: dict[str, tuple[str, Any]] | None = None
+        self._ask_shared = False
+        self._bid_shared = False
+        self._view: dict[str, Any] | None = None
         self.valid = False
         self.checksum: int | None = None
         self.expected_checksum: int | None = None
         self.has_snapshot = False
         self.timestamp: Any = None
-        self.updates = 0
+        self._fresh = False  # the reference dict shows the book as it is
 
     # -- applying messages -------------------------------------------------------------
     def reset(self) -> None:
         """Forget every level (before a new snapshot)."""
-        for side in (self._ask_keys, self._bid_keys, self._ask_segs, self._bid_segs):
+        for side in (self._ask_keys, self._ask_segs, self._ask_levels, self._bid_keys, self._bid_segs, self._bid_levels):
             side.clear()
         self._ask_crc = None
         self._bid_part = None
+        self._ask_view = self._bid_view = None  # rebuilt when read: the old ones may be held
+        self._fresh = False
         self.valid = False
         self.has_snapshot = False
         self.checksum = None
@@ -220,232 +270,164 @@ class OrderBook:
         return self.apply_data(item, snapshot=message.get("type") == "snapshot")
 
     def apply_data(self, item: dict[str, Any], *, snapshot: bool = False) -> bool:
-        """Apply one ``data`` item of a book message and verify its ``checksum``."""
+        """Apply one ``data`` item of a book message and verify its ``checksum``.
+
+        Its numbers are written as plain text first (:func:`_plain_text`; ValueError for a
+        negative or non-numeric value, before anything is applied), then applied like a frame's.
+        """
+        asks = item.get("asks")
+        bids = item.get("bids")
+        ask_levels = [(_plain_text(level["price"]), _plain_text(level["qty"])) for level in asks] if asks else None
+        bid_levels = [(_plain_text(level["price"]), _plain_text(level["qty"])) for level in bids] if bids else None
         if snapshot:
             self.reset()
             self.has_snapshot = True
-        asks = item.get("asks")
-        if asks and self._apply_side(asks, self._ask_keys, self._ask_segs, False):
-            self._ask_crc = None
-        bids = item.get("bids")
-        if bids and self._apply_side(bids, self._bid_keys, self._bid_segs, True):
-            self._bid_part = None
-        if "timestamp" in item:
-            self.timestamp = item["timestamp"]
-        return self._verify(item.get("checksum"))
+        return self._apply_sides(ask_levels, bid_levels, item.get("checksum"), item.get("timestamp"))
 
     def apply_text(self, asks: list[tuple[str, str]], bids: list[tuple[str, str]], checksum: int | None = None,
                    timestamp: str | None = None, *, snapshot: bool = False) -> bool:
         """Apply levels given as exact JSON number text, ``[(price, qty), ...]`` per side.
 
-        The fast path of :class:`SpotOrderBookClient`: the texts must be plain
-        non-negative decimal numbers (``60031``, ``0.3463``: digits with at most one
-        point, no sign or exponent), as its frame parser guarantees. Scaled integers and
-        checksum tokens come straight from the digits, padded to the pair's decimals.
+        The texts must be plain non-negative decimal numbers (``60031``, ``0.3463``: digits
+        with at most one point, no sign or exponent), as the client's frame parser guarantees.
         """
         if snapshot:
             self.reset()
             self.has_snapshot = True
-        if asks and self._apply_text_side(asks, self._ask_keys, self._ask_segs, False):
-            self._ask_crc = None
-        if bids and self._apply_text_side(bids, self._bid_keys, self._bid_segs, True):
-            self._bid_part = None
+        return self._apply_sides(asks or None, bids or None, checksum, timestamp)
+
+    def _apply_sides(self, asks: Any, bids: Any, expected: Any, timestamp: Any) -> bool:
+        """Apply a message's ask and bid levels (text pairs, or None), compute the checksum,
+        compare it with ``expected`` and set :attr:`valid`; bring a reference dict that
+        someone holds up to date (as python-kraken-sdk's is)."""
+        if asks:
+            view = self._ask_view
+            if view is not None and self._ask_shared:
+                view = view.copy()
+                self._ask_shared = False
+            changed = self._apply_levels(asks, self._ask_keys, self._ask_segs, self._ask_levels, False, timestamp, view)
+            if changed & _TOP:
+                self._ask_crc = None
+            self._ask_view = None if changed & _REORDERED else view
+        if bids:
+            view = self._bid_view
+            if view is not None and self._bid_shared:
+                view = view.copy()
+                self._bid_shared = False
+            changed = self._apply_levels(bids, self._bid_keys, self._bid_segs, self._bid_levels, True, timestamp, view)
+            if changed & _TOP:
+                self._bid_part = None
+            self._bid_view = None if changed & _REORDERED else view
         if timestamp is not None:
             self.timestamp = timestamp
-        return self._verify(checksum)
-
-    def _verify(self, expected: Any) -> bool:
-        self.updates += 1
-        checksum = self.compute_checksum()
-        self.checksum = checksum
+        self._fresh = False
+        ask_crc = self._ask_crc
+        bid_part = self._bid_part
+        if ask_crc is None or bid_part is None:  # else the top ten, and so the checksum, are unchanged
+            if ask_crc is None:
+                segs = self._ask_segs
+                ask_crc = self._ask_crc = _crc32("".join(segs if len(segs) <= CHECKSUM_LEVELS else segs[:CHECKSUM_LEVELS]).encode())
+            if bid_part is None:
+                segs = self._bid_segs
+                bid_part = self._bid_part = "".join(segs if len(segs) <= CHECKSUM_LEVELS else segs[:CHECKSUM_LEVELS]).encode()
+            computed = self.checksum = _crc32(bid_part, ask_crc) & 0xFFFFFFFF
+        else:
+            computed = self.checksum
         if expected is None:
             self.expected_checksum = None
-            self.valid = self.has_snapshot
+            valid = self.valid = self.has_snapshot
         else:
             if type(expected) is not int:
                 expected = int(expected)
             self.expected_checksum = expected
-            self.valid = self.has_snapshot and checksum == expected
-        return self.valid
-
-    def _apply_frame_text(self, bid_price: str | None, bid_qty: str, more_bids: str, ask_price: str | None, ask_qty: str,
-                          more_asks: str, checksum: int, timestamp: str | None) -> bool:
-        """:meth:`apply_text` for the groups of a frame :data:`_BOOK_FRAME` matched (the client's
-        lean path; the caller handles snapshots): a side's only level (the usual update) is
-        applied inline - the same steps as :meth:`_apply_text_side`, written out for asks and
-        for bids to save a call per frame -, a side with more levels (``more_*``: the text of
-        the ``,{"price":..,"qty":..}`` after the first) through :meth:`_apply_text_side`."""
-        if ask_price is not None:
-            if more_asks:
-                asks = [(ask_price, ask_qty)]
-                asks += _LEVEL_TEXTS.findall(more_asks)
-                if self._apply_text_side(asks, self._ask_keys, self._ask_segs, False):
-                    self._ask_crc = None
-            else:
-                cached = self._price_cache.get(ask_price)
-                if cached is None:
-                    cached = self._cache_price(ask_price)
-                key, ptok = cached
-                ip, _, fp = ask_qty.partition(".")
-                if len(fp) <= self.qty_decimals:
-                    qtok = (ip + fp + self._qpad[len(fp):]).lstrip("0")
-                else:
-                    qtok = _qty_token(ask_qty, self.qty_decimals)
-                keys = self._ask_keys
-                i = _bisect_left(keys, key)
-                if i < len(keys) and keys[i] == key:
-                    if qtok:
-                        self._ask_segs[i] = ptok + qtok
-                    else:
-                        del keys[i], self._ask_segs[i]
-                    if i < CHECKSUM_LEVELS:
-                        self._ask_crc = None
-                elif qtok:
-                    keys.insert(i, key)
-                    self._ask_segs.insert(i, ptok + qtok)
-                    if len(keys) > self.depth:  # a level pushed below the depth: Kraken sends no removal for it
-                        del keys[-1], self._ask_segs[-1]
-                    if i < CHECKSUM_LEVELS:
-                        self._ask_crc = None
-                # else: removal of a level the book does not hold
-        if bid_price is not None:
-            if more_bids:
-                bids = [(bid_price, bid_qty)]
-                bids += _LEVEL_TEXTS.findall(more_bids)
-                if self._apply_text_side(bids, self._bid_keys, self._bid_segs, True):
-                    self._bid_part = None
-            else:  # as for asks above, with the key negated
-                cached = self._price_cache.get(bid_price)
-                if cached is None:
-                    cached = self._cache_price(bid_price)
-                key, ptok = cached
-                key = -key
-                ip, _, fp = bid_qty.partition(".")
-                if len(fp) <= self.qty_decimals:
-                    qtok = (ip + fp + self._qpad[len(fp):]).lstrip("0")
-                else:
-                    qtok = _qty_token(bid_qty, self.qty_decimals)
-                keys = self._bid_keys
-                i = _bisect_left(keys, key)
-                if i < len(keys) and keys[i] == key:
-                    if qtok:
-                        self._bid_segs[i] = ptok + qtok
-                    else:
-                        del keys[i], self._bid_segs[i]
-                    if i < CHECKSUM_LEVELS:
-                        self._bid_part = None
-                elif qtok:
-                    keys.insert(i, key)
-                    self._bid_segs.insert(i, ptok + qtok)
-                    if len(keys) > self.depth:
-                        del keys[-1], self._bid_segs[-1]
-                    if i < CHECKSUM_LEVELS:
-                        self._bid_part = None
-        if timestamp is not None:
-            self.timestamp = timestamp
-        self.updates += 1
-        ask_crc = self._ask_crc
-        if ask_crc is None:
-            segs = self._ask_segs
-            ask_crc = self._ask_crc = _crc32("".join(segs if len(segs) <= CHECKSUM_LEVELS else segs[:CHECKSUM_LEVELS]).encode())
-        bid_part = self._bid_part
-        if bid_part is None:
-            segs = self._bid_segs
-            bid_part = self._bid_part = "".join(segs if len(segs) <= CHECKSUM_LEVELS else segs[:CHECKSUM_LEVELS]).encode()
-        computed = self.checksum = _crc32(bid_part, ask_crc) & 0xFFFFFFFF
-        self.expected_checksum = checksum
-        valid = self.valid = self.has_snapshot and computed == checksum
+            valid = self.valid = self.has_snapshot and computed == expected
+        view = self._view
+        if view is not None and _refcount(view) > _OWN_REFS:
+            self.reference_view()
         return valid
 
-    def _cache_price(self, price: str) -> tuple[int, str]:
-        """(scaled int, checksum token) of a price text, remembered in the bounded cache."""
-        ip, _, fp = price.partition(".")
-        pd = self.price_decimals
-        if len(fp) <= pd:
-            pi = int(ip + fp + self._ppad[len(fp):])
-        else:  # more decimals than the precision: round half-even like the documented rule
-            pi = _scaled(price, pd)
-        prices = self._price_cache
-        if len(prices) >= self._price_cache_size:
-            prices.clear()
-        cached = prices[price] = (pi, str(pi) if pi else "")
-        return cached
-
-    def _apply_text_side(self, levels: list[tuple[str, str]], keys: list[int], segs: list[str], negate: bool) -> bool:
-        """Apply ``(price text, qty text)`` levels in order, truncate to the depth;
-        True when the top ten changed.
+    def _apply_levels(self, levels: Iterable[tuple[str, str]], keys: list[int], segs: list[str],
+                      items: list[tuple[str, tuple[str, Any]]], negate: bool, timestamp: Any, view: dict[str, Any] | None) -> int:
+        """Apply ``(price text, qty text)`` levels in order and truncate the side to the depth.
+        The one place levels enter a book.
 
         Per level: ``str.partition`` and concatenations give the padded digits (the
-        checksum tokens once leading zeros are stripped; a price's scaled int and token
-        usually come from a small cache keyed by its text), one bisect finds the level.
-        No Decimal, no float, no sorting.
+        checksum tokens once leading zeros are stripped; a price's scaled int, token and
+        reference text usually come from a small cache keyed by its text), one bisect finds
+        the level. A quantity of zero removes the level. ``view`` (the side's reference
+        dict, or None) gets the same change while its order stays right (a new level in the
+        middle cannot be placed in a dict). Returns :data:`_TOP` when the top ten changed,
+        ``| _REORDERED`` when ``view`` must be rebuilt.
         """
-        pd, qd, ppad, qpad = self.price_decimals, self.qty_decimals, self._ppad, self._qpad
-        prices = self._price_cache
-        top = False
+        cache = self._price_cache
+        qd, qpad, qdot = self.qty_decimals, self._qpad, self._qdot
+        changed = 0
         for price, qty in levels:
-            cached = prices.get(price)
-            if cached is None:
-                ip, _, fp = price.partition(".")
-                if len(fp) <= pd:
-                    pi = int(ip + fp + ppad[len(fp):])
-                else:  # more decimals than the precision: round half-even like the documented rule
-                    pi = _scaled(price, pd)
-                if len(prices) >= self._price_cache_size:
-                    prices.clear()
-                cached = prices[price] = (pi, str(pi) if pi else "")
-            pi, ptok = cached
+            entry = cache.get(price)
+            if entry is None:
+                entry = self._price_entry(price)
             ip, _, fp = qty.partition(".")
-            if len(fp) <= qd:
-                qtok = (ip + fp + qpad[len(fp):]).lstrip("0")
-            else:
+            n = len(fp)
+            if n <= qd:
+                pad = qpad[n:]
+                qtok = f"{ip}{fp}{pad}".lstrip("0")
+                value = (f"{ip}{qdot}{fp}{pad}", timestamp) if qtok else None
+            else:  # more decimals than the precision: rounded half-even like the documented rule
                 qi = _scaled(qty, qd)
                 qtok = str(qi) if qi else ""
-            key = -pi if negate else pi
-            i = bisect_left(keys, key)
+                value = (_fixed(qi, qd), timestamp) if qi else None
+            key = -entry[0] if negate else entry[0]
+            i = _bisect_left(keys, key)
             if i < len(keys) and keys[i] == key:
-                if qtok:
-                    segs[i] = ptok + qtok
+                if value is not None:
+                    segs[i] = entry[1] + qtok
+                    items[i] = (entry[2], value)
+                    if view is not None:
+                        view[entry[2]] = value
                 else:
-                    del keys[i], segs[i]
-            elif qtok:
+                    del keys[i], segs[i], items[i]
+                    if view is not None:
+                        del view[entry[2]]
+            elif value is not None:
                 keys.insert(i, key)
-                segs.insert(i, ptok + qtok)
+                segs.insert(i, entry[1] + qtok)
+                items.insert(i, (entry[2], value))
+                if view is not None:
+                    if i == len(keys) - 1:  # after the last level: the dict's order stays best first
+                        view[entry[2]] = value
+                    else:
+                        view = None
+                        changed |= _REORDERED
             else:
                 continue  # removal of a level the book does not hold
             if i < CHECKSUM_LEVELS:
-                top = True
+                changed |= _TOP
         depth = self.depth
         if len(keys) > depth:  # levels pushed below the depth: Kraken sends no removal for them
-            del keys[depth:], segs[depth:]
-        return top
+            if view is not None:
+                for ptext, _ in items[depth:]:
+                    del view[ptext]
+            del keys[depth:], segs[depth:], items[depth:]
+        return changed
 
-    def _apply_side(self, levels: list[dict[str, Any]], keys: list[int], segs: list[str], negate: bool) -> bool:
-        """Apply ``{"price": ..., "qty": ...}`` levels of any number type (see :meth:`_apply_text_side`)."""
-        pd, qd = self.price_decimals, self.qty_decimals
-        top = False
-        for level in levels:
-            pi = _units(level["price"], pd)
-            qi = _units(level["qty"], qd)
-            qtok = str(qi) if qi else ""
-            key = -pi if negate else pi
-            i = bisect_left(keys, key)
-            if i < len(keys) and keys[i] == key:
-                if qtok:
-                    segs[i] = f"{pi}{qtok}" if pi else qtok
-                else:
-                    del keys[i], segs[i]
-            elif qtok:
-                keys.insert(i, key)
-                segs.insert(i, f"{pi}{qtok}" if pi else qtok)
-            else:
-                continue
-            if i < CHECKSUM_LEVELS:
-                top = True
-        depth = self.depth
-        if len(keys) > depth:
-            del keys[depth:], segs[depth:]
-        return top
+    def _price_entry(self, price: str) -> list[Any]:
+        """``[scaled int, checksum token, reference text, JSON number or None]`` of a price text,
+        remembered in the bounded cache (the number is filled in when a message needs it)."""
+        ip, _, fp = price.partition(".")
+        pd = self.price_decimals
+        n = len(fp)
+        if n <= pd:
+            pad = self._ppad[n:]
+            digits = f"{ip}{fp}{pad}"
+            entry = [int(digits), digits.lstrip("0"), f"{ip}.{fp}{pad}" if pd else ip, None]
+        else:  # more decimals than the precision: round half-even like the documented rule
+            pi = _scaled(price, pd)
+            entry = [pi, str(pi) if pi else "", _fixed(pi, pd), None]
+        cache = self._price_cache
+        if len(cache) >= self._price_cache_size:
+            cache.clear()
+        cache[price] = entry
+        return entry
 
     def compute_checksum(self) -> int:
         """CRC32 over the top ten levels of each side (kraken-protocol.md §4.6).
@@ -464,21 +446,46 @@ class OrderBook:
         return zlib.crc32(bid_part, ask_crc) & 0xFFFFFFFF
 
     # -- reading -------------------------------------------------------------------------
+    def reference_view(self) -> dict[str, Any]:
+        """The book as python-kraken-sdk's ``SpotOrderBookClient.get`` gives it.
+
+        ``{"bid": {price: (volume, timestamp)}, "ask": {...}, "valid": bool,
+        "price_decimals": n, "qty_decimals": n}``: prices and volumes are text with exactly
+        the pair's decimals (``"60029.9"``, ``"0.34630000"``), best level first; the
+        timestamp is that of the update that last set the level (None from a snapshot).
+
+        The same dict on every call, brought up to date when read and, while anyone else
+        holds it, after every change. A side's dict, once handed out, is never modified:
+        a change of that side makes a new one (as the reference's are replaced).
+        """
+        view = self._view
+        if self._fresh:
+            return view  # type: ignore[return-value]
+        if view is None:
+            view = self._view = {"bid": None, "ask": None, "valid": self.valid,
+                                 "price_decimals": self.price_decimals, "qty_decimals": self.qty_decimals}
+        side = self._bid_view
+        if side is None:
+            side = self._bid_view = dict(self._bid_levels)
+        view["bid"] = side
+        side = self._ask_view
+        if side is None:
+            side = self._ask_view = dict(self._ask_levels)
+        view["ask"] = side
+        self._bid_shared = self._ask_shared = True
+        view["valid"] = self.valid
+        self._fresh = True
+        return view
+
     def asks(self, limit: int | None = None) -> list[tuple[Decimal, Decimal]]:
-        """Ask levels (price, qty), lowest price first."""
-        pd, qd = -self.price_decimals, -self.qty_decimals
-        keys, segs = self._ask_keys, self._ask_segs
-        if limit is not None:
-            keys, segs = keys[:limit], segs[:limit]
-        return [(Decimal(k).scaleb(pd), Decimal(_seg_qty(k, seg)).scaleb(qd)) for k, seg in zip(keys, segs)]
+        """Ask levels (price, qty) as Decimals, lowest price first (kraken-ops addition)."""
+        levels = self._ask_levels if limit is None else self._ask_levels[:limit]
+        return [(Decimal(price), Decimal(value[0])) for price, value in levels]
 
     def bids(self, limit: int | None = None) -> list[tuple[Decimal, Decimal]]:
-        """Bid levels (price, qty), highest price first."""
-        pd, qd = -self.price_decimals, -self.qty_decimals
-        keys, segs = self._bid_keys, self._bid_segs
-        if limit is not None:
-            keys, segs = keys[:limit], segs[:limit]
-        return [(Decimal(-k).scaleb(pd), Decimal(_seg_qty(-k, seg)).scaleb(qd)) for k, seg in zip(keys, segs)]
+        """Bid levels (price, qty) as Decimals, highest price first (kraken-ops addition)."""
+        levels = self._bid_levels if limit is None else self._bid_levels[:limit]
+        return [(Decimal(price), Decimal(value[0])) for price, value in levels]
 
     def best_bid(self) -> tuple[Decimal, Decimal] | None:
         levels = self.bids(1)
@@ -492,7 +499,8 @@ class OrderBook:
         return len(self._ask_keys) + len(self._bid_keys)
 
     def as_dict(self, limit: int | None = None) -> dict[str, Any]:
-        """The reference's book shape: ``{"bid": {price: qty}, "ask": {price: qty}, "valid": bool}``, best first."""
+        """``{"bid": {price: qty}, "ask": {price: qty}, "valid": bool}`` with Decimals, best first
+        (kraken-ops addition; :meth:`reference_view` is python-kraken-sdk's shape)."""
         return {"bid": dict(self.bids(limit)), "ask": dict(self.asks(limit)), "valid": self.valid}
 
 
@@ -515,20 +523,27 @@ _BOOK_FRAME = re.compile(
 )
 _book_frame_fullmatch = _BOOK_FRAME.fullmatch
 _LEVEL_TEXTS = re.compile(r'\{"price":([0-9.]+),"qty":([0-9.]+)\}')  # only run on text _BOOK_FRAME matched
-_BOOK_PREFIX = '{"channel":"book",'
-# Reading from the text wins for frames of a few levels (the usual update: one); for many
-# levels building the Decimal message in Python costs more than the C ``json`` decoder
-# (measured on the benchmark fixtures: +0.6 us per 1-level frame, -1.3 us per 10-level one).
+# Building the message in Python from the frame's text wins for frames of a few levels (the
+# usual update: one); for more, the C ``json`` decoder builds it faster (the book itself is
+# applied from the text either way).
 _FAST_FRAME_MAX = 320  # characters: the header and about five levels
-_Match = re.Match
 
 
-def _json_levels(levels: list[tuple[str, str]]) -> list[dict[str, Any]]:
+def _price_number(prices: dict[str, list[Any]], price: str) -> Any:
+    """A price text's number as ``loads`` gives it, kept in the book's price cache (Decimals
+    are immutable, so messages can share them)."""
+    entry = prices.get(price)
+    if entry is None:
+        return _number(price)
+    number = entry[3]
+    if number is None:
+        number = entry[3] = _number(price)
+    return number
+
+
+def _json_levels(levels: Any, prices: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """The levels as ``loads`` gives them: numbers with a point as Decimal, the others as int."""
-    return [
-        {"price": Decimal(p) if "." in p else int(p), "qty": Decimal(q) if "." in q else int(q)}
-        for p, q in levels
-    ]
+    return [{"price": _price_number(prices, price), "qty": Decimal(qty) if "." in qty else int(qty)} for price, qty in levels]
 
 
 def _precision_from_pair(info: dict[str, Any]) -> tuple[int, int]:
@@ -538,27 +553,50 @@ def _precision_from_pair(info: dict[str, Any]) -> tuple[int, int]:
     return int(info["pair_decimals"]), int(info["lot_decimals"])
 
 
-class SpotOrderBookClient(SpotWSClient):
-    """Maintains Spot order books from the WebSocket v2 ``book`` channel (reference API).
+_NEEDS_PRECISION: Any = object()  # _process: a snapshot for a pair whose precisions are not known yet
 
-    Precisions (price and quantity decimals for the checksum) come from AssetPairs at
-    ``rest_url`` when one is given, otherwise from the ``instrument`` channel of the same
-    WebSocket. Subscribe with :meth:`add_book`; after every message for a pair,
-    :meth:`on_book_update` (or ``callback``) is called with the pair and the message.
-    Read the current book with :meth:`get`. When a checksum does not match, the book
-    is marked invalid, the client unsubscribes and resubscribes the pair for a fresh
-    snapshot by itself, and :meth:`on_book_update` receives
-    ``{"kraken_ops": "checksum_mismatch", "symbol": pair, "expected": ..., "computed": ...}``.
+
+class SpotOrderBookClient(SpotWSClient):
+    """Maintains Spot order books from the WebSocket v2 ``book`` channel (python-kraken-sdk's contract).
+
+    Subscribe with :meth:`add_book`; every book message then goes through
+    :meth:`on_message`, which applies snapshots and updates to the book of their pair
+    (created from its snapshot), verifies the checksum and calls
+    ``on_book_update(pair=pair, message=message)`` (or ``callback``, with the same
+    keywords). Read a book with :meth:`get` (the reference's shape) or :meth:`book` (an
+    :class:`OrderBook` with Decimal levels; kraken-ops addition).
+
+    When a checksum does not match, the book is marked invalid (``get(pair)["valid"]`` is
+    False), ``on_book_update`` receives the message and then
+    ``{"error": "Checksum mismatch - resubscribing to the orderbook for PAIR"}``, and the
+    pair is unsubscribed and subscribed again for a fresh snapshot (in the background,
+    after ``resubscribe_delay`` seconds; updates are ignored until the snapshot). A
+    subscription acknowledgement for a book drops that book, as in the reference: its
+    snapshot follows.
+
+    kraken-ops' own notices (``reconnecting``, ``overflow``, ``checksum_mismatch`` ...)
+    and Kraken's refusals go to :meth:`on_notice` (kraken-ops addition: ``notice_callback``
+    or a log line), never to ``on_book_update``.
 
     Books are kept in the connection's reader (cheap and never blocking), so a slow
     ``on_book_update`` only delays notifications, never the book itself: when the
     consumer falls behind, notifications are dropped per the buffering policy of
-    :class:`~kraken_ops.spot.websocket.SpotWSClient` but :meth:`get` stays correct.
+    :class:`~kraken_ops.spot.websocket.SpotWSClient` but :meth:`get` stays correct. A
+    subclass that overrides :meth:`on_message` (the reference says not to) gets every
+    message in the consumer instead, and books are kept when it calls
+    ``super().on_message(message)``, exactly as in the reference.
 
-    >>> async def show(pair, message):  # doctest: +SKIP
-    ...     print(pair, client.get(pair)["bid"])
-    >>> client = SpotOrderBookClient(depth=10, callback=show)  # doctest: +SKIP
-    >>> await client.start(); await client.add_book(pairs=["BTC/USD"])  # doctest: +SKIP
+    Precisions (price and quantity decimals for the checksum) come from AssetPairs at
+    ``rest_url`` when one is given (or when there is no connection), otherwise from the
+    ``instrument`` channel of the same WebSocket; :meth:`set_precision` skips the lookup.
+
+    >>> class Book(SpotOrderBookClient):  # doctest: +SKIP
+    ...     async def on_book_update(self, pair, message):
+    ...         book = self.get(pair=pair)
+    ...         bid, ask = next(iter(book["bid"].items())), next(iter(book["ask"].items()))
+    ...         print(pair, bid[0], bid[1][0], ask[0], ask[1][0], book["valid"])
+    >>> async with Book(depth=10) as client:  # doctest: +SKIP
+    ...     await client.add_book(pairs=["BTC/USD"])
     """
 
     @staticmethod
@@ -575,6 +613,7 @@ class SpotOrderBookClient(SpotWSClient):
         rest_url: str | None = None,
         ws_url: str | None = None,
         resubscribe_delay: float = 0.0,
+        notice_callback: Callable[[dict[str, Any]], Any] | None = None,
         **kwargs: Any,
     ) -> None:
         if depth not in VALID_DEPTHS:
@@ -584,11 +623,19 @@ class SpotOrderBookClient(SpotWSClient):
         self._instrument_waiter: asyncio.Future[dict[str, Any]] | None = None
         self._depth = depth
         self._book_callback = callback
+        self._notice_callback = notice_callback
         self._books: dict[str, OrderBook] = {}
         self._precisions: dict[str, tuple[int, int]] = {}
         self._resubscribing: set[str] = set()
+        self._adopting: set[str] = set()
         self._resubscribe_delay = resubscribe_delay
         self.checksum_mismatches = 0
+        # How frames are handled, settled when the connections are made (_settle): whether
+        # the reader keeps the books, whether anybody reads book messages, and the callable
+        # to notify directly (``callback`` when on_book_update is not replaced).
+        self._reader_applies = True
+        self._quiet = False
+        self._update_target: Callable[..., Any] | None = None
 
     @property
     def depth(self) -> int:
@@ -596,11 +643,8 @@ class SpotOrderBookClient(SpotWSClient):
         return self._depth
 
     async def add_book(self, pairs: list[str]) -> None:
-        """Subscribe to the books of ``pairs`` (precisions are fetched from AssetPairs first)."""
+        """Subscribe to the books of ``pairs`` (their precisions are looked up first)."""
         await self._load_precisions(pairs)
-        for pair in pairs:
-            pd, qd = self._precisions[pair]
-            self._books[pair] = OrderBook(self._depth, pd, qd)
         await self.subscribe(params={"channel": "book", "depth": self._depth, "symbol": list(pairs)})
 
     async def remove_book(self, pairs: list[str]) -> None:
@@ -610,29 +654,37 @@ class SpotOrderBookClient(SpotWSClient):
             self._books.pop(pair, None)
 
     def get(self, pair: str) -> dict[str, Any] | None:
-        """The book of ``pair``: ``{"bid": {price: qty}, "ask": {price: qty}, "valid": bool}`` best first, or None."""
+        """The book of ``pair`` as python-kraken-sdk gives it, or None before its snapshot.
+
+        ``{"bid": {price: (volume, timestamp)}, "ask": {...}, "valid": bool,
+        "price_decimals": n, "qty_decimals": n}``, best level first; prices and volumes are
+        text with the pair's decimals (``"60029.9"``, ``"0.34630000"``). See
+        :meth:`OrderBook.reference_view`; Decimals: :meth:`book`.
+        """
         book = self._books.get(pair)
-        return None if book is None else book.as_dict()
+        if book is None:
+            return None
+        return book._view if book._fresh else book.reference_view()
 
     def book(self, pair: str) -> OrderBook | None:
-        """The :class:`OrderBook` object of ``pair`` (kraken-ops addition)."""
+        """The :class:`OrderBook` object of ``pair`` (kraken-ops addition: Decimal levels, checksums)."""
         return self._books.get(pair)
 
     def set_precision(self, pair: str, price_decimals: int, qty_decimals: int) -> None:
-        """Set a pair's precisions by hand (skips the AssetPairs lookup)."""
+        """Set a pair's precisions by hand (skips the AssetPairs or instrument lookup)."""
         self._precisions[pair] = (price_decimals, qty_decimals)
 
     async def _load_precisions(self, pairs: list[str]) -> None:
-        """Precisions from AssetPairs when ``rest_url`` was given, else from the instrument channel."""
+        """Precisions from AssetPairs (``rest_url`` given, or no connection), else from the instrument channel."""
         missing = [p for p in pairs if p not in self._precisions]
         if not missing:
             return
-        if not self._precision_from_rest:
+        if not self._precision_from_rest and self._public is not None:
             await self._load_precisions_ws(missing)
             return
         from kraken_ops.spot.base import SpotAsyncClient
 
-        rest = SpotAsyncClient(url=self._rest_url) if self._rest_url else SpotAsyncClient()
+        rest = SpotAsyncClient(url=self._rest_url)
         try:
             result = await rest.request("GET", "/0/public/AssetPairs", params={"pair": ",".join(missing)}, auth=False)
         finally:
@@ -663,139 +715,77 @@ class SpotOrderBookClient(SpotWSClient):
                 raise KrakenUnknownAssetPairError(f"unknown pair {pair!r}", kraken_error="EQuery:Unknown asset pair")
             self._precisions[pair] = _precision_from_pair(info)
 
-    # -- message flow --------------------------------------------------------------------
-    def _make_connection(self, name: str, url: str) -> Any:
-        conn = super()._make_connection(name, url)
-        conn.decode = self._frame_decoder()
-        return conn
+    # -- applying book messages (one implementation for the reader and on_message) -------
+    def _process(self, message: dict[str, Any], quiet: bool = False) -> Any:
+        """Apply one dict message as python-kraken-sdk's ``on_message`` does; return what to deliver.
 
-    def _book_messages_unused(self) -> bool:
-        """True when nothing would read a book message: no ``callback``, and neither
-        :meth:`on_book_update` nor :meth:`on_message` (nor ``_preprocess``) replaced, in a
-        subclass or on the instance."""
-        cls = SpotOrderBookClient
-        return (
-            self._book_callback is None
-            and getattr(self.on_book_update, "__func__", None) is cls.on_book_update
-            and getattr(self.on_message, "__func__", None) is cls.on_message
-            and getattr(self._preprocess, "__func__", None) is cls._preprocess
-        )
-
-    def _frame_decoder(self) -> Callable[[str | bytes], Any]:
-        """The frame decoder for a new connection, chosen when it is made (at :meth:`start`):
-        :meth:`_apply_frame` (books kept, no per-frame message) when nothing reads book
-        messages, else :meth:`_decode_frame` (every message built and handed on)."""
-        return self._apply_frame if self._book_messages_unused() else self._decode_frame
-
-    def _apply_frame(self, raw: str | bytes) -> Any:
-        """The decoder when nothing reads book messages: a book frame in Kraken's exact form
-        is applied to its book straight from the text and goes no further
-        (:data:`~kraken_ops._core.ws.FRAME_HANDLED`); no Decimal message is built and no
-        callback chain awaited. A checksum mismatch still gives its notice (and the
-        resubscription); every other frame is decoded as by :meth:`_decode_frame`."""
-        if type(raw) is str:  # the pattern's literal start turns other frames away within a few characters
-            match = _book_frame_fullmatch(raw)
-            if match is not None:
-                kind, pair, bid_price, bid_qty, more_bids, ask_price, ask_qty, more_asks, checksum, timestamp = match.groups()
-                book = self._books.get(pair)
-                if book is None:
-                    return FRAME_HANDLED
-                if kind == "snapshot":
-                    book.reset()
-                    book.has_snapshot = True
-                elif not book.has_snapshot:
-                    return FRAME_HANDLED  # updates before the (re)snapshot are stale
-                if book._apply_frame_text(bid_price, bid_qty, more_bids, ask_price, ask_qty, more_asks, int(checksum), timestamp):
-                    return FRAME_HANDLED
-                return self._checksum_mismatch(pair, book)
-        return loads(raw)
-
-    @staticmethod
-    def _decode_frame(raw: str | bytes) -> Any:
-        """The connection's frame decoder: a short book frame in Kraken's exact form stays
-        text (its regex match) for :meth:`_preprocess`; everything else is parsed by ``loads``."""
-        if type(raw) is str and len(raw) <= _FAST_FRAME_MAX and raw.startswith(_BOOK_PREFIX):
-            match = _BOOK_FRAME.fullmatch(raw)
-            if match is not None:
-                return match
-        return loads(raw)
-
-    def _apply_book_frame(self, match: Any) -> dict[str, Any]:
-        """Apply a matched book frame from its text; return the message ``loads`` would have given."""
-        kind, pair, bid_price, bid_qty, more_bids, ask_price, ask_qty, more_asks, checksum_text, timestamp = match.groups()
-        # the first level of a side inline (most updates carry one level), the others in a loop
-        if bid_price is None:
-            bids, bid_levels = [], []
-        else:
-            bids = [(bid_price, bid_qty)]
-            bid_levels = [{"price": Decimal(bid_price) if "." in bid_price else int(bid_price),
-                           "qty": Decimal(bid_qty) if "." in bid_qty else int(bid_qty)}]
-            if more_bids:
-                more = _LEVEL_TEXTS.findall(more_bids)
-                bids += more
-                bid_levels += _json_levels(more)
-        if ask_price is None:
-            asks, ask_levels = [], []
-        else:
-            asks = [(ask_price, ask_qty)]
-            ask_levels = [{"price": Decimal(ask_price) if "." in ask_price else int(ask_price),
-                           "qty": Decimal(ask_qty) if "." in ask_qty else int(ask_qty)}]
-            if more_asks:
-                more = _LEVEL_TEXTS.findall(more_asks)
-                asks += more
-                ask_levels += _json_levels(more)
-        checksum = int(checksum_text)
-        item = {"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": checksum}
-        if timestamp is not None:
-            item["timestamp"] = timestamp
-        message = {"channel": "book", "type": kind, "data": [item]}
-        book = self._books.get(pair)
-        if book is None:
-            return message
-        snapshot = kind == "snapshot"
-        if not snapshot and not book.has_snapshot:
-            return message  # updates before the (re)snapshot are stale
-        if not book.apply_text(asks, bids, checksum, timestamp, snapshot=snapshot):
-            return self._checksum_mismatch(pair, book)
-        return message
-
-    def _preprocess(self, message: Any) -> Any:
-        """Runs in the reader for every message: applies book data at once, returns what to queue."""
-        if type(message) is _Match:
-            return self._apply_book_frame(message)
-        if not isinstance(message, dict) or message.get("channel") != "book":
-            if self._instrument_waiter is not None and isinstance(message, dict) and message.get("channel") == "instrument":
-                if not self._instrument_waiter.done() and isinstance(message.get("data"), dict):
-                    self._instrument_waiter.set_result(message["data"])
-            return message
-        mtype = message.get("type")
-        for item in message.get("data") or ():
+        Book message: applied to the book of its pair (a snapshot creates or resets it;
+        an update before the pair's snapshot is ignored, and so is a message without a
+        checksum), then ``(pair, message)`` for ``on_book_update`` (None when ``quiet``),
+        or on a mismatch what :meth:`_checksum_mismatch` returns; :data:`_NEEDS_PRECISION`
+        for a snapshot of a pair whose precisions are unknown. A successful book
+        (un)subscription drops that pair's book (its snapshot follows). kraken-ops notices
+        and Kraken's refusals are returned as they are (for :meth:`on_notice`); anything
+        else gives None.
+        """
+        if message.get("channel") == "book":
+            data = message.get("data")
+            kind = message.get("type")
+            if not kind or type(data) is not list or not data or not isinstance(data[0], dict):
+                return None
+            item = data[0]
             pair = item.get("symbol")
+            if item.get("checksum") is None or not isinstance(pair, str):
+                return None
             book = self._books.get(pair)
-            if book is None:
-                continue
-            if mtype == "update" and not book.has_snapshot:
-                continue  # updates before the (re)snapshot are stale
-            if not book.apply_data(item, snapshot=mtype == "snapshot") and book.has_snapshot and book.expected_checksum is not None:
-                return self._checksum_mismatch(pair, book)
-        return message
+            if kind == "snapshot":
+                if book is None:
+                    precision = self._precisions.get(pair)
+                    if precision is None:
+                        return _NEEDS_PRECISION
+                    book = OrderBook(self._depth, *precision)
+                    valid = book.apply_data(item, snapshot=True)  # raises before the book is registered
+                    self._books[pair] = book
+                else:
+                    valid = book.apply_data(item, snapshot=True)
+            elif book is None or not book.has_snapshot:
+                return None  # an update before the pair's (fresh) snapshot: nothing to apply it to
+            else:
+                valid = book.apply_data(item)
+            if valid:
+                return None if quiet else (pair, message)
+            return self._checksum_mismatch(pair, book, None if quiet else message)
+        method = message.get("method")
+        if method is not None:
+            if message.get("success") is False:
+                return message  # a refused request (e.g. an unknown pair): on_notice
+            if method in ("subscribe", "unsubscribe"):
+                result = message.get("result")
+                if isinstance(result, dict) and result.get("channel") == "book":
+                    self._books.pop(result.get("symbol"), None)
+            return None
+        if "kraken_ops" in message:
+            return message
+        return None
 
-    def _checksum_mismatch(self, pair: str, book: OrderBook) -> dict[str, Any]:
-        """Count, log, resubscribe (once at a time); return the notice for :meth:`on_book_update`."""
-        notice = {
-            "kraken_ops": "checksum_mismatch",
-            "symbol": pair,
-            "expected": book.expected_checksum,
-            "computed": book.checksum,
-            "_pair": pair,
-        }
+    def _checksum_mismatch(self, pair: str, book: OrderBook, message: dict[str, Any] | None) -> Any:
+        """Count, log, resubscribe (once at a time); return what to deliver: the message, the
+        reference's error message for ``on_book_update`` and kraken-ops' notice for
+        :meth:`on_notice` (only the notice when nobody reads book messages)."""
         self.checksum_mismatches += 1
         book.has_snapshot = False  # ignore updates until the fresh snapshot arrives
         LOG.warning("book %s: checksum mismatch (expected %s, computed %s); resubscribing", pair, book.expected_checksum, book.checksum)
-        if pair not in self._resubscribing:
-            self._resubscribing.add(pair)
-            self._spawn(self._resubscribe_book(pair))
-        return notice
+        self._schedule_resubscribe(pair)
+        ko_notice = notice("checksum_mismatch", symbol=pair, expected=book.expected_checksum, computed=book.checksum)
+        if message is None:
+            return ko_notice
+        return (pair, message, {"error": f"Checksum mismatch - resubscribing to the orderbook for {pair}"}, ko_notice)
+
+    def _schedule_resubscribe(self, pair: str) -> None:
+        if pair in self._resubscribing or self._public is None:
+            return  # already under way, or no connection (messages given to on_message by hand)
+        self._resubscribing.add(pair)
+        self._spawn(self._resubscribe_book(pair))
 
     async def _resubscribe_book(self, pair: str) -> None:
         try:
@@ -808,26 +798,204 @@ class SpotOrderBookClient(SpotWSClient):
         finally:
             self._resubscribing.discard(pair)
 
+    def _adopt(self, message: dict[str, Any]) -> None:
+        """A snapshot arrived in the reader for a pair without known precisions (subscribed
+        with ``subscribe`` rather than :meth:`add_book`): look them up, then resubscribe
+        the pair for a snapshot that can be applied."""
+        pair = message["data"][0]["symbol"]
+        if pair in self._adopting:
+            return
+        self._adopting.add(pair)
+        self._spawn(self._adopt_pair(pair))
+
+    async def _adopt_pair(self, pair: str) -> None:
+        try:
+            await self._load_precisions([pair])
+            await self._resubscribe_book(pair)
+        except Exception as exc:  # noqa: BLE001
+            LOG.warning("book %s: no precisions, the book is not kept: %s", pair, exc)
+        finally:
+            self._adopting.discard(pair)
+
+    # -- message flow --------------------------------------------------------------------
+    def _overridden(self, name: str) -> bool:
+        """Whether ``name`` is replaced, in a subclass or on the instance."""
+        return getattr(getattr(self, name), "__func__", None) is not getattr(SpotOrderBookClient, name)
+
+    def _settle(self) -> None:
+        """Decide how frames are handled (when connections are made, at :meth:`start`)."""
+        self._reader_applies = not self._overridden("on_message")
+        replaced = self._overridden("on_book_update")
+        self._quiet = self._book_callback is None and not replaced
+        self._update_target = self._book_callback if not replaced else None
+
+    def _make_connection(self, name: str, url: str) -> Any:
+        conn = super()._make_connection(name, url)
+        self._settle()
+        if self._reader_applies:
+            conn.decode = self._decode_frame
+        return conn
+
+    def _decode_frame(self, raw: str | bytes) -> Any:
+        """The connections' frame decoder (unless :meth:`on_message` is overridden).
+
+        A book frame in Kraken's exact form (:data:`_BOOK_FRAME`) for a pair with a book is
+        applied straight from its text. Nobody reading book messages, it goes no further
+        (:data:`~kraken_ops._core.ws.FRAME_HANDLED`); otherwise it becomes ``(pair,
+        message)`` for the dispatcher, the message equal to what ``loads`` gives. Every
+        other frame is parsed by ``loads`` and handled by :meth:`_preprocess`.
+        """
+        if type(raw) is str:  # the pattern's literal start turns other frames away within a few characters
+            match = _book_frame_fullmatch(raw)
+            if match is not None:
+                kind, pair, bid_price, bid_qty, more_bids, ask_price, ask_qty, more_asks, checksum_text, timestamp = match.groups()
+                book = self._books.get(pair)
+                if book is not None:
+                    if kind == "snapshot":
+                        book.reset()
+                        book.has_snapshot = True
+                    elif not book.has_snapshot:
+                        return FRAME_HANDLED  # an update before the (fresh) snapshot
+                    # a side's levels: None, its one level (the usual update) or all of them
+                    if ask_price is None:
+                        asks = None
+                    elif more_asks:
+                        asks = [(ask_price, ask_qty)]
+                        asks += _LEVEL_TEXTS.findall(more_asks)
+                    else:
+                        asks = ((ask_price, ask_qty),)
+                    if bid_price is None:
+                        bids = None
+                    elif more_bids:
+                        bids = [(bid_price, bid_qty)]
+                        bids += _LEVEL_TEXTS.findall(more_bids)
+                    else:
+                        bids = ((bid_price, bid_qty),)
+                    checksum = int(checksum_text)
+                    valid = book._apply_sides(asks, bids, checksum, timestamp)
+                    if self._quiet:
+                        return FRAME_HANDLED if valid else self._checksum_mismatch(pair, book, None)
+                    if len(raw) <= _FAST_FRAME_MAX:
+                        prices = book._price_cache
+                        if bids is None:
+                            bid_levels = []
+                        elif more_bids:
+                            bid_levels = _json_levels(bids, prices)
+                        else:  # the usual single level, without the loop
+                            bid_levels = [{"price": _price_number(prices, bid_price),
+                                           "qty": Decimal(bid_qty) if "." in bid_qty else int(bid_qty)}]
+                        if asks is None:
+                            ask_levels = []
+                        elif more_asks:
+                            ask_levels = _json_levels(asks, prices)
+                        else:
+                            ask_levels = [{"price": _price_number(prices, ask_price),
+                                           "qty": Decimal(ask_qty) if "." in ask_qty else int(ask_qty)}]
+                        if timestamp is None:
+                            item = {"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": checksum}
+                        else:
+                            item = {"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": checksum, "timestamp": timestamp}
+                        message = {"channel": "book", "type": kind, "data": [item]}
+                    else:
+                        message = loads(raw)
+                    return (pair, message) if valid else self._checksum_mismatch(pair, book, message)
+        return loads(raw)
+
+    def _on_frame(self, side: str, message: Any) -> None:
+        if type(message) is tuple:  # a book frame _decode_frame applied: straight to the dispatcher
+            self._push(message)
+        else:
+            super()._on_frame(side, message)
+
+    def _preprocess(self, message: Any) -> Any:
+        """Runs in the reader for every decoded frame: keeps the books, returns what to queue."""
+        if type(message) is tuple:  # a book frame _decode_frame applied
+            return message
+        if not isinstance(message, dict):
+            return None if self._reader_applies else message
+        waiter = self._instrument_waiter
+        if waiter is not None and message.get("channel") == "instrument" and not waiter.done() and isinstance(message.get("data"), dict):
+            waiter.set_result(message["data"])
+        if not self._reader_applies:
+            return message
+        try:
+            out = self._process(message, self._quiet)
+        except ValueError as exc:
+            LOG.warning("ignoring a book message that cannot be applied: %s", exc)
+            return None
+        if out is _NEEDS_PRECISION:
+            self._adopt(message)
+            return None
+        return out
+
+    def _deliver(self, item: Any) -> Any:
+        """The dispatcher's handler: ``(pair, message)`` to ``on_book_update``, a mismatch's
+        messages in the reference's order, notices to :meth:`on_notice`; when
+        :meth:`on_message` is overridden, every message to it."""
+        if type(item) is tuple:
+            if len(item) == 2:
+                target = self._update_target
+                if target is None:
+                    return self.on_book_update(pair=item[0], message=item[1])
+                return target(pair=item[0], message=item[1])
+            return self._deliver_mismatch(item)
+        if self._reader_applies:
+            return self.on_notice(item)
+        return self.on_message(item)
+
+    async def _deliver_mismatch(self, item: tuple[Any, ...]) -> None:
+        pair, message, error, ko_notice = item
+        for update in (message, error):
+            target = self._update_target
+            result = self.on_book_update(pair=pair, message=update) if target is None else target(pair=pair, message=update)
+            if result is not None and inspect.isawaitable(result):
+                await result
+        await self.on_notice(ko_notice)
+
     async def on_message(self, message: Any) -> None:
-        """Routes book messages to :meth:`on_book_update`; do not override (use ``on_book_update``)."""
+        """Apply a Kraken WebSocket v2 message as python-kraken-sdk's client does (reference entry point).
+
+        A ``book`` snapshot or update is applied to the book of its pair (a snapshot for a
+        pair without precisions looks them up first, as the reference does), its checksum
+        verified, then ``on_book_update(pair=..., message=...)`` is awaited; after a
+        mismatch, also with the reference's ``{"error": "Checksum mismatch - ..."}`` (and
+        the pair is resubscribed when there is a connection). Replaying recorded messages
+        through it builds the same books as the socket does. Non-dict messages are ignored;
+        notices and refusals go to :meth:`on_notice`.
+        """
         if not isinstance(message, dict):
             return
-        if message.get("kraken_ops"):
-            pair = message.pop("_pair", None)
-            await self.on_book_update(pair, message)
+        out = self._process(message)
+        if out is _NEEDS_PRECISION:
+            await self._load_precisions([message["data"][0]["symbol"]])
+            out = self._process(message)
+        if out is None:
             return
-        if message.get("channel") != "book":
-            if message.get("error"):  # e.g. a rejected book subscription
-                await self.on_book_update(None, message)
-            return
-        for item in message.get("data") or ():
-            pair = item.get("symbol")
-            if pair in self._books:
-                await self.on_book_update(pair, message)
+        if type(out) is tuple:
+            result = self._deliver(out)
+            if result is not None and inspect.isawaitable(result):
+                await result
+        else:
+            await self.on_notice(out)
 
-    async def on_book_update(self, pair: str | None, message: dict[str, Any]) -> None:
-        """Called after every book message (and kraken-ops notices); override it or pass ``callback``."""
-        if self._book_callback is not None:
-            result = self._book_callback(pair, message)
+    async def on_book_update(self, pair: str, message: dict[str, Any]) -> None:
+        """Called after every book message of ``pair``; override it or pass ``callback``
+        (called as ``callback(pair=pair, message=message)``, awaited when it returns an
+        awaitable). Unlike the reference, it prints nothing without a callback."""
+        callback = self._book_callback
+        if callback is not None:
+            result = callback(pair=pair, message=message)
             if type(result) is CoroutineType or (result is not None and inspect.isawaitable(result)):
                 await result
+
+    async def on_notice(self, message: dict[str, Any]) -> None:
+        """kraken-ops addition: kraken-ops' own notices (``{"kraken_ops": "reconnecting" | "overflow"
+        | "checksum_mismatch" ...}``) and Kraken's refusals (``"success": false``), which the
+        reference drops. Calls ``notice_callback`` if given, else logs them."""
+        callback = self._notice_callback
+        if callback is not None:
+            result = callback(message)
+            if result is not None and inspect.isawaitable(result):
+                await result
+            return
+        LOG.info("book client notice: %s", message)

@@ -43,3 +43,19 @@ def test_a_tool_call_acts_on_the_servers_profile_only_and_is_audited_as_mcp(cli)
     assert lines and {e["via"] for e in lines} == {"mcp"} and {e["profile"] for e in lines} == {"a"}
     refused = tools.call("orders_cancel_all", {})
     assert refused.is_error and "acknowledged" in json.loads(refused.text)["message"]
+
+
+def test_the_catalog_says_what_the_fleet_commands_do():
+    """The one source of the MCP tools, the docs and the completions: kind fleet moves money."""
+    from kraken_ops.cli import catalog
+
+    specs = catalog.build()
+    for path in ("panic", "deadman", "orders cancel-all", "orders cancel-after", "futures orders cancel-all"):
+        spec = specs.get(path)
+        assert (spec.kind, spec.needs_key, spec.moves_money, spec.read_only, spec.dangerous) == ("fleet", True, True, False, True), path
+        assert {"--group", "--all-profiles", "--yes"} <= {o for p in spec.global_options for o in p.opts}, path
+    audit_ = specs.get("audit")  # reads a local file: no key, changes nothing
+    assert (audit_.needs_key, audit_.moves_money, audit_.read_only) == (False, False, True)
+    assert specs.get("profile tag").read_only is False  # it writes the config file
+    assert "--timeout" in {o for p in specs.get("deadman").params for o in p.opts}  # its own: the switch's timeout
+    assert "--timeout" not in {o for p in specs.get("deadman").global_options for o in p.opts}

@@ -121,6 +121,11 @@ class FakeFutures(FakeServer):
         self.key, self.secret = key, secret
         self.challenges: dict[Any, str] = {}
         self.book_script: list[dict[str, Any]] = []
+        # products Kraken does not know: a (public) subscription naming one is refused as a
+        # whole with {"event": "error", "message": "Invalid product id"}, after error_delay
+        # seconds (answers stay in request order: later requests wait for it)
+        self.unknown_products: set[str] = set()
+        self.error_delay = 0.0
 
     async def on_connect(self, ws: Any) -> None:
         await ws.send(json.dumps({"event": "info", "version": 1}))
@@ -135,6 +140,10 @@ class FakeFutures(FakeServer):
             await ws.send(json.dumps({"event": "challenge", "message": self.challenges[ws]}))
             return
         feed = message.get("feed")
+        if event in ("subscribe", "unsubscribe") and set(message.get("product_ids") or ()) & self.unknown_products:
+            await asyncio.sleep(self.error_delay)
+            await ws.send(json.dumps({"event": "error", "message": "Invalid product id"}))
+            return
         if event in ("subscribe", "unsubscribe"):
             if "api_key" in message or feed in ("fills", "open_orders", "balances"):
                 challenge = self.challenges.get(ws)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from kraken_ops._core.ws import dumps, loads
+from kraken_ops._core.ws import FRAME_HANDLED, dumps, loads
 from kraken_ops.spot.orderbook import OrderBook, book_checksum, checksum_token
 
 D = Decimal
@@ -165,7 +165,7 @@ def test_updates_before_snapshot_do_not_validate() -> None:
     assert book.apply(_update(asks=[{"price": D("1.0"), "qty": D("1")}], checksum=0)) is False
 
 
-def test_as_dict_is_reference_shape_best_first_with_decimals() -> None:
+def test_as_dict_has_decimal_levels_best_first() -> None:
     book = OrderBook(10, 1, 8)
     book.apply(_snapshot(_levels(OFFICIAL_ASKS), _levels(OFFICIAL_BIDS), OFFICIAL_CHECKSUM))
     got = book.as_dict()
@@ -237,48 +237,53 @@ def test_recorded_fixtures_validate_every_checksum() -> None:
 
 
 # --- the client's text fast path (book frames read from their JSON text) ------------------------
-def _client_with_book(depth: int = 10, pd: int = 1, qd: int = 8):
+def _client(depth: int = 10, pd: int = 1, qd: int = 8, callback=None):
     from kraken_ops.spot.orderbook import SpotOrderBookClient
 
-    client = SpotOrderBookClient(depth=depth)
-    client._books["BTC/USD"] = OrderBook(depth, pd, qd)
-    client._spawn = lambda coro: coro.close()  # resubscription needs a socket
+    client = SpotOrderBookClient(depth=depth, callback=callback)
+    client.set_precision("BTC/USD", pd, qd)
+    client._settle()  # what start() does when it makes the connections
     return client
 
 
-def test_text_fast_path_gives_the_messages_and_books_of_the_decimal_path() -> None:
-    """Short recorded frames take the fast path; the message handed on equals ``loads(raw)``
-    (Decimal/int types included) and the book equals one kept from the parsed messages."""
+def _feed(client, raw: str):
+    """What the connection does with one frame: decode, then (unless handled) _preprocess."""
+    message = client._decode_frame(raw)
+    return None if message is FRAME_HANDLED else client._preprocess(message)
+
+
+def _fixture_frames(depth: int, count: int) -> list[str]:
     import gzip
     from pathlib import Path
 
-    from kraken_ops.spot.orderbook import _FAST_FRAME_MAX, SpotOrderBookClient
-
-    fast = 0
-
     root = Path(__file__).resolve().parents[2] / "benchmarks" / "fixtures"
+    with gzip.open(root / f"book-XBTUSD-d{depth}.ndjson.gz", "rt") as fh:
+        return [next(fh).rstrip("\n") for _ in range(count)]
+
+
+def test_text_fast_path_gives_the_messages_and_books_of_the_decimal_path() -> None:
+    """Recorded frames are applied from their text (after the snapshot, which creates the
+    book); the message handed on equals ``loads(raw)`` (Decimal/int types included) and the
+    book equals one kept from the parsed messages."""
+    from kraken_ops.spot.orderbook import _BOOK_FRAME, _FAST_FRAME_MAX
+
+    built = 0
     for depth in (10, 1000):
-        client = _client_with_book(depth)
+        client = _client(depth, callback=lambda pair, message: None)
         reference = OrderBook(depth, 1, 8)
-        with gzip.open(root / f"book-XBTUSD-d{depth}.ndjson.gz", "rt") as fh:
-            for n, raw in enumerate(fh):
-                raw = raw.rstrip("\n")
-                decoded = SpotOrderBookClient._decode_frame(raw)
-                assert isinstance(decoded, dict) == (len(raw) > _FAST_FRAME_MAX), f"line {n + 1}"
-                fast += not isinstance(decoded, dict)
-                message = client._preprocess(decoded)
-                expected = loads(raw)
-                assert message == expected
-                for a, b in zip(message["data"][0]["bids"] + message["data"][0]["asks"], expected["data"][0]["bids"] + expected["data"][0]["asks"]):
-                    assert type(a["price"]) is type(b["price"]) and type(a["qty"]) is type(b["qty"])
-                    assert str(a["price"]) == str(b["price"]) and str(a["qty"]) == str(b["qty"])
-                assert reference.apply(expected)
-                book = client.book("BTC/USD")
-                assert book.valid and book.checksum == reference.checksum
-                if n >= 3000:
-                    break
-        assert book.as_dict() == reference.as_dict()
-    assert fast > 3000  # nearly all depth-10 updates, some depth-1,000 ones
+        for n, raw in enumerate(_fixture_frames(depth, 3000 if depth == 10 else 600)):
+            assert _BOOK_FRAME.fullmatch(raw), f"line {n + 1}: not in Kraken's exact form"
+            out = _feed(client, raw)
+            expected = loads(raw)
+            assert type(out) is tuple and out[0] == "BTC/USD" and len(out) == 2
+            message = out[1]
+            assert message == expected and dumps(message) == dumps(expected)  # same types and digits
+            built += n > 0 and len(raw) <= _FAST_FRAME_MAX
+            assert reference.apply(expected)
+            book = client.book("BTC/USD")
+            assert book.valid and book.checksum == reference.checksum
+        assert book.as_dict() == reference.as_dict() and book.reference_view() == reference.reference_view()
+    assert built > 3000  # nearly all depth-10 updates and some depth-1,000 ones: messages built from the text
 
 
 def _variants(rng: random.Random) -> str:
@@ -304,9 +309,11 @@ def _variants(rng: random.Random) -> str:
 
 
 def test_fast_path_decodes_exactly_what_json_decodes_or_falls_back() -> None:
-    from kraken_ops.spot.orderbook import SpotOrderBookClient
-
+    """3,000 book frames and near-misses: a frame read from its text gives the message ``loads``
+    gives; every other frame is decoded by ``loads`` (ValueError when it is not JSON)."""
     rng = random.Random(11)
+    client = _client(callback=lambda pair, message: None)
+    client.set_precision("ETH/USD", 1, 8)
     fast = 0
     for _ in range(3000):
         raw = _variants(rng)
@@ -314,15 +321,17 @@ def test_fast_path_decodes_exactly_what_json_decodes_or_falls_back() -> None:
             expected = loads(raw)
         except ValueError:
             with pytest.raises(ValueError):
-                SpotOrderBookClient._decode_frame(raw)
+                client._decode_frame(raw)
             continue
-        decoded = SpotOrderBookClient._decode_frame(raw)
-        if isinstance(decoded, dict):
-            assert decoded == expected
-            continue
-        fast += 1
-        message = SpotOrderBookClient(depth=10)._preprocess(decoded)  # no book kept: the message alone
-        assert message == expected and dumps(message) == dumps(expected)  # same types and digits
+        for pair in ("BTC/USD", "ETH/USD"):  # books with a snapshot, so that updates apply
+            client._books[pair] = OrderBook(10, 1, 8)
+            client._books[pair].has_snapshot = True
+        out = client._decode_frame(raw)
+        if type(out) is tuple:  # (pair, message), or a mismatch's (pair, message, error, notice)
+            fast += 1
+            assert out[1] == expected and dumps(out[1]) == dumps(expected)
+        else:
+            assert out == expected
     assert fast > 50  # many variants are near-misses on purpose
 
 
@@ -373,17 +382,19 @@ def test_random_streams_through_the_text_path_match_the_naive_model(depth: int, 
 
 
 def test_client_fast_path_reports_a_checksum_mismatch() -> None:
-    from kraken_ops.spot.orderbook import SpotOrderBookClient
-
-    client = _client_with_book()
+    client = _client(callback=lambda pair, message: None)
     asks = ",".join(f'{{"price":{p},"qty":{q}}}' for p, q in OFFICIAL_ASKS)
     bids = ",".join(f'{{"price":{p},"qty":{q}}}' for p, q in OFFICIAL_BIDS)
     frame = '{"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[%s],"asks":[%s],"checksum":%d}]}'
-    message = client._preprocess(SpotOrderBookClient._decode_frame(frame % (bids, asks, OFFICIAL_CHECKSUM)))
+    pair, message = _feed(client, frame % (bids, asks, OFFICIAL_CHECKSUM))  # creates the book (dict path)
     assert message["type"] == "snapshot" and client.book("BTC/USD").valid
-    notice = client._preprocess(SpotOrderBookClient._decode_frame(frame % (bids, asks, OFFICIAL_CHECKSUM + 1)))
+    pair, message, error, notice = _feed(client, frame % (bids, asks, OFFICIAL_CHECKSUM + 1))  # applied from the text
+    assert pair == "BTC/USD" and message == loads(frame % (bids, asks, OFFICIAL_CHECKSUM + 1))
+    assert error == {"error": "Checksum mismatch - resubscribing to the orderbook for BTC/USD"}  # the reference's words
     assert notice["kraken_ops"] == "checksum_mismatch" and notice["computed"] == OFFICIAL_CHECKSUM
-    assert client.checksum_mismatches == 1 and not client.book("BTC/USD").valid
+    assert client.checksum_mismatches == 1 and not client.book("BTC/USD").valid and not client.get("BTC/USD")["valid"]
+    update = '{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[{"price":45285.2,"qty":1}],"checksum":1}]}'
+    assert _feed(client, update) is None  # ignored until the fresh snapshot
 
 
 # --- the lean path: nobody reads book messages (no callback, no override) ------------------------
@@ -400,23 +411,15 @@ def _frame_text(kind: str, asks, bids, checksum: int, symbol: str = "BTC/USD") -
             f'"asks":[{side(asks)}],"checksum":{checksum},"timestamp":"2026-01-01T00:00:00.000000Z"}}]}}')
 
 
-def _feed(client, raw: str):
-    """What the connection does with one frame: decode, then (unless handled) _preprocess."""
-    from kraken_ops._core.ws import FRAME_HANDLED
-
-    message = client._frame_decoder()(raw)
-    return None if message is FRAME_HANDLED else client._preprocess(message)
-
-
 def test_decoder_choice_follows_callback_and_overrides() -> None:
     from kraken_ops.spot.orderbook import SpotOrderBookClient
 
     quiet = SpotOrderBookClient(depth=10)
-    assert quiet._frame_decoder() == quiet._apply_frame
-    assert quiet._make_connection("public", "ws://127.0.0.1:9/ws/v2").decode == quiet._apply_frame
-    with_callback = SpotOrderBookClient(depth=10, callback=lambda pair, message: None)
-    assert with_callback._frame_decoder() == with_callback._decode_frame
+    assert quiet._make_connection("public", "ws://127.0.0.1:9/ws/v2").decode == quiet._decode_frame
+    assert quiet._quiet and quiet._reader_applies and quiet._update_target is None
+    with_callback = SpotOrderBookClient(depth=10, callback=print)
     assert with_callback._make_connection("public", "ws://127.0.0.1:9/ws/v2").decode == with_callback._decode_frame
+    assert not with_callback._quiet and with_callback._update_target is print
 
     class OverridesUpdate(SpotOrderBookClient):
         async def on_book_update(self, pair, message):
@@ -426,49 +429,37 @@ def test_decoder_choice_follows_callback_and_overrides() -> None:
         async def on_message(self, message):
             pass
 
-    class OverridesPreprocess(SpotOrderBookClient):
-        def _preprocess(self, message):
-            return super()._preprocess(message)
-
-    for cls in (OverridesUpdate, OverridesMessage, OverridesPreprocess):
-        client = cls(depth=10)
-        assert client._frame_decoder() == client._decode_frame, cls.__name__
+    client = OverridesUpdate(depth=10, callback=print)
+    client._settle()
+    assert not client._quiet and client._reader_applies and client._update_target is None  # the override, not the callback
+    client = OverridesMessage(depth=10)
+    assert client._make_connection("public", "ws://127.0.0.1:9/ws/v2").decode is loads  # every message to on_message
+    assert not client._reader_applies
     on_instance = SpotOrderBookClient(depth=10)
 
     async def on_book_update(pair, message):
         pass
 
     on_instance.on_book_update = on_book_update  # the reference's style: assigned on the instance
-    assert on_instance._frame_decoder() == on_instance._decode_frame
+    on_instance._settle()
+    assert not on_instance._quiet and on_instance._update_target is None
 
 
 def test_lean_path_keeps_the_books_of_the_full_path_on_the_fixtures() -> None:
     """Same frames into a client without and one with a callback: identical books, checksums
     and validity after every frame; the lean one hands nothing on."""
-    import gzip
-    from pathlib import Path
-
-    from kraken_ops.spot.orderbook import SpotOrderBookClient
-
-    root = Path(__file__).resolve().parents[2] / "benchmarks" / "fixtures"
     for depth in (10, 1000):
-        lean = _client_with_book(depth)
-        full = SpotOrderBookClient(depth=depth, callback=lambda pair, message: None)
-        full._books["BTC/USD"] = OrderBook(depth, 1, 8)
-        full._spawn = lambda coro: coro.close()
-        assert lean._frame_decoder() == lean._apply_frame and full._frame_decoder() == full._decode_frame
-        with gzip.open(root / f"book-XBTUSD-d{depth}.ndjson.gz", "rt") as fh:
-            for n, raw in enumerate(fh):
-                raw = raw.rstrip("\n")
-                assert _feed(lean, raw) is None, f"line {n + 1}"
-                assert _feed(full, raw)["channel"] == "book"
-                a, b = lean.book("BTC/USD"), full.book("BTC/USD")
-                assert a.valid and b.valid and a.checksum == b.checksum == a.expected_checksum
-                if n % 500 == 0:
-                    assert a.as_dict() == b.as_dict() and a.timestamp == b.timestamp
-                if n >= 3000:
-                    break
-        assert lean.book("BTC/USD").as_dict() == full.book("BTC/USD").as_dict()
+        lean = _client(depth)
+        full = _client(depth, callback=lambda pair, message: None)
+        assert lean._quiet and not full._quiet
+        for n, raw in enumerate(_fixture_frames(depth, 3000)):
+            assert _feed(lean, raw) is None, f"line {n + 1}"
+            assert _feed(full, raw)[1]["channel"] == "book"
+            a, b = lean.book("BTC/USD"), full.book("BTC/USD")
+            assert a.valid and b.valid and a.checksum == b.checksum == a.expected_checksum
+            if n % 500 == 0:
+                assert a.as_dict() == b.as_dict() and a.timestamp == b.timestamp and lean.get("BTC/USD") == full.get("BTC/USD")
+        assert lean.get("BTC/USD") == full.get("BTC/USD")
         assert lean.checksum_mismatches == full.checksum_mismatches == 0
 
 
@@ -476,13 +467,9 @@ def test_lean_path_keeps_the_books_of_the_full_path_on_the_fixtures() -> None:
 def test_lean_path_matches_the_full_path_on_random_streams_with_bad_checksums(depth: int, seed: int) -> None:
     """Random text frames (ints, short fractions, removals, levels pushed out), some with a wrong
     checksum: both paths keep the same book, validity, mismatch count and recovery by snapshot."""
-    from kraken_ops.spot.orderbook import SpotOrderBookClient
-
     rng = random.Random(seed)
-    lean = _client_with_book(depth, 2, 5)
-    full = SpotOrderBookClient(depth=depth, callback=lambda pair, message: None)
-    full._books["BTC/USD"] = OrderBook(depth, 2, 5)
-    full._spawn = lambda coro: coro.close()
+    lean = _client(depth, 2, 5)
+    full = _client(depth, 2, 5, callback=lambda pair, message: None)
     asks = {D(5000) + D(i) / 100: D(rng.randint(1, 10**7)) / 10**5 for i in range(1, depth + 1)}
     bids = {D(5000) - D(i) / 100: D(rng.randint(1, 10**7)) / 10**5 for i in range(0, depth)}
 
@@ -513,26 +500,26 @@ def test_lean_path_matches_the_full_path_on_random_streams_with_bad_checksums(de
     mismatches = 0
     for n, raw in enumerate(frames):
         out_lean, out_full = _feed(lean, raw), _feed(full, raw)
-        if out_full.get("kraken_ops") == "checksum_mismatch":
+        if len(out_full) == 4:
             mismatches += 1
-            assert out_lean == out_full
+            assert out_lean == out_full[3] and out_lean["kraken_ops"] == "checksum_mismatch"
         else:
-            assert out_lean is None and out_full["channel"] == "book"
+            assert out_lean is None and out_full[1]["channel"] == "book"
         a, b = lean.book("BTC/USD"), full.book("BTC/USD")
         assert (a.valid, a.checksum, a.has_snapshot) == (b.valid, b.checksum, b.has_snapshot), f"frame {n}"
     assert mismatches and lean.checksum_mismatches == full.checksum_mismatches == mismatches
-    assert lean.book("BTC/USD").as_dict() == full.book("BTC/USD").as_dict()
+    assert lean.get("BTC/USD") == full.get("BTC/USD")
     assert dict(lean.book("BTC/USD").asks()) == asks and dict(lean.book("BTC/USD").bids()) == bids
 
 
 def test_lean_decoder_accepts_only_what_json_accepts() -> None:
-    """The 3,000 near-miss frames through the lean decoder: a frame it applies (or drops, for a
-    pair without a book) is one the full decoder reads from text; the others decode like ``loads``."""
-    from kraken_ops._core.ws import FRAME_HANDLED
-    from kraken_ops.spot.orderbook import SpotOrderBookClient
+    """The 3,000 near-miss frames through the lean decoder: a frame it applies is one in
+    Kraken's strict form; the others decode like ``loads``."""
+    from kraken_ops.spot.orderbook import _BOOK_FRAME
 
     rng = random.Random(11)
-    client = SpotOrderBookClient(depth=10)
+    client = _client()
+    client.set_precision("ETH/USD", 1, 8)
     handled = 0
     for _ in range(3000):
         raw = _variants(rng)
@@ -540,12 +527,33 @@ def test_lean_decoder_accepts_only_what_json_accepts() -> None:
             expected = loads(raw)
         except ValueError:
             with pytest.raises(ValueError):
-                client._apply_frame(raw)
+                client._decode_frame(raw)
             continue
-        got = client._apply_frame(raw)
-        if got is FRAME_HANDLED:
+        for pair in ("BTC/USD", "ETH/USD"):
+            client._books[pair] = OrderBook(10, 1, 8)
+            client._books[pair].has_snapshot = True
+        got = client._decode_frame(raw)
+        if got is FRAME_HANDLED or (isinstance(got, dict) and got.get("kraken_ops") == "checksum_mismatch"):
             handled += 1
-            assert not isinstance(SpotOrderBookClient._decode_frame(raw), dict)  # the strict form
+            assert _BOOK_FRAME.fullmatch(raw)  # the strict form
         else:
             assert got == expected
     assert handled > 50
+
+
+def test_dict_levels_are_written_as_plain_text_or_refused() -> None:
+    """The dict path's only conversion: numbers of any JSON type as plain text; a negative or
+    non-numeric value refuses the whole message before anything is applied."""
+    from kraken_ops.spot.orderbook import _plain_text
+
+    assert [_plain_text(v) for v in (D("1E-9"), D("12.30"), 5, "0.5", 1e-05, D("1E+2"), D("-0"), 0.1)] == [
+        "0.000000001", "12.30", "5", "0.5", "0.00001", "100", "0", "0.1"]
+    for bad in (D("-1.5"), -1, "abc", "-2", D("NaN"), float("inf"), None):
+        with pytest.raises(ValueError):
+            _plain_text(bad)
+    book = OrderBook(10, 1, 8)
+    assert book.apply(_snapshot(_levels(OFFICIAL_ASKS), _levels(OFFICIAL_BIDS), OFFICIAL_CHECKSUM))
+    before = book.reference_view()["ask"]
+    with pytest.raises(ValueError):
+        book.apply(_update(asks=[{"price": D("45285.2"), "qty": D("2")}, {"price": D("-1"), "qty": D("1")}], checksum=1))
+    assert book.reference_view()["ask"] == before and book.valid

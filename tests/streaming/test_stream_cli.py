@@ -183,3 +183,16 @@ def test_live_book_renders_a_table_and_honours_count(exchange: Any) -> None:
     text = out.getvalue()
     assert "BTC/USD" in text and "checksum ok" in text and "bid qty" in text
     assert "{" not in text  # a table for people, not NDJSON
+
+
+
+def test_stream_book_tells_the_person_about_reconnects_and_checksum_mismatches(exchange_factory: Any, cli_available: None) -> None:
+    """Dropped connections (ws-drop) and corrupted books (bad-checksum) are survived, and the
+    person watching is told on stderr, once per event; stdout stays book lines only."""
+    server = exchange_factory(faults=["bad-checksum=0.3", "ws-drop=15"])
+    proc = kraken_ops("stream", "book", "BTC/USD", "--depth", "10", "--count", "40", "--url", server.ws_spot_public, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert all(set(m) >= {"symbol", "bids", "asks"} for m in lines(proc))
+    assert "kraken-ops: reconnecting" in proc.stderr, proc.stderr
+    mismatches = [line for line in proc.stderr.splitlines() if "checksum" in line]
+    assert mismatches and all("book BTC/USD: checksum mismatch" in line for line in mismatches), proc.stderr

@@ -228,3 +228,54 @@ async def test_futures_book_gap_triggers_resubscription() -> None:
             assert any(m.get("event") == "unsubscribe" for m in server.received)
             await until(lambda: client.get_book("PF_XBTUSD").valid)
             assert client.get_book("PF_XBTUSD").as_dict()["bid"] == {Decimal("100.0"): Decimal("1")}
+
+
+async def test_futures_challenge_is_not_answered_by_a_subscription_error() -> None:
+    """A public subscription to an unknown product is refused with a bare ``error`` event that
+    arrives while the challenge of a private subscription is waiting (the server answers in
+    order, the error late): the error answers the subscription, the challenge its own answer."""
+    got: list[Any] = []
+    async with FakeFutures("fkey", SECRET) as server:
+        server.unknown_products = {"PF_NOPE"}
+        server.error_delay = 0.3
+        async with FuturesWSClient("fkey", SECRET, url=server.url, callback=got.append, **FAST) as client:
+            await client.subscribe(feed="ticker", products=["PF_NOPE", "PF_XBTUSD"])
+            await client.subscribe(feed="fills")  # waits for its challenge, then for the fills ack: no error raised
+            await until(lambda: len(client.get_active_subscriptions()) == 2)
+            assert sorted(client.get_active_subscriptions(), key=lambda s: s["feed"]) == [
+                {"event": "subscribe", "feed": "fills"}, {"event": "subscribe", "feed": "ticker", "product_ids": ["PF_XBTUSD"]}]
+            assert client.challenges == 1
+            assert {"event": "error", "message": "Invalid product id"} in got  # still delivered to the consumer
+    # one message per product, as python-kraken-sdk sends them (Kraken refuses a list with one unknown product)
+    subscribes = [m for m in server.received if m.get("event") == "subscribe" and m.get("feed") == "ticker"]
+    assert [m["product_ids"] for m in subscribes] == [["PF_NOPE"], ["PF_XBTUSD"]]
+
+
+async def test_futures_requests_match_their_answers_in_order() -> None:
+    from kraken_ops.futures.websocket import _Requests
+
+    requests = _Requests(timeout=10.0)
+    requests.add("subscribe", "ticker", "PF_NOPE")
+    challenge = requests.add("challenge", wait=True)
+    requests.add("subscribe", "ticker", "PF_XBTUSD")
+    fills = requests.add("subscribe", "fills", wait=True)
+    # the named answers find their requests wherever they are in the queue
+    assert requests.answer({"event": "subscribed", "feed": "ticker", "product_ids": ["PF_XBTUSD"]}).product == "PF_XBTUSD"
+    # a bare error answers the oldest request still waiting: the first subscription, not the challenge
+    assert requests.answer({"event": "error", "message": "Invalid product id"}).product == "PF_NOPE"
+    assert not challenge.done()
+    assert requests.answer({"event": "challenge", "message": "c100b894"}).kind == "challenge"
+    assert challenge.result() == {"event": "challenge", "message": "c100b894"}
+    assert requests.answer({"event": "alert", "message": "Failed to subscribe to authenticated feed"}).feed == "fills"
+    assert fills.result()["event"] == "alert"
+    assert requests.answer({"event": "error", "message": "Json Error"}) is None  # nothing waits any more
+    stale = _Requests(timeout=0.0)
+    stale.add("subscribe", "ticker", "PF_OLD")
+    await asyncio.sleep(0.01)
+    assert stale.answer({"event": "error", "message": "Invalid product id"}) is None  # past the timeout: forgotten
+
+
+async def test_futures_private_feed_with_products_is_refused_like_the_reference() -> None:
+    client = FuturesWSClient("fkey", SECRET)
+    with pytest.raises(ValueError, match="There is no private feed that accepts products!"):
+        await client.subscribe(feed="fills", products=["PF_XBTUSD"])

@@ -11,9 +11,9 @@ import typer
 
 from kraken_ops.cli.context import command, current
 from kraken_ops.cli.errors import UsageProblem
-from kraken_ops.cli.output import Output, View, listed
+from kraken_ops.cli.meta import annotate
+from kraken_ops.cli.output import WIDE, Output, View, col, num, prose
 
-TABLE_COLUMNS = ["time", "profile", "command", "status", "detail"]
 CSV_COLUMNS = ["time", "profile", "environment", "command", "action", "status", "detail", "ids", "params", "via", "user", "host", "pid"]
 
 
@@ -44,30 +44,22 @@ def detail(entry: dict[str, Any], sep: str = ", ") -> str:
     return text
 
 
-def rows(entries: list[dict[str, Any]], *, local_times: bool) -> list[dict[str, Any]]:
+def rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One flat row per entry (tables and CSV; JSON prints the entries themselves)."""
     from kraken_ops.cli.output import dumps
 
     out = []
-    year = dt.datetime.now().year
     for entry in entries:
         outcome = entry.get("outcome") or {}
-        when = str(entry.get("time", ""))
-        if local_times:  # a person's table: local time, the year only when it is not this one
-            try:
-                local = dt.datetime.fromisoformat(when).astimezone()
-                when = local.strftime("%m-%d %H:%M:%S" if local.year == year else "%Y-%m-%d %H:%M")
-            except ValueError:
-                pass
         out.append(
             {
-                "time": when,
+                "time": str(entry.get("time", "")),
                 "profile": entry.get("profile"),
                 "environment": entry.get("environment"),
                 "command": entry.get("command"),
                 "action": entry.get("action"),
                 "status": outcome.get("status"),
-                "detail": detail(entry, "\n" if local_times else ", "),
+                "detail": detail(entry),
                 "ids": " ".join(str(i) for i in outcome.get("ids") or []),
                 "params": dumps(entry.get("params") or {}, indent=None),
                 "via": entry.get("via"),
@@ -77,6 +69,41 @@ def rows(entries: list[dict[str, Any]], *, local_times: bool) -> list[dict[str, 
             }
         )
     return out
+
+
+def short_time(row: dict[str, Any]) -> str:
+    """An entry's time for a person: local, the year only when it is not this one (``05-01 03:04:05``)."""
+    text = str(row.get("time") or "")
+    try:
+        local = dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return text
+    return local.strftime("%m-%d %H:%M:%S" if local.year == dt.datetime.now().year else "%Y-%m-%d %H:%M")
+
+
+VIEWS = {
+    # times, profiles, statuses and ids are never split (a Futures order id is 36 characters):
+    # the command and the detail wrap between their words; a long profile name beside a
+    # Futures id leaves no room for the command at 80 columns (-o wide shows it)
+    "log": View(
+        rows,
+        CSV_COLUMNS,
+        only=True,
+        table=[
+            col("time", "time", 1, get=short_time),
+            col("profile", "profile", 1),
+            prose("command", "command", 2),
+            col("status", "status", 1),
+            prose("detail", "detail", 1),
+            col("environment", "environment", 3),
+            prose("action", "action", 4),
+            col("via", "via", WIDE),
+            col("user", "user", WIDE),
+            col("host", "host", WIDE),
+            num("pid", "pid", WIDE),
+        ],
+    ),
+}
 
 
 def run_audit(opts: AuditOptions, out: Output, path: Any = None) -> list[dict[str, Any]]:
@@ -89,60 +116,29 @@ def run_audit(opts: AuditOptions, out: Output, path: Any = None) -> list[dict[st
     if bad:
         shown = ", ".join(bad[:3]) + (" ..." if len(bad) > 3 else "")
         out.warn(f"skipped {len(bad)} line(s) of the audit log that are not entries: {shown}")
-    if out.fmt == "json":
-        out.emit(entries)
-    elif out.fmt == "ndjson":
+    if out.fmt == "ndjson":
         out.text("".join(dumps(e, indent=None) + "\n" for e in entries) or "")
-    elif out.fmt == "csv":
-        out.emit(rows(entries, local_times=False), View(listed(), CSV_COLUMNS, only=True))
+    elif out.is_table and not entries:
+        out.text("(no entries)")
     else:
-        table(rows(entries, local_times=True), out)
+        out.emit(entries, VIEWS["log"])  # JSON: the entries as written; CSV and tables: a row each
     return entries
-
-
-def table(lines: list[dict[str, Any]], out: Output) -> None:
-    """A table for 80 columns: times, profiles and ids are never split (a Futures order id
-    is 36 characters: the command wraps between its words to make room)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(file=out.stdout, no_color=not out.color, highlight=False, soft_wrap=False)
-    if not lines:
-        console.print("(no entries)", style="dim" if out.color else None)
-        return
-    # widths worked out here (rich shrinks the wrong column): time, profile and status whole; the
-    # detail as wide as its longest id (one a line); the command wraps between its words if it must
-    widest = {name: max([len(name), *(len(part) for line in lines for part in str(line.get(name) or "").splitlines())]) for name in TABLE_COLUMNS}
-    ids = max([len(word) for line in lines for word in str(line.get("detail") or "").split()] or [0])
-    fixed = widest["time"] + widest["profile"] + widest["status"] + len(TABLE_COLUMNS) - 1
-    detail = min(widest["detail"], max(20, ids))
-    command = max(10, min(widest["command"], console.width - fixed - detail))
-    grid = Table(box=None, pad_edge=False, collapse_padding=True, header_style="bold" if out.color else "")
-    for name in TABLE_COLUMNS:
-        grid.add_column(
-            name,
-            no_wrap=name in ("time", "profile", "status"),
-            max_width=command if name == "command" else None,
-            min_width=detail if name == "detail" else None,
-            overflow="fold",
-        )
-    for line in lines:
-        grid.add_row(*(str(line.get(name) or "") for name in TABLE_COLUMNS))
-    console.print(grid)
 
 
 def audit_(
     since: Optional[str] = typer.Option(None, "--since", metavar="TIME", help="Only entries since TIME: 1h, 2d, 30m ago, or ISO 8601 (2026-05-01T12:00Z)."),
 ) -> None:
-    """The audit log of money-moving commands: who did what, where, and what came of it.
+    """The audit log: who moved money, where, and what came of it. Every money-moving command writes to it.
 
     Every command that moves money (orders, withdrawals, transfers, allocations, ws
     trading, panic, deadman, MCP tools, raw private writes) appends one line to the
     audit log in the state directory. --profile (repeatable) and --group keep the
     entries of those profiles.
 
+    Table: narrow terminals leave out first action, environment, command; -o wide adds via, user, host, pid.
+
     Example: kraken-ops audit --profile bot1 --since 2d
-    Example: kraken-ops audit --since 2026-05-01 -o csv > audit.csv
+    Example: kraken-ops audit --group bots --since 2026-05-01 -o csv  # a spreadsheet's columns
     """
     from kraken_ops.cli import audit
 
@@ -153,14 +149,15 @@ def audit_(
             when = audit.parse_since(since)
         except ValueError as exc:
             raise UsageProblem(f"--since {since!r} {exc}") from None
-    profiles = list(options.profiles)
-    if options.groups:
-        from kraken_ops.profiles.config import read_config
+    profiles: list[str] = []
+    if (options.profiles or options.groups) and not options.all_profiles:  # no selection: every profile's entries
+        from kraken_ops.cli.clients import targets
 
-        profiles += [n for n in read_config().in_groups(options.groups) if n not in profiles]
-    run_audit(AuditOptions(profiles=[] if options.all_profiles else profiles, since=when), Output.from_options(options))
+        profiles = [name for name in targets(options) if name is not None]
+    run_audit(AuditOptions(profiles=profiles, since=when), Output.from_options(options))
 
 
 def register_top_level(root: typer.Typer) -> None:
     """``kraken-ops audit`` lives at the top level."""
-    command(root, "audit", kind="read")(audit_)
+    # kind read: --profile (repeatable), --group and --all-profiles choose whose entries; a local file, no key
+    command(root, "audit", kind="read")(annotate(needs_key=False)(audit_))

@@ -48,6 +48,7 @@ from typing import Any, Callable, Optional
 import typer
 
 from kraken_ops.cli.context import command
+from kraken_ops.cli.output import View, col, listed, num, prose
 
 MARKET_SPECS = {"spot": "spot.Trade", "futures": "futures.Trade"}
 MAX_TIMEOUT = 86399  # Kraken Spot: under a day
@@ -141,6 +142,45 @@ class Switch:
         return self.account.name
 
 
+def status_rows(switches: list, now: float) -> list:
+    """One row per switch: its state, counts, when it fires (and in how many seconds), its last error."""
+    rows = []
+    for s in switches:
+        counting = bool(s.fires_at) and s.state in ("armed", "missed")
+        rows.append(
+            {
+                "profile": s.name,
+                "market": s.market,
+                "state": s.state.upper() if s.state in ("missed", "disarm failed") else s.state,
+                "refreshes": s.refreshes,
+                "misses": s.misses,
+                "fires_at": _iso(s.fires_at) if s.fires_at else None,
+                "fires_in": f"{max(0, int(s.fires_at - now))}s" if counting else "",
+                "error": s.last_error or "",
+            }
+        )
+    return rows
+
+
+VIEWS = {
+    # the live status table of a terminal (elsewhere deadman prints NDJSON events)
+    "status": View(
+        listed(),
+        ["profile", "market", "state", "refreshes", "misses", "fires_at", "fires_in", "error"],
+        table=[
+            col("profile", "profile", 1),
+            col("market", "market", 1),
+            col("state", "state", 1),
+            num("refreshes", "refreshed", 2),
+            num("misses", "missed", 1),
+            col("fires_at", "fires at", 1, get=lambda r: _clock(_epoch(r.get("fires_at")))),
+            col("fires_in", "in", 2),
+            prose("error", "error", 1),
+        ],
+    ),
+}
+
+
 class Events:
     """Where events go: NDJSON lines, or a live table on a terminal; warnings on stderr."""
 
@@ -180,19 +220,18 @@ class Events:
         stream.flush()
 
     def render(self) -> Any:
-        from rich.table import Table
+        """The status table (:data:`VIEWS` ``status``), laid out like every table of the CLI."""
+        import io
 
-        table = Table(title=f"dead man's switch  {time.strftime('%H:%M:%S')}", title_justify="left")
-        for column in ("profile", "market", "state", "refreshed", "missed", "fires at", "error"):
-            table.add_column(column, no_wrap=column != "error", overflow="fold")
-        now = time.time()
-        for s in self.switches:
-            fires = _clock(s.fires_at)
-            if s.fires_at and s.state in ("armed", "missed"):
-                fires += f" ({max(0, int(s.fires_at - now))}s)"
-            state = s.state.upper() if s.state in ("missed", "disarm failed") else s.state
-            table.add_row(s.name, s.market, state, str(s.refreshes), str(s.misses), fires, s.last_error or "")
-        return table
+        from rich.text import Text
+
+        from kraken_ops.cli.tables import render
+
+        buffer = io.StringIO()
+        width = self.live.console.width if self.live is not None else None
+        render(status_rows(self.switches, time.time()), VIEWS["status"], width=width, wide=self.out.fmt == "wide", color=self.out.color, file=buffer)
+        title = Text(f"dead man's switch  {time.strftime('%H:%M:%S')}\n", style="bold" if self.out.color else "")
+        return Text.assemble(title, Text.from_ansi(buffer.getvalue().rstrip("\n")))
 
     def refresh(self) -> None:
         if self.live is not None:
@@ -270,7 +309,7 @@ def run_deadman(opts: DeadmanOptions, options: Any, out: Any, stop: Optional[thr
     switches = [Switch(a, m) for a in active for m in opts.markets if m in a.markets]
     stop = stop or threading.Event()
     inbox: "queue.Queue[tuple]" = queue.Queue()
-    events = Events(out, switches, table=out.fmt == "table")
+    events = Events(out, switches, table=out.is_table)
 
     def post(kind: str, switch: Optional[Switch], **fields: Any) -> None:
         inbox.put((kind, switch, fields))
@@ -412,7 +451,7 @@ def _on_sigterm(stop: threading.Event) -> Callable[[], None]:
 def register_top_level(root: typer.Typer) -> None:
     """``kraken-ops deadman`` lives at the top level."""
 
-    @command(root, "deadman", kind="fleet", omit=("timeout",))
+    @command(root, "deadman", kind="fleet")
     def deadman(
         timeout: int = typer.Option(60, "--timeout", min=1, max=MAX_TIMEOUT, metavar="SECONDS", help="Kraken cancels the orders this long after the last refresh."),
         every: float = typer.Option(20.0, "--every", min=0.1, metavar="SECONDS", help="Refresh this often (shorter than --timeout)."),
@@ -420,7 +459,7 @@ def register_top_level(root: typer.Typer) -> None:
         leave_armed: bool = typer.Option(False, "--leave-armed", help="On exit, leave the switches armed instead of disarming them."),
         duration: Optional[float] = typer.Option(None, "--duration", min=0.0, metavar="SECONDS", help="Stop after SECONDS (default: until Ctrl-C or SIGTERM)."),
     ) -> None:
-        """Keep Kraken's dead man's switch armed on each account until stopped (Spot and Futures).
+        """Keep the dead man's switch armed on each account until stopped. Spot and Futures.
 
         Sets the switch to --timeout seconds on every selected account (--profile, --group TAG,
         --all-profiles) and again every --every seconds. If the refreshes stop (this
@@ -428,6 +467,8 @@ def register_top_level(root: typer.Typer) -> None:
         refresh is reported at once. Stopping (Ctrl-C, SIGTERM, --duration) disarms the
         switches unless --leave-armed. A status table on a terminal, NDJSON events otherwise.
         The HTTP timeout goes before the command: kraken-ops --timeout 5 deadman ...
+
+        Table: narrow terminals leave out first in, refreshed.
 
         Example: kraken-ops deadman --timeout 60 --every 20 --group bots --yes
         """

@@ -21,8 +21,25 @@ from typing import Any, Optional
 import typer
 
 from kraken_ops.cli.context import command
+from kraken_ops.cli.output import View, col, listed, num, prose
 
 COLUMNS = ["spot", "futures", "positions"]
+VIEWS = {
+    # a row per account: orders cancelled per market ("?" unknown, "-" no key), positions closed of found
+    "report": View(
+        listed(),
+        ["profile", "environment", "status", *COLUMNS, "detail"],
+        table=[
+            col("profile", "profile", 1),
+            col("environment", "environment", 3),
+            col("status", "status", 1),
+            num("spot", "spot", 1),
+            num("futures", "futures", 1),
+            col("positions", "positions", 2),
+            prose("detail", "detail", 1),
+        ],
+    ),
+}
 
 
 @dataclass
@@ -186,7 +203,6 @@ def run_panic(opts: PanicOptions, options: Any, out: Any) -> dict:
     """Select, confirm, act on every account concurrently, print the report, raise for the exit code."""
     from kraken_ops.cli import audit, fleet
     from kraken_ops.cli.errors import report
-    from kraken_ops.cli.output import View, listed
 
     accounts = fleet.select(options, ("spot", "futures"), any_market=True)
     active = fleet.confirm(options, accounts, lambda a: describe_plan(a, opts), out=out)
@@ -218,7 +234,7 @@ def run_panic(opts: PanicOptions, options: Any, out: Any) -> dict:
     if out.fmt == "json":
         out.emit(doc)
     else:
-        out.emit(rows, View(listed(), ["profile", "environment", "status", *COLUMNS, "detail"]))
+        out.emit(rows, VIEWS["report"])
     failures = fleet.Report(accounts)
     for account in active:
         problems = [exc for step in steps[account.name] for _, exc in step.errors]
@@ -241,13 +257,15 @@ def register_top_level(root: typer.Typer) -> None:
     def panic(
         flatten: bool = typer.Option(False, "--flatten", help="Also close every Futures position with reduce-only market orders."),
     ) -> None:
-        """Cancel every open Spot and Futures order on each account at once; --flatten also closes Futures positions.
+        """Cancel every Spot and Futures order of each account at once. --flatten also closes Futures positions.
 
         Accounts: --profile (repeatable), --group TAG or --all-profiles (default: the
         default profile). One confirmation lists every account; without a terminal pass
         --yes. Read-only profiles are skipped. Prints a row per account (orders cancelled
         per market, positions closed, errors); exit 5 when some accounts failed, 14 when
         every failure is an answer lost on the way back.
+
+        Table: narrow terminals leave out first environment, positions.
 
         Example: kraken-ops panic --group bots --yes
         Example: kraken-ops panic --all-profiles --flatten --yes -o json

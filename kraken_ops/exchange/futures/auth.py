@@ -54,7 +54,7 @@ def verify_authent(secret_b64: str, given: str, raw_query: str, raw_body: str, n
     try:
         for p in paths:
             for data in post_data_candidates(raw_query, raw_body):
-                if hmac.compare_digest(authent(secret_b64, data, nonce, p), given):
+                if hmac.compare_digest(authent(secret_b64, data, nonce, p).encode(), given.encode()):
                     return True
     except (binascii.Error, ValueError):
         return False
@@ -63,7 +63,8 @@ def verify_authent(secret_b64: str, given: str, raw_query: str, raw_body: str, n
 
 def verify_challenge(secret_b64: str, challenge: str, signed: str) -> bool:
     try:
-        return bool(signed) and hmac.compare_digest(sign_challenge(secret_b64, challenge), signed)
+        return bool(signed) and hmac.compare_digest(sign_challenge(secret_b64, challenge).encode(),
+                                                    str(signed).encode())
     except (binascii.Error, ValueError):
         return False
 

@@ -22,6 +22,7 @@ Listeners (WebSocket connections) receive ``(kind, key, payload)`` events:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 import uuid
@@ -522,8 +523,17 @@ class FuturesEngine:
             m.day_volume.popleft()
         m.series["trade"].append((now // 1000, price, qty))
         # public execution history (market/{tradeable}/executions)
-        self._event(PUBLIC, "executions", m.inst.symbol, now, self._execution_event(
-            uid, now, price, qty, m, maker, taker, side))
+        if maker is None and taker is None:
+            # a background trade: one lean row (compact_execution), expanded when read. The
+            # anonymous orders' uids used to be drawn here; draw them still, so that a seed
+            # gives the same market as before
+            self.rng.getrandbits(128)
+            self.rng.getrandbits(128)
+            self._event_text(PUBLIC, "executions", m.inst.symbol, now, compact_execution(uid, price, qty, m.mark,
+                                                                                           side))
+        else:
+            self._event(PUBLIC, "executions", m.inst.symbol, now, self._execution_event(
+                uid, now, price, qty, m, maker, taker, side))
         self.emit("trade", m.inst.symbol, trade)
         return trade
 
@@ -564,8 +574,11 @@ class FuturesEngine:
                 (p.account, p.symbol, p.to_json()))
 
     def _event(self, account: str, kind: str, symbol: str, ts: int, data: dict[str, Any]) -> None:
+        self._event_text(account, kind, symbol, ts, json.dumps(data, separators=(",", ":")))
+
+    def _event_text(self, account: str, kind: str, symbol: str, ts: int, text: str) -> None:
         self.db.execute("INSERT INTO fut_events(account, kind, symbol, time, data) VALUES(?,?,?,?,?)",
-                        (account, kind, symbol, ts, json.dumps(data)))
+                        (account, kind, symbol, ts, text))
 
     def order_by_id(self, account: str, order_id: str | None = None, cli_ord_id: str | None = None) -> Order | None:
         """Any order (open or closed) of ``account`` by id or client id."""
@@ -1183,14 +1196,25 @@ class FuturesEngine:
         self.credit(account, from_wallet, unit, -amount, info=info)
         self.credit(to_account or account, to_wallet, unit, amount, info=info)
 
-    def prune_public(self, cutoff: float) -> dict[str, int]:
+    def prune_public(self, cutoff: float | None, max_rows: int | None = None) -> dict[str, int]:
         """Delete public market history (``fut_events`` of account ``*``: anonymous executions and
-        order events) older than ``cutoff`` (unix seconds); users' own rows are kept forever."""
+        order events) older than ``cutoff`` (unix seconds), then the oldest of it beyond
+        ``max_rows`` rows; users' own rows are kept forever."""
         n = 0
-        for kind in ("executions", "orders"):  # per kind, so that the (account, kind, time) index serves
-            cur = self.db.execute("DELETE FROM fut_events WHERE account=? AND kind=? AND time<?",
-                                  (PUBLIC, kind, int(cutoff * 1000)))
-            n += max(cur.rowcount, 0)
+        if cutoff is not None:
+            for kind in ("executions", "orders"):  # per kind, so that the (account, kind, time) index serves
+                cur = self.db.execute("DELETE FROM fut_events WHERE account=? AND kind=? AND time<?",
+                                      (PUBLIC, kind, int(cutoff * 1000)))
+                n += max(cur.rowcount, 0)
+        if max_rows is not None and max_rows >= 0:
+            total = self.db.query("SELECT COUNT(*) AS n FROM fut_events WHERE account=?", (PUBLIC,))[0]["n"]
+            excess = total - max_rows
+            if excess > 0:
+                last = self.db.query("SELECT id FROM fut_events WHERE account=? ORDER BY id LIMIT 1 OFFSET ?",
+                                     (PUBLIC, excess - 1))
+                if last:
+                    cur = self.db.execute("DELETE FROM fut_events WHERE account=? AND id<=?", (PUBLIC, last[0]["id"]))
+                    n += max(cur.rowcount, 0)
         return {"fut_events": n}
 
     def public_trades(self, symbol: str) -> list[dict[str, Any]]:
@@ -1208,6 +1232,50 @@ class FuturesEngine:
 
     def orders_of(self, account: str) -> Iterable[Order]:
         return sorted((o for o in self.orders.values() if o.account == account), key=lambda o: o.received)
+
+
+#: marker of a lean public execution row in ``fut_events.data`` (see :func:`compact_execution`)
+COMPACT_EXECUTION = "E1|"
+
+
+def compact_execution(uid: str, price: Decimal, qty: Decimal, mark: Decimal, taker_side: str) -> str:
+    """The lean ``fut_events.data`` of a background trade (no user on either side):
+    ``E1|<uid hex>|<price>|<qty>|<mark>|<b|s>``, about 60 bytes where the full event
+    (:func:`event_data`) is about 1 kB. Everything else of the event follows from these
+    fields, the row's ``time`` and ``symbol``, and the instrument."""
+    return "|".join((COMPACT_EXECUTION[:-1], uuid.UUID(uid).hex, str(price), str(qty), str(mark),
+                     "b" if taker_side == "buy" else "s"))
+
+
+def _derived_uid(uid: str, role: str) -> str:
+    """A stable uid for the anonymous maker/taker order of a lean execution."""
+    return str(uuid.UUID(bytes=hashlib.md5(f"{uid}:{role}".encode()).digest(), version=4))
+
+
+def event_data(text: str, symbol: str, ts: int) -> dict[str, Any]:
+    """The history element stored in a ``fut_events`` row: JSON, or a lean execution expanded
+    to the shape :meth:`FuturesEngine._execution_event` gives a trade between two
+    anonymous orders."""
+    if not text.startswith(COMPACT_EXECUTION):
+        return json.loads(text)
+    _, hex_uid, price_s, qty_s, mark_s, side = text.split("|")
+    uid = str(uuid.UUID(hex_uid))
+    taker_side = "buy" if side == "b" else "sell"
+    maker_side = "sell" if taker_side == "buy" else "buy"
+    price, qty = D(price_s), D(qty_s)
+    inst = INSTRUMENTS.get(symbol)
+    usd = qty if inst is not None and inst.inverse else qty * price
+
+    def anon(role: str, order_side: str) -> dict[str, Any]:
+        return {"uid": _derived_uid(uid, role), "accountUid": "", "tradeable": symbol,
+                "direction": "Buy" if order_side == "buy" else "Sell", "quantity": qty_s, "filled": qty_s,
+                "timestamp": ts, "limitPrice": price_s, "orderType": "Limit", "clientId": "", "reduceOnly": False,
+                "lastUpdateTimestamp": ts}
+
+    return {"uid": uid, "timestamp": ts, "event": {"Execution": {"execution": {
+        "uid": uid, "makerOrder": anon("maker", maker_side), "takerOrder": anon("taker", taker_side),
+        "timestamp": ts, "quantity": qty_s, "price": price_s, "markPrice": mark_s, "limitFilled": False,
+        "usdValue": str(q(usd, D("0.0001")))}, "takerReducedQuantity": ""}}}
 
 
 def _anonymize(data: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from kraken_ops.exchange.futures.engine import PUBLIC, account_uid
+from kraken_ops.exchange.futures.engine import PUBLIC, account_uid, event_data
 from kraken_ops.exchange.futures.instruments import INSTRUMENTS, lookup
 from kraken_ops.exchange.futures.rest import Handlers, Reject, read_params
 from kraken_ops.exchange.futures.util import iso_ms, json_response
@@ -31,11 +31,18 @@ def _token(last_id: int) -> str:
     return base64.urlsafe_b64encode(str(last_id).encode()).decode()
 
 
+#: integers of the history and charts APIs (ms timestamps, ids, counts) fit SQLite's 64 bits
+INT_LIMIT = 2**63
+
+
 def _untoken(token: str) -> int:
     try:
-        return int(base64.urlsafe_b64decode(token.encode()).decode())
+        value = int(base64.urlsafe_b64decode(str(token).encode()).decode())
     except Exception:
         raise Reject("invalidArgument")
+    if not 0 <= value < INT_LIMIT:
+        raise Reject("invalidArgument")
+    return value
 
 
 def _int(params: Any, name: str) -> int | None:
@@ -43,9 +50,12 @@ def _int(params: Any, name: str) -> int | None:
     if v in (None, ""):
         return None
     try:
-        return int(v)
+        value = int(v)
     except ValueError:
         raise Reject("invalidArgument")
+    if not -INT_LIMIT < value < INT_LIMIT:
+        raise Reject("invalidArgument")
+    return value
 
 
 class FuturesHistory(Handlers):
@@ -58,16 +68,17 @@ class FuturesHistory(Handlers):
         for v in HISTORY_VERSIONS:
             for kind in ("orders", "executions", "triggers"):
                 r.add_get(f"/api/history/{v}/{kind}", w(self._private_events(kind)), allow_head=False)
-                r.add_get(f"/api/history/{v}/market/{{tradeable}}/{kind}" if kind != "triggers" else
-                          f"/api/history/{v}/market/{{tradeable}}/price", w(self._market_events(kind)),
+                r.add_get(f"/api/history/{v}/market/{{tradeable:[^/]+}}/{kind}" if kind != "triggers" else
+                          f"/api/history/{v}/market/{{tradeable:[^/]+}}/price", w(self._market_events(kind)),
                           allow_head=False)
             r.add_get(f"/api/history/{v}/account-log", w(self.account_log), allow_head=False)
             r.add_get(f"/api/history/{v}/accountlogcsv", w(self.account_log_csv), allow_head=False)
         r.add_get("/api/charts/v1/", w(self.tick_types), allow_head=False)
         r.add_get("/api/charts/v1", w(self.tick_types), allow_head=False)
-        r.add_get("/api/charts/v1/{tick_type}", w(self.symbols), allow_head=False)
-        r.add_get("/api/charts/v1/{tick_type}/{symbol}", w(self.resolutions), allow_head=False)
-        r.add_get("/api/charts/v1/{tick_type}/{symbol}/{resolution}", w(self.candles), allow_head=False)
+        r.add_get("/api/charts/v1/{tick_type:[^/]+}", w(self.symbols), allow_head=False)
+        r.add_get("/api/charts/v1/{tick_type:[^/]+}/{symbol:[^/]+}", w(self.resolutions), allow_head=False)
+        r.add_get("/api/charts/v1/{tick_type:[^/]+}/{symbol:[^/]+}/{resolution:[^/]+}", w(self.candles),
+                  allow_head=False)
 
     # ------------------------------------------------------------------ events
     def _page(self, account: str, kind: str, params: Any, tradeable: str | None) -> dict[str, Any]:
@@ -78,7 +89,7 @@ class FuturesHistory(Handlers):
         sort = str(params.get("sort") or "desc").lower()
         if sort not in ("asc", "desc"):
             raise Reject("invalidArgument")
-        sql = "SELECT id, data FROM fut_events WHERE account=? AND kind=?"
+        sql = "SELECT id, symbol, time, data FROM fut_events WHERE account=? AND kind=?"
         args: list[Any] = [account, kind]
         if tradeable:
             sql += " AND symbol=?"
@@ -101,7 +112,7 @@ class FuturesHistory(Handlers):
         rows = rows[:count]
         out: dict[str, Any] = {"accountUid": account_uid(account) if account != PUBLIC else None,
                                "len": len(rows), "serverTime": iso_ms(self.now()),
-                               "elements": [json.loads(r["data"]) for r in rows]}
+                               "elements": [event_data(r["data"], r["symbol"], r["time"]) for r in rows]}
         if more:
             out["continuationToken"] = _token(rows[-1]["id"])
         return out

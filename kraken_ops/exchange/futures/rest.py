@@ -52,7 +52,11 @@ PERMISSIONS: dict[str, str] = {
     "transfer": "withdraw", "transfer/subaccount": "withdraw", "withdrawal": "withdraw",
     "trading-enabled:put": "withdraw",
     "history": "query_orders", "account-log": "query_ledgers",
+    "trading/instruments": "query_funds", "transfers": "query_ledgers", "assignmentprogram/current": "query_funds",
 }
+CONTRACT_TYPES = ("futures_inverse", "futures_vanilla", "flexible_futures", "options", "all")
+# account-log entries (``info``) written by transfers, and the other side of a one-sided one
+TRANSFER_INFOS = {"transfer": None, "subaccount transfer": "subaccount", "cross-exchange transfer": "spot"}
 
 
 class Reject(Exception):
@@ -63,8 +67,29 @@ class Reject(Exception):
         self.code = code
 
 
+#: parameters whose value may be a JSON object or list (batchorder's ``json``)
+STRUCTURED = frozenset({"json"})
+
+
+def scalar(name: str, value: Any) -> Any:
+    """A parameter value as text, as the handlers read it: a JSON number or boolean becomes its
+    text, ``null`` is absent, and a list or object is ``invalidArgument`` (except the
+    :data:`STRUCTURED` parameters, handed over as they are)."""
+    if value is None or isinstance(value, str) or name in STRUCTURED:
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        try:
+            return repr(value) if isinstance(value, float) else str(value)
+        except ValueError:  # an int of more digits than Python converts
+            raise Reject("invalidArgument") from None
+    raise Reject("invalidArgument")
+
+
 class Params:
-    """Request parameters from the query string and the body (form or JSON), repeated keys kept."""
+    """Request parameters from the query string and the body (form or JSON), repeated keys kept.
+    ``get`` and ``first`` give text (see :func:`scalar`); ``getall`` the raw values."""
 
     def __init__(self, pairs: list[tuple[str, Any]]) -> None:
         self.pairs = pairs
@@ -72,7 +97,8 @@ class Params:
     def get(self, name: str, default: Any = None) -> Any:
         for k, v in reversed(self.pairs):
             if k == name:
-                return v
+                v = scalar(name, v)
+                return default if v is None else v
         return default
 
     def first(self, *names: str) -> Any:
@@ -187,13 +213,15 @@ class FuturesRest(Handlers):
         r = app.router
         w = self.wrap
         get = [("instruments", self.instruments), ("instruments/status", self.instruments_status),
-               ("instruments/{symbol}/status", self.instrument_status), ("tickers", self.tickers),
-               ("tickers/{symbol}", self.ticker), ("orderbook", self.orderbook), ("history", self.history),
+               ("instruments/{symbol:[^/]+}/status", self.instrument_status), ("tickers", self.tickers),
+               ("tickers/{symbol:[^/]+}", self.ticker), ("orderbook", self.orderbook), ("history", self.history),
                ("feeschedules", self.feeschedules), ("feeschedules/volumes", self.fee_volumes),
                ("accounts", self.accounts), ("openpositions", self.openpositions), ("openorders", self.openorders),
                ("fills", self.fills), ("notifications", self.notifications), ("unwindqueue", self.unwindqueue),
-               ("subaccounts", self.subaccounts), ("subaccount/{uid}/trading-enabled", self.trading_enabled),
-               ("leveragepreferences", self.leverage_get), ("pnlpreferences", self.pnl_get)]
+               ("subaccounts", self.subaccounts), ("subaccount/{uid:[^/]+}/trading-enabled", self.trading_enabled),
+               ("leveragepreferences", self.leverage_get), ("pnlpreferences", self.pnl_get),
+               ("trading/instruments", self.trading_instruments), ("transfers", self.transfers),
+               ("assignmentprogram/current", self.assignment_programs)]
         for path, fn in get:
             r.add_get(f"{PREFIX}/{path}", w(fn), allow_head=False)
         post = [("sendorder", self.sendorder), ("editorder", self.editorder), ("cancelorder", self.cancelorder),
@@ -204,7 +232,7 @@ class FuturesRest(Handlers):
             r.add_post(f"{PREFIX}/{path}", w(fn))
         # Kraken documents POST orders/status; ccxt's krakenfutures sends it as a GET with the query
         r.add_get(f"{PREFIX}/orders/status", w(self.orders_status), allow_head=False)
-        r.add_put(f"{PREFIX}/subaccount/{{uid}}/trading-enabled", w(self.trading_enabled_put))
+        r.add_put(f"{PREFIX}/subaccount/{{uid:[^/]+}}/trading-enabled", w(self.trading_enabled_put))
         r.add_put(f"{PREFIX}/leveragepreferences", w(self.leverage_put))
         r.add_put(f"{PREFIX}/pnlpreferences", w(self.pnl_put))
         r.add_get("/derivatives/api/v4/historicalfundingrates", w(self.funding_rates), allow_head=False)
@@ -374,6 +402,55 @@ class FuturesRest(Handlers):
             pct = 20 if upnl <= 0 else 40 if upnl < 100 else 60
             out.append({"symbol": p.symbol, "percentile": pct})
         return success(self.now(), queue=out)
+
+    async def trading_instruments(self, request: web.Request) -> web.Response:
+        """The contracts this account may trade (every local instrument), filtered by ``contractType``."""
+        _, params = await self.gate.check(request, "trading/instruments")
+        wanted = [t for v in params.getall("contractType") for t in str(v).split(",") if t]
+        if any(t not in CONTRACT_TYPES for t in wanted):
+            raise Reject("invalidArgument")
+        keep = [i for i in INSTRUMENTS.values() if not wanted or "all" in wanted or i.type in wanted]
+        return success(self.now(), instruments=[i.public_dict() for i in keep])
+
+    async def transfers(self, request: web.Request) -> web.Response:
+        """Transfers in and out of this account's Futures wallets, newest first, rebuilt from
+        the account log (one entry per transfer; at most 100, before ``lastTransferTime``)."""
+        acct, params = await self.gate.check(request, "transfers")
+        sql, args = "SELECT id, time, info, data FROM fut_log WHERE account=? AND info IN (?,?,?)", [acct.name, *TRANSFER_INFOS]
+        last = params.get("lastTransferTime")
+        if last:
+            from kraken_ops.exchange.futures.util import parse_iso
+            try:
+                sql += " AND time<=?"
+                args.append(int(parse_iso(last) * 1000))
+            except ValueError:
+                raise Reject("invalidArgument")
+        rows = self.ctx.db.query(sql + " ORDER BY id", args)
+        entries = [(r["id"], r["time"], r["info"], json.loads(r["data"])) for r in rows]
+        out: list[dict[str, Any]] = []
+        i = 0
+        while i < len(entries):
+            rid, time, info, e = entries[i]
+            amount = _change(e)
+            nxt = entries[i + 1] if i + 1 < len(entries) else None
+            if (nxt is not None and nxt[0] == rid + 1 and nxt[2] == info and amount < 0
+                    and _change(nxt[3]) == -amount
+                    and nxt[3].get("asset") == e.get("asset")):
+                frm, to = e.get("margin_account"), nxt[3].get("margin_account")  # both wallets are this account's
+                i += 2
+            else:
+                other = TRANSFER_INFOS[info] or "unknown"
+                frm, to = (e.get("margin_account"), other) if amount < 0 else (other, e.get("margin_account"))
+                i += 1
+            out.append({"id": str(rid), "date": iso_ms(time / 1000), "from": frm, "to": to, "asset": e.get("asset"),
+                        "amount": abs(amount), "status": "complete", "info": info})
+        out.reverse()
+        return success(self.now(), transfers=out[:100])
+
+    async def assignment_programs(self, request: web.Request) -> web.Response:
+        """The local exchange runs no assignment program: an empty list of participants (best guess)."""
+        await self.gate.check(request, "assignmentprogram/current")
+        return success(self.now(), participants=[])
 
     def _children(self, name: str) -> list[Any]:
         return [a for a in self.ctx.db.accounts() if getattr(a, "parent", None) == name]
@@ -560,8 +637,13 @@ class FuturesRest(Handlers):
             return {"status": "orderForEditNotFound", "orderId": order_id, "receivedTime": received,
                     "orderEvents": []}
         size_d, limit_d, stop_d = to_dec(size), to_dec(limit), to_dec(stop)
-        if size is not None and size != "" and size_d is None:
+        # given but not a usable number: refused by the engine (invalidSize / invalidPrice), not ignored
+        if size not in (None, "") and size_d is None:
             size_d = D(-1)
+        if limit not in (None, "") and limit_d is None:
+            limit_d = D(-1)
+        if stop not in (None, "") and stop_d is None:
+            stop_d = D(-1)
         try:
             events = self.engine.edit_order(o, size=size_d, limit_price=limit_d, stop_price=stop_d)
         except OrderReject as rej:
@@ -677,22 +759,22 @@ class FuturesRest(Handlers):
                     item["cliOrdId"] = st["cliOrdId"]
                 out.append(item)
             elif kind == "edit":
-                oid = ins.get("order_id") or tag_to_id.get(str(ins.get("order_tag")))
-                st = self._edit(acct.name, oid, ins.get("cliOrdId"), ins.get("size"),
+                oid = p.get("order_id") or tag_to_id.get(str(ins.get("order_tag")))
+                st = self._edit(acct.name, oid, p.get("cliOrdId"), p.get("size"),
                                 p.first("limit_price", "limitPrice"), p.first("stop_price", "stopPrice"))
                 out.append({"status": st["status"], "order_id": st.get("orderId"), "dateTimeReceived": received,
                             "orderEvents": st["orderEvents"]})
             elif kind == "cancel":
-                st = self._cancel(acct.name, ins.get("order_id"), ins.get("cliOrdId"))
+                st = self._cancel(acct.name, p.get("order_id"), p.get("cliOrdId"))
                 if st["status"] == "notFound":
                     # as documented: {"status": "notFound", "order_id"|"cliOrdId": ..., "orderEvents": []}
-                    ref = {"order_id": ins.get("order_id")} if ins.get("order_id") else {"cliOrdId": ins.get("cliOrdId")}
+                    ref = {"order_id": p.get("order_id")} if p.get("order_id") else {"cliOrdId": p.get("cliOrdId")}
                     out.append({"status": "notFound", **ref, "orderEvents": []})
                     continue
                 item = {"status": st["status"], "order_id": st.get("order_id"), "dateTimeReceived": received,
                         "orderEvents": st.get("orderEvents", [])}
-                if ins.get("cliOrdId"):
-                    item["cliOrdId"] = ins.get("cliOrdId")
+                if p.get("cliOrdId"):
+                    item["cliOrdId"] = p.get("cliOrdId")
                 out.append(item)
             else:
                 out.append({"status": "invalidArgument", "order_tag": tag, "dateTimeReceived": received,
@@ -788,6 +870,11 @@ class FuturesRest(Handlers):
 
 #: orders/status knows closed orders for this long (Kraken: "filled/cancelled in the last 5 seconds")
 ORDERS_STATUS_CLOSED_MS = 5000
+
+
+def _change(entry: dict[str, Any]) -> Decimal:
+    """By how much an account-log entry changed its wallet."""
+    return (to_dec(entry.get("new_balance")) or ZERO) - (to_dec(entry.get("old_balance")) or ZERO)
 
 
 def _wallet(name: Any) -> str:

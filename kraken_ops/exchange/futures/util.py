@@ -72,13 +72,24 @@ def iso_s(ts: float) -> str:
 
 
 def parse_iso(text: str) -> float:
-    """Unix seconds of an ISO-8601 timestamp (``Z`` or offset)."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    """Unix seconds of an ISO-8601 timestamp (``Z`` or offset); ValueError when it is not one
+    (or one the platform cannot convert, like year 1 in local time)."""
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+    except (OverflowError, OSError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+#: request numbers (sizes, prices, amounts) must stay below this in absolute value; Kraken
+#: publishes no bound, ours keeps every number within Decimal's 28 digits in the engine
+#: (``1e30 % tick_size`` would fail), so junk like ``1e30`` or ``1e400`` is refused
+NUMBER_LIMIT = Decimal(10) ** 15
 
 
 def to_dec(value: Any) -> Decimal | None:
-    """Decimal of a request value, or None when it is missing or not a finite number."""
-    if value is None or value == "":
+    """Decimal of a request value, or None when it is missing or not a finite number below
+    :data:`NUMBER_LIMIT` in absolute value (callers answer invalidSize, invalidPrice...)."""
+    if value is None or value == "" or isinstance(value, (bool, list, dict)):
         return None
     if isinstance(value, float):
         value = repr(value)
@@ -86,7 +97,7 @@ def to_dec(value: Any) -> Decimal | None:
         d = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         return None
-    if not d.is_finite():
+    if not d.is_finite() or abs(d) >= NUMBER_LIMIT:
         return None
     return d
 

@@ -150,10 +150,21 @@ class Connection:
         if not isinstance(ids, list) or not ids:
             self.send({"event": "error", "message": "Json Error"})
             return
+        # Kraken documents one answer per request: "subscribed" with the product ids, or
+        # {"event": "error", "message": "Invalid product id"}. It is silent on a list with
+        # valid and unknown products; here the valid ones are (un)subscribed as usual and one
+        # error names the others ("product_ids"), so one delisted contract silences nothing.
         insts = [lookup(p) for p in ids]
-        if any(i is None for i in insts):
-            self.send({"event": "error", "message": "Invalid product id"})
-            return
+        invalid = [p for p, i in zip(ids, insts) if i is None]
+        if invalid:
+            error: dict[str, Any] = {"event": "error", "message": "Invalid product id"}
+            if len(ids) > 1:
+                error["product_ids"] = invalid
+            self.send(error)
+            ids = [p for p, i in zip(ids, insts) if i is not None]
+            insts = [i for i in insts if i is not None]
+            if not ids:
+                return
         symbols = [i.symbol for i in insts]  # type: ignore[union-attr]
         if event == "subscribe":
             self.send({"event": "subscribed", "feed": feed, "product_ids": list(ids)})
@@ -255,7 +266,13 @@ class FuturesWS:
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
-                    conn.handle(msg.data)
+                    try:
+                        conn.handle(msg.data)
+                    except Exception:  # a bug: answer with an error event, keep the connection
+                        record = getattr(self.ctx, "internal_error", None)
+                        if record is not None:
+                            record("futures ws")
+                        conn.send({"event": "error", "message": "Server Error"})
                 elif msg.type == WSMsgType.ERROR:
                     break
                 if writer.done():

@@ -116,6 +116,8 @@ async def test_retention_zero_keeps_public_data(exchange_factory):
     await wait_for(lambda: public_rows(server.state_dir) >= 1)
     n = public_rows(server.state_dir)
     server.ctx.clock.advance(30 * DAY)
+    assert server.call(server.ctx.prune_public_data) == {"fut_events": 0}  # only the row cap applies
+    server.ctx.max_public_rows = 0
     assert server.call(server.ctx.prune_public_data) == {}
     await asyncio.sleep(1.5)   # the periodic task ran too
     assert public_rows(server.state_dir) >= n
