@@ -140,7 +140,8 @@ def read_profiles(
     Threads and the sync SDK rather than asyncio and the async SDK: a process that
     reads ten accounts then imports what one that reads one account imports
     (requests, not aiohttp), which is most of a short command's time. The config file
-    is read once for every client.
+    is read once for every client, and a profile that asks for its 2FA code on the
+    terminal is asked before the threads start (:func:`ask_first`).
 
     When the profiles take longer than a second, a terminal's stderr shows one line per
     profile, pending or done (:class:`kraken_ops.cli.progress.ProfilesProgress`, or
@@ -153,9 +154,12 @@ def read_profiles(
     from kraken_ops.profiles import load_config
 
     config = load_config()
+    unanswered = ask_first(spec, names, config)
     shown = display if display is not None else drawing.ProfilesProgress(names, drawing.console(options))
 
     def one(name: str) -> Any:
+        if name in unanswered:
+            raise unanswered[name]
         client = make_client(spec, name, options, config=config)
         try:
             return fetch(client)
@@ -183,6 +187,30 @@ def read_profiles(
             else:
                 errors[name] = exc
     return {n: results[n] for n in names if n in results}, {n: errors[n] for n in names if n in errors}
+
+
+def ask_first(spec: str, names: list[str], config: Any) -> dict[str, BaseException]:
+    """Ask now, one profile after the other, for the 2FA codes that ``otp = "prompt"``
+    profiles want (their clients are built in threads, which must not ask at once).
+
+    An answer is remembered for the rest of the command (:func:`kraken_ops._core.otp.prompt_scope`);
+    a profile that got none (no terminal, an empty answer) is returned with its error:
+    that profile fails, the others go on.
+    """
+    if not spec.startswith("spot."):  # Futures keys have no 2FA
+        return {}
+    from kraken_ops.profiles.errors import ProfileError
+    from kraken_ops.profiles.otp import ask
+
+    unanswered: dict[str, BaseException] = {}
+    for name in names:
+        profile = config.profiles.get(name)
+        if profile is not None and profile.otp == "prompt" and profile.spot_key:
+            try:
+                ask(config.get(name))
+            except ProfileError as exc:
+                unanswered[name] = exc
+    return unanswered
 
 
 async def gather_profiles(

@@ -47,11 +47,15 @@ class Account:
     profile: Any  # kraken_ops.profiles.Profile
     skip: str | None = None  # why nothing is sent to it (read-only, no key for the market)
     config: Any = field(default=None, repr=False)  # the config file, read once for every account's clients
+    uses: tuple[str, ...] = ()  # the markets the command talks to on this account (it holds their keys)
+    otp_error: BaseException | None = field(default=None, repr=False)  # its 2FA code was asked for and not given
 
     def client(self, spec: str, options: GlobalOptions) -> Any:
         """A client of ``spec`` ("spot.Trade") for this account: its own profile client."""
         from kraken_ops.cli.clients import make_client
 
+        if self.otp_error is not None and spec.startswith("spot."):
+            raise self.otp_error
         return make_client(spec, self.name, options, config=self.config)
 
     @property
@@ -95,7 +99,7 @@ def select(options: GlobalOptions, markets: tuple[str, ...] = ("spot",), *, any_
         elif lacking:
             missing = " or ".join(markets) if any_market else " and ".join(m for m in markets if not profile.key(m))
             skip = f"no {missing} key"
-        accounts.append(Account(chosen, profile, skip, config))
+        accounts.append(Account(chosen, profile, skip, config, uses=tuple(held)))
     return accounts
 
 
@@ -103,7 +107,8 @@ def confirm(options: GlobalOptions, accounts: list[Account], what: Callable[[Acc
     """Show the plan, ask once when needed; return the accounts to act on.
 
     Raises when every account is skipped (exit 3), when a terminal answer is no, and
-    when an account needs confirmation without a terminal or ``--yes`` (exit 2).
+    when an account needs confirmation without a terminal or ``--yes`` (exit 2). Once
+    confirmed, asks for the 2FA codes that some Spot keys want typed (:func:`ask_codes`).
     """
     from kraken_ops.cli.safety import ask, stdin_is_tty
 
@@ -117,6 +122,7 @@ def confirm(options: GlobalOptions, accounts: list[Account], what: Callable[[Acc
         raise ConfigProblem(f"{command}: every selected profile is skipped ({', '.join(sorted({a.skip or '' for a in accounts}))}); nothing was sent")
     askers = [a for a in active if a.asks]
     if not askers or options.yes:
+        ask_codes(active)
         return active
     if not stdin_is_tty():
         names = ", ".join(f"{a.name} ({a.environment})" for a in askers)
@@ -130,7 +136,21 @@ def confirm(options: GlobalOptions, accounts: list[Account], what: Callable[[Acc
     stderr.flush()
     if not ask("Proceed?"):
         raise UsageProblem("not confirmed; nothing was sent", hint=None)
+    ask_codes(active)
     return active
+
+
+def ask_codes(accounts: list[Account]) -> None:
+    """Ask, one account after the other, for the 2FA codes of the Spot keys that want
+    one typed (``otp = "prompt"``) before the threads start; an account that got none
+    fails its Spot work with that error (:meth:`Account.client`), the others go on."""
+    from kraken_ops.cli.clients import ask_first
+
+    spot = {a.name: a for a in accounts if "spot" in a.uses}
+    if not spot:
+        return
+    for name, exc in ask_first("spot.", list(spot), next(iter(spot.values())).config).items():
+        spot[name].otp_error = exc
 
 
 # --- running the work ------------------------------------------------------------------------
