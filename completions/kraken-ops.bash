@@ -4,9 +4,10 @@
 # the subcommands of a command (its words after kraken-ops)
 _kraken_ops_subcommands() {
     case "$1" in
-        '') REPLY='market balances trade-balance positions trades ledgers exports orders ws funding earn subaccounts portfolio futures stream profile exchange spot mcp commands version metrics panic deadman audit' ;;
+        '') REPLY='market balances trade-balance positions trades ledgers exports orders ws funding earn subaccounts portfolio futures stream setup profile exchange shell spot mcp commands version metrics panic deadman audit' ;;
         'market') REPLY='time status assets pairs ticker ohlc book book-l3 trades spreads' ;;
         'balances') REPLY='show credit-lines' ;;
+        'positions') REPLY='close' ;;
         'trades') REPLY='list show volume' ;;
         'ledgers') REPLY='list show' ;;
         'exports') REPLY='create status download delete cancel' ;;
@@ -53,7 +54,8 @@ _kraken_ops_options() {
         'balances show') REPLY='--rebase-multiplier= -p= --profile= --all-profiles -g= --group= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'balances credit-lines') REPLY='--rebase-multiplier= -p= --profile= --all-profiles -g= --group= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'trade-balance') REPLY='--asset= --rebase-multiplier= -p= --profile= --all-profiles -g= --group= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
-        'positions') REPLY='--calcs --consolidation= -p= --profile= --all-profiles -g= --group= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
+        'positions') REPLY='--txid= --calcs --no-calcs --consolidation= -p= --profile= --all-profiles -g= --group= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
+        'positions close') REPLY='--how= --volume= --validate -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -y --yes -h --help' ;;
         'trades') REPLY='-h --help' ;;
         'trades list') REPLY='--type= --start= --end= --offset= --ledgers -p= --profile= --all-profiles -g= --group= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'trades show') REPLY='-p= --profile= --all-profiles -g= --group= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
@@ -173,6 +175,7 @@ _kraken_ops_options() {
         'stream futures balances') REPLY='-n= --count= --duration= --raw --url= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'stream futures account-log') REPLY='-n= --count= --duration= --raw --url= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'stream futures notifications') REPLY='-n= --count= --duration= --raw --url= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
+        'setup') REPLY='--paper --production --name= --tier= --otp= --stdin --from-env --futures --no-futures --read-only --read-write --confirm --no-confirm --default --no-default --fund= --url= --state= --no-test -y --yes --start-timeout= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'profile') REPLY='-h --help' ;;
         'profile add') REPLY='--market= -e= --environment= --url= --read-only --read-write --confirm --no-confirm --tier= --nonce-window= --description= --secret-command= --default --allow-shared-key --replace --stdin --otp= --paper --fund= --state= --account= --start-timeout= --tag= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'profile list') REPLY='--show-keys -g= --group= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
@@ -193,6 +196,7 @@ _kraken_ops_options() {
         'exchange account fund') REPLY='--state= -h --help' ;;
         'exchange account remove') REPLY='-y --yes --state= -h --help' ;;
         'exchange account add-withdraw-key') REPLY='--state= -h --help' ;;
+        'shell') REPLY='--history-file= --no-history -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'spot') REPLY='-h --help' ;;
         'spot url') REPLY='-X= --method= -d= --data= -q= --query= --api-key= --secret-key= -p= --profile= -o= --output= --json -v --verbose --no-color --timeout= -h --help' ;;
         'mcp') REPLY='-p= --profile= --services= --allow-dangerous -h --help' ;;
@@ -300,12 +304,19 @@ _kraken_ops_values() {
         'trade-balance|--group') REPLY='@dynamic' ;;
         'trade-balance|-o') REPLY='table wide json ndjson csv' ;;
         'trade-balance|--output') REPLY='table wide json ndjson csv' ;;
+        'positions|--consolidation') REPLY='market' ;;
         'positions|-p') REPLY='@dynamic' ;;
         'positions|--profile') REPLY='@dynamic' ;;
         'positions|-g') REPLY='@dynamic' ;;
         'positions|--group') REPLY='@dynamic' ;;
         'positions|-o') REPLY='table wide json ndjson csv' ;;
         'positions|--output') REPLY='table wide json ndjson csv' ;;
+        'positions close|--how') REPLY='market settle' ;;
+        'positions close|-p') REPLY='@dynamic' ;;
+        'positions close|--profile') REPLY='@dynamic' ;;
+        'positions close|-o') REPLY='table wide json ndjson csv' ;;
+        'positions close|--output') REPLY='table wide json ndjson csv' ;;
+        'positions close|') REPLY='@dynamic' ;;
         'trades list|--type') REPLY='@dynamic' ;;
         'trades list|-p') REPLY='@dynamic' ;;
         'trades list|--profile') REPLY='@dynamic' ;;
@@ -813,6 +824,13 @@ _kraken_ops_values() {
         'stream futures notifications|--profile') REPLY='@dynamic' ;;
         'stream futures notifications|-o') REPLY='table wide json ndjson csv' ;;
         'stream futures notifications|--output') REPLY='table wide json ndjson csv' ;;
+        'setup|--tier') REPLY='starter intermediate pro' ;;
+        'setup|--otp') REPLY='none password totp prompt' ;;
+        'setup|--state') REPLY='@file' ;;
+        'setup|-p') REPLY='@dynamic' ;;
+        'setup|--profile') REPLY='@dynamic' ;;
+        'setup|-o') REPLY='table wide json ndjson csv' ;;
+        'setup|--output') REPLY='table wide json ndjson csv' ;;
         'profile add|--market') REPLY='spot futures' ;;
         'profile add|-e') REPLY='production sandbox paper custom' ;;
         'profile add|--environment') REPLY='production sandbox paper custom' ;;
@@ -868,6 +886,11 @@ _kraken_ops_values() {
         'exchange account fund|--state') REPLY='@file' ;;
         'exchange account remove|--state') REPLY='@file' ;;
         'exchange account add-withdraw-key|--state') REPLY='@file' ;;
+        'shell|--history-file') REPLY='@file' ;;
+        'shell|-p') REPLY='@dynamic' ;;
+        'shell|--profile') REPLY='@dynamic' ;;
+        'shell|-o') REPLY='table wide json ndjson csv' ;;
+        'shell|--output') REPLY='table wide json ndjson csv' ;;
         'spot url|-p') REPLY='@dynamic' ;;
         'spot url|--profile') REPLY='@dynamic' ;;
         'spot url|-o') REPLY='table wide json ndjson csv' ;;

@@ -187,7 +187,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "trade-balance": LazyCommand(
         "Margin trade balance: equity, margin, unrealised P&L. Also free margin, cost basis, valuation.", _top_level("balances", "trade-balance"), "account"
     ),
-    "positions": LazyCommand("Open margin positions.", _top_level("positions", "positions"), "account"),
+    "positions": LazyCommand("Open margin positions: list (the default) and close.", _group("positions"), "account"),
     "trades": LazyCommand("Trade history (list, show) and trading volume.", _group("trades"), "account"),
     "ledgers": LazyCommand("Ledger entries: deposits, withdrawals, trades, fees, transfers.", _group("ledgers"), "account"),
     "exports": LazyCommand("Trades and ledgers reports: create, download, delete. Also status and cancel.", _group("exports"), "account"),
@@ -206,6 +206,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "futures",
     ),
     "stream": LazyCommand("Live WebSocket feeds as NDJSON (one JSON object a line).", _group("stream", optional=True), "streaming"),
+    "setup": LazyCommand(
+        "First-run wizard: a production profile (key, tier, live test of its permissions) or a funded paper one.",
+        _top_level("setup", "setup"),
+        "profiles",
+    ),
     "profile": LazyCommand(
         "Named Kraken accounts: API keys, environment, safety settings. Secrets live in the OS keyring.",
         _group("profile", optional=True),
@@ -213,6 +218,9 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "exchange": LazyCommand(
         "The local Kraken-compatible exchange (paper trading and tests).", _group("exchange", optional=True), "exchange"
+    ),
+    "shell": LazyCommand(
+        "An interactive shell: every command without typing kraken-ops, with history and Tab completion.", _top_level("shell", "shell"), "tools"
     ),
     "spot": LazyCommand("Raw Spot REST requests: kraken-ops spot [flags] URL.", lambda: _convert_group("spot", _spot_raw_app()), "tools"),
     "mcp": LazyCommand("Serve the commands as MCP tools over stdio, for AI agents.", _group("mcp", optional=True), "tools"),
@@ -247,12 +255,15 @@ def build_all() -> Any:
 
 
 def main() -> None:  # console-script entry point
-    """Run the app; a closed pipe ends quietly, Ctrl-C exits 130."""
+    """Run the app; a closed pipe ends quietly, Ctrl-C exits 130, a usage error is one line."""
+    from kraken_ops.cli import usage
+
+    usage.install()
     if sys.argv[1:] in (["--version"], ["-V"]):  # answered before any click command is built
         print(version_line())
         return
     try:
-        app()
+        app(prog_name="kraken-ops")  # also under python -m kraken_ops.cli: messages name the command people type
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)

@@ -67,7 +67,8 @@ EXIT_CODES = ", ".join(  # a code and its meaning are never wrapped apart
     for code, meaning in (
         (0, "ok"), (1, "Kraken rejected the request"), (2, "usage"), (3, "configuration or profile"), (4, "network"),
         (5, "partial failure"), (6, "auth"), (7, "permission"), (8, "rate limit"), (9, "nonce"), (10, "validation"),
-        (11, "websocket"), (12, "local file"), (13, "unparsable answer"), (130, "interrupted"),
+        (11, "websocket"), (12, "local file"), (13, "unparsable answer"), (14, "order outcome unknown"),
+        (70, "bug in kraken-ops"), (130, "interrupted"),
     )
 ) + "."
 

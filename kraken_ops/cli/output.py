@@ -333,8 +333,30 @@ class Output:
 
     # --- messages on stderr ---
     def info(self, text: str) -> None:
-        """A message for the person at the terminal (never on stdout)."""
+        """A message for the person at the terminal (never on stdout).
+
+        On a terminal it is wrapped at the terminal's width between words (a path, an id or
+        an option is never cut in two), keeping the line's indentation; elsewhere it is one
+        line, as a log wants it.
+        """
+        if text and _isatty(self.stderr):
+            from kraken_ops.cli import help
+
+            lead = text[: len(text) - len(text.lstrip())]
+            for line in help.wrap(text.strip(), help.width() - 1, lead, lead + "  "):
+                print(line, file=self.stderr)
+            return
         print(text, file=self.stderr)
+
+    def command_hint(self, command: str) -> None:
+        """A command to try next, like the help's examples (continued with `` \\`` on a terminal)."""
+        if _isatty(self.stderr):
+            from kraken_ops.cli import help
+
+            for line in help.example_lines(command, "", help.width() - 1):
+                print(line, file=self.stderr)
+            return
+        print(f"  $ {command}", file=self.stderr)
 
     def warn(self, text: str) -> None:
         print(f"warning: {text}", file=self.stderr)

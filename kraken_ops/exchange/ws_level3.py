@@ -49,7 +49,7 @@ def setup(app: web.Application, ctx: Any) -> None:
     def check_token(conn: Conn, params: dict[str, Any]) -> str:
         """'' when the request's token is good (the connection is then the account's), else the error."""
         token = params.get("token")
-        if not token:
+        if not token or not isinstance(token, str):  # junk (a list, an object) is no token, as on /ws-auth/v2
             return "EGeneral:Invalid arguments:token"
         entry = ctx.ws_tokens.get(token)
         if entry is None:

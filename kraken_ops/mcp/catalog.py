@@ -43,7 +43,7 @@ SERVICES: dict[str, list[Source]] = {
     "account": [
         Source(("balances",)),
         Source(("trade-balance",)),
-        Source(("positions",)),
+        Source(("positions",), only="reads"),
         Source(("orders",), only="reads"),
         Source(("trades",)),
         Source(("ledgers",)),
@@ -52,7 +52,12 @@ SERVICES: dict[str, list[Source]] = {
     # profile only (a tool call never takes --group or --all-profiles: those are global options).
     # `deadman` is left out on purpose: it keeps a switch armed until it is stopped, and a tool
     # call has to return; an agent arms a switch once with orders_cancel_after instead.
-    "trade": [Source(("orders",)), Source(("ws",), hide=frozenset({"url"})), Source(("panic",))],
+    "trade": [
+        Source(("orders",)),
+        Source(("positions",), only="writes"),
+        Source(("ws",), hide=frozenset({"url"})),
+        Source(("panic",)),
+    ],
     "funding": [Source(("funding",)), Source(("subaccounts",))],
     "earn": [Source(("earn",))],
     # --csv PATH would write anywhere on the server's disk

@@ -200,7 +200,12 @@ DATA: dict[str, tuple[Any, list[str]]] = {
                                                    "tiervolume": "0.0000", "nextvolume": "250000.0000"}}}, ["212243.121", "fees.XXBTZUSD.fee"]),
     "ledgers:list": (LEDGERS, ["-30039.55", "241983.1415", "AAPLx", "-125000", T_TEXT]),
     "ledgers:show": (LEDGERS["ledger"], ["-30039.55", "241983.1415", "AAPLx", "-125000", T_TEXT]),
-    "positions:VIEW": (POSITIONS, ["XXBTZUSD", "8.82412861", "+134186.9728", "-2437.5", "37.5"]),
+    "positions:VIEW": (POSITIONS, ["XXBTZUSD", "8.62212861", "+134186.9728", "-2437.5", "37.5", "long", "short"]),  # open volume: vol - vol_closed
+    "positions:close": ({"orders": [
+        {"pair": "XXBTZUSD", "side": "sell", "volume": "8.62212861", "txid": "OQCLML-BW3P3-BUCMWZ",
+         "descr": "sell 8.62212861 XBTUSD @ market", "positions": ["TF5GVO-T7ZZ2-6NBKBI", "TYMRFG-URRG5-2ZTQSD"]},
+        {"pair": "AAPLxUSD", "side": "buy", "volume": "125000", "txid": "OHYO67-6LP66-HMQ437", "descr": "buy 125000.00000000 AAPLxUSD @ market",
+         "positions": ["TJSMEH-AA67V-YUSQ6O"]}]}, ["XXBTZUSD", "8.62212861", "OQCLML-BW3P3-BUCMWZ", "AAPLxUSD", "125000"]),
     # --- exports ---
     "exports:status": (EXPORTS, ["GEHI", "QYUBFXKAJZAHNMTZ", "Processed", "Queued", T_TEXT]),
     "exports:result": ({"id": "GEHI", "status": "Processed", "path": "/home/trader/reports/ledgers-GEHI.zip", "bytes": 1843233}, ["GEHI", "1843233"]),

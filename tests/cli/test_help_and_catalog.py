@@ -181,11 +181,24 @@ def test_version_command_and_dash_v(cli):
     assert data["version"] == __version__ and data["python"].count(".") == 2
 
 
-def test_usage_errors_use_the_same_usage_line_and_no_box():
-    result = CliRunner().invoke(app_module.app, ["orders", "create", "--side", "nope"], env={"COLUMNS": "80"})
-    assert result.exit_code == 2
-    assert "Usage: kraken-ops orders create --pair PAIR --side buy|sell" in result.stderr
-    assert "╭" not in result.stderr
+def test_usage_errors_are_one_line_with_the_usage_and_where_to_read_more(cli):
+    """A usage error is one ``error:`` line on stderr (the message, the same usage line as the
+    help, the help flag) and exit code 2, never a box or three lines."""
+    for words, message in (
+        (["orders", "create", "--side", "nope"], "Invalid value for '--side'"),
+        (["exchange", "account", "add"], "Missing argument"),
+        (["balances", "--bogus"], "No such option: --bogus"),
+        (["market", "nope"], "No such command"),
+    ):
+        result = cli.subprocess(*words)
+        assert result.returncode == 2, (words, result.stderr)
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], (words, result.stderr)
+        assert "╭" not in result.stderr and "Traceback" not in result.stderr
+        assert result.stdout == ""
+    line = cli.subprocess("orders", "create", "--side", "nope").stderr
+    assert "usage: kraken-ops orders create --pair PAIR --side buy|sell" in line and "see kraken-ops orders create -h" in line
+    assert "'nope' is not one of 'buy', 'sell'" in line and "Value error" not in line
 
 
 # --- the catalog -----------------------------------------------------------------------------------
@@ -367,6 +380,8 @@ def test_every_example_runs_against_the_local_exchange(cli, tmp_path, monkeypatc
                 argv, stdin_file = example_argv(example.command)
                 if any(argv[: len(skip)] == skip for skip in NOT_RUN) or (argv[:2] == ["profile", "add"] and "--paper" not in argv):
                     continue  # endless, or prompts for a real key
+                if argv[:1] == ["setup"] and "--production" in argv:
+                    continue  # a real key (tests/cli/test_setup.py runs these against the local exchange)
                 # each example starts from the same profiles, on accounts of its own (Kraken's rate limits are per key)
                 cli.profiles.clear()
                 for name in ("paper", "bot1", "bot2"):  # bot1 and bot2 are the group `bots` (--group bots)
@@ -386,3 +401,11 @@ def test_every_example_runs_against_the_local_exchange(cli, tmp_path, monkeypatc
     finally:
         server.stop()
         keyring.set_keyring(previous_keyring)
+
+
+def test_the_help_lists_every_exit_code_the_cli_can_return():
+    from kraken_ops.cli import help
+    from kraken_ops.cli.errors import CATEGORIES
+
+    listed = {int(part.split("\u00a0")[0]) for part in help.EXIT_CODES.rstrip(".").split(", ")}
+    assert {0, 2} | {c.exit_code for c in CATEGORIES.values()} <= listed

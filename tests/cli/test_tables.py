@@ -289,7 +289,7 @@ HELP = {  # command -> its table view: its help says which columns a narrow term
     "market book": "market:book", "market trades": "market:trades", "market spreads": "market:spreads", "balances": "balances:holds",
     "orders list": "orders:list", "orders closed": "orders:closed", "orders show": "orders:show", "orders batch": "orders:batch",
     "orders amends": "orders:amends", "trades list": "trades:list", "trades show": "trades:show", "ledgers list": "ledgers:list",
-    "ledgers show": "ledgers:show", "positions": "positions:VIEW", "exports status": "exports:status",
+    "ledgers show": "ledgers:show", "positions": "positions:VIEW", "positions close": "positions:close", "exports status": "exports:status",
     "funding deposit-methods": "funding:deposit-methods", "funding deposit-address": "funding:addresses", "funding deposits": "funding:status",
     "funding withdraw-methods": "funding:withdraw-methods", "funding withdraw-addresses": "funding:withdraw-addresses",
     "funding withdrawals": "funding:status", "earn strategies": "earn:strategies", "earn allocations": "earn:allocations",

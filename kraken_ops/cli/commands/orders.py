@@ -318,12 +318,16 @@ def create(
     type_: OrderType = typer.Option(..., "--type", help="Order type."),
     volume: str = typer.Option(..., "--volume", callback=decimal_text, help="Volume in the base asset."),
     price: Optional[str] = typer.Option(
-        None, "--price", callback=price_text, metavar="PRICE", help="Price (limit price, or trigger price of stop/take-profit orders); relative: +N, -N, #N, +N% ..."
+        None, "--price", callback=price_text, metavar="PRICE",
+        help="Price (limit price, or trigger price of stop/take-profit orders); relative to the last trade: +N, -N, #N, +N% ...; trailing stops: the offset +N or +N%.",
     ),
-    price2: Optional[str] = typer.Option(None, "--price2", callback=price_text, metavar="PRICE", help="Limit price of *-limit orders (relative forms as --price)."),
+    price2: Optional[str] = typer.Option(
+        None, "--price2", callback=price_text, metavar="PRICE",
+        help="Limit price of *-limit orders (relative forms as --price); trailing-stop-limit: the offset from the trigger, +N or -N.",
+    ),
     trigger: Optional[Trigger] = typer.Option(None, "--trigger", help="Trigger price: index or last."),
-    leverage: Optional[str] = typer.Option(None, "--leverage", help="Leverage, e.g. 2 (margin orders)."),
-    reduce_only: bool = typer.Option(False, "--reduce-only", help="Only reduce a margin position."),
+    leverage: Optional[str] = typer.Option(None, "--leverage", help="Leverage, e.g. 2: a margin order (opens or closes positions; see kraken-ops positions)."),
+    reduce_only: bool = typer.Option(False, "--reduce-only", help="Only close margin positions, never open or flip one."),
     oflags: Optional[list[str]] = typer.Option(None, "--oflags", help="post, fcib, fciq, nompp, viqc (comma list or repeated)."),
     tif: Optional[TimeInForce] = typer.Option(None, "--tif", help="Time in force."),
     start: Optional[str] = typer.Option(None, "--start", callback=time_text, help="Scheduled start: 0 (now), +SECONDS or a unix time."),
@@ -342,6 +346,8 @@ def create(
     """Place an order.
 
     Example: kraken-ops orders create --pair XBTUSD --side buy --type limit --volume 0.01 --price 25000 --validate
+    Example: kraken-ops orders create --pair XBTUSD --side buy --type market --volume 0.01 --leverage 2
+    Example: kraken-ops orders create --pair XBTUSD --side sell --type trailing-stop --volume 0.01 --price +2% --reduce-only
     Example: kraken-ops orders create --pair AAPLxUSD --asset-class tokenized_asset --side buy --type limit --volume 1 --price 100 --validate
     """
     opts = CreateOrderOptions(

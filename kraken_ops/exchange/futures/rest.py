@@ -324,7 +324,8 @@ class FuturesRest(Handlers):
         for i in range(24 * 30, 0, -1):
             rel = D(repr(round(rng.gauss(0.00001, 0.00003), 10)))
             ts = hour - i * 3600
-            absolute = rel / mark if not inst.inverse else rel
+            # absolute: what a contract pays, in the collateral (USD for linear, XBT for inverse contracts)
+            absolute = rel * mark * inst.contract_size if not inst.inverse else rel * inst.contract_size / mark
             rates.append({"timestamp": iso_ms(ts), "fundingRate": absolute.quantize(D("1e-18")),
                           "relativeFundingRate": rel})
         return success(self.now(), rates=rates)
@@ -417,19 +418,18 @@ class FuturesRest(Handlers):
         the account log (one entry per transfer; at most 100, before ``lastTransferTime``)."""
         acct, params = await self.gate.check(request, "transfers")
         sql, args = "SELECT id, time, info, data FROM fut_log WHERE account=? AND info IN (?,?,?)", [acct.name, *TRANSFER_INFOS]
-        last = params.get("lastTransferTime")
+        last, cutoff = params.get("lastTransferTime"), None
         if last:
             from kraken_ops.exchange.futures.util import parse_iso
             try:
-                sql += " AND time<=?"
-                args.append(int(parse_iso(last) * 1000))
+                cutoff = int(parse_iso(last) * 1000)
             except ValueError:
                 raise Reject("invalidArgument")
         rows = self.ctx.db.query(sql + " ORDER BY id", args)
         entries = [(r["id"], r["time"], r["info"], json.loads(r["data"])) for r in rows]
         out: list[dict[str, Any]] = []
         i = 0
-        while i < len(entries):
+        while i < len(entries):  # pair the two halves of a transfer first, then filter by its time
             rid, time, info, e = entries[i]
             amount = _change(e)
             nxt = entries[i + 1] if i + 1 < len(entries) else None
@@ -442,6 +442,8 @@ class FuturesRest(Handlers):
                 other = TRANSFER_INFOS[info] or "unknown"
                 frm, to = (e.get("margin_account"), other) if amount < 0 else (other, e.get("margin_account"))
                 i += 1
+            if cutoff is not None and time > cutoff:
+                continue
             out.append({"id": str(rid), "date": iso_ms(time / 1000), "from": frm, "to": to, "asset": e.get("asset"),
                         "amount": abs(amount), "status": "complete", "info": info})
         out.reverse()

@@ -219,6 +219,7 @@ async def test_level3_channel_refuses_what_kraken_refuses(exchange):
         cases = [
             ({"channel": "level3", "symbol": ["BTC/USD"]}, "EGeneral:Invalid arguments:token"),
             ({"channel": "level3", "symbol": ["BTC/USD"], "token": "nope"}, "EAPI:Invalid token"),
+            ({"channel": "level3", "symbol": ["BTC/USD"], "token": [token]}, "EGeneral:Invalid arguments:token"),  # junk, not a crash
             ({"channel": "level3", "symbol": ["BTC/USD"], "depth": 25, "token": token}, "EGeneral:Invalid arguments:depth"),
             ({"channel": "level3", "symbol": ["FOO/BAR"], "token": token}, "Currency pair not supported FOO/BAR"),
             ({"channel": "book", "symbol": ["BTC/USD"], "token": token}, "Channel book not found"),

@@ -54,9 +54,22 @@ async def test_transfers_before_a_time_and_a_bad_time(fx):
     api = fx.add_account(fund={"USD": 100})
     await api.post(f"{P}/transfer", {"fromAccount": "flex", "toAccount": "cash", "unit": "USD", "amount": "1"})
     first = (await api.get(f"{P}/transfers"))["transfers"][0]
+    assert (first["from"], first["to"]) == ("flex", "cash")
     assert (await api.get(f"{P}/transfers", {"lastTransferTime": "2000-01-01T00:00:00.000Z"}))["transfers"] == []
     assert (await api.get(f"{P}/transfers", {"lastTransferTime": first["date"]}))["transfers"] == [first]
     assert (await api.get(f"{P}/transfers", {"lastTransferTime": "yesterday"}))["error"] == "invalidArgument"
+
+
+async def test_a_transfer_whose_halves_are_logged_a_millisecond_apart_stays_one_entry(fx):
+    """The cutoff applies to the transfer's time (its first half), after both halves are paired."""
+    api = fx.add_account(fund={"USD": 100})
+    await api.post(f"{P}/transfer", {"fromAccount": "flex", "toAccount": "cash", "unit": "USD", "amount": "1"})
+    fx.ctx.clock.advance(0.001)
+    rows = fx.ctx.db.query("SELECT id, time FROM fut_log ORDER BY id DESC LIMIT 1")
+    fx.ctx.db.execute("UPDATE fut_log SET time=? WHERE id=?", (rows[0]["time"] + 1, rows[0]["id"]))  # the credit half, 1 ms later
+    first = (await api.get(f"{P}/transfers"))["transfers"][0]
+    assert (await api.get(f"{P}/transfers", {"lastTransferTime": first["date"]}))["transfers"] == [first]
+    assert (first["from"], first["to"]) == ("flex", "cash")
 
 
 async def test_assignment_programs_of_an_account_without_any(fx):
