@@ -47,6 +47,9 @@ SERVICES: dict[str, list[Source]] = {
         Source(("orders",), only="reads"),
         Source(("trades",)),
         Source(("ledgers",)),
+        # the audit log's entries of the server's profile only (the server passes --profile; see
+        # KrakenOpsTools.call): a tool never reads what other accounts on this machine did
+        Source(("audit",)),
     ],
     # --url would send the WebSocket token wherever the caller says. `panic` acts on the server's
     # profile only (a tool call never takes --group or --all-profiles: those are global options).

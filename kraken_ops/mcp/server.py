@@ -88,6 +88,13 @@ class KrakenOpsTools:
             )
             return ToolResult(envelope_for(problem, profile), True)
         extra: list[str] = []
+        if tool.prefix == ("audit",):  # without --profile it would read every account's entries
+            from kraken_ops.profiles import resolve_name
+
+            profile = resolve_name(profile)
+            if not profile:
+                problem = UsageProblem("audit reads the entries of the server's profile; start the server with --profile NAME")
+                return ToolResult(envelope_for(problem, None), True)
         if tool.takes_profile and profile:
             extra += ["--profile", profile]
         if tool.takes_output:

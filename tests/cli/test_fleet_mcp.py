@@ -1,6 +1,6 @@
 """Fleet commands as MCP tools (issue 13): ``panic`` and the cross-account writes are destructive
 tools acting on the server's profile only; ``deadman`` is left out (it runs until stopped);
-tool calls are in the audit log as ``"via": "mcp"``."""
+tool calls are in the audit log as ``"via": "mcp"``; ``audit`` is a read tool of the server's profile."""
 
 from __future__ import annotations
 
@@ -59,3 +59,20 @@ def test_the_catalog_says_what_the_fleet_commands_do():
     assert specs.get("profile tag").read_only is False  # it writes the config file
     assert "--timeout" in {o for p in specs.get("deadman").params for o in p.opts}  # its own: the switch's timeout
     assert "--timeout" not in {o for p in specs.get("deadman").global_options for o in p.opts}
+
+
+def test_the_audit_tool_reads_the_servers_profile_only(cli, monkeypatch):
+    """`audit` is a read tool of the account service; it never shows another account's lines."""
+    for name in ("a", "b"):
+        cli.add_profile(name)
+        assert cli("orders", "create", *LIMIT, "-p", name).exit_code == 0
+    tool = {t.name: t for t in build_tools(["account"])}["audit"]
+    assert tool.read_only and not tool.destructive
+    result = KrakenOpsTools(ServerConfig(profile="b")).call("audit", {"since": "1h"})
+    assert not result.is_error, result.text
+    entries = json.loads(result.text)
+    assert entries and {e["profile"] for e in entries} == {"b"}
+    monkeypatch.delenv("KRAKEN_OPS_PROFILE", raising=False)
+    assert cli("profile", "default", "a").exit_code == 0
+    by_default = json.loads(KrakenOpsTools(ServerConfig()).call("audit", {}).text)
+    assert by_default and {e["profile"] for e in by_default} == {"a"}
