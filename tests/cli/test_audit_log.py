@@ -68,6 +68,20 @@ def test_reads_are_not_recorded(cli):
     assert entries(cli) == []
 
 
+def test_closing_a_margin_position_is_recorded_with_its_order(cli):
+    """`positions close` (issue 11) moves money like an order: one line, the closing order's txid."""
+    cli.add_profile("bot1")
+    opened = cli("orders", "create", "--pair", "XBTUSD", "--side", "buy", "--type", "market", "--volume", "0.01", "--leverage", "2", "-p", "bot1", "-o", "json")
+    assert opened.exit_code == 0, opened.stderr
+    result = cli("positions", "close", "XBTUSD", "-p", "bot1", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    [order] = json.loads(result.stdout)["orders"]
+    entry = entries(cli)[-1]
+    assert entry["command"] == "positions close" and entry["params"]["target"] == ["XBTUSD"]
+    assert entry["outcome"]["status"] == "ok" and order["txid"] in entry["outcome"]["ids"]
+    assert entry["action"].startswith("close with a reduce-only market sell of 0.01")
+
+
 def test_futures_orders_and_transfers_are_recorded(cli):
     cli.add_profile("bot1")
     assert cli("funding", "transfer", "ZUSD", "100", "-p", "bot1").exit_code == 0
@@ -178,7 +192,7 @@ def test_every_money_moving_command_goes_through_an_audited_path():
             calls = {n.func.id if isinstance(n.func, ast.Name) else getattr(n.func, "attr", "") for n in ast.walk(node) if isinstance(n, ast.Call)}
             found.append(node.name)
             assert calls & audited, f"{path.name}:{node.name} moves money outside the audited paths"
-    assert {"create", "cancel_all", "withdraw", "orders_cancel_all", "add_order", "panic", "deadman"} <= set(found)
+    assert {"create", "cancel_all", "withdraw", "orders_cancel_all", "add_order", "panic", "deadman", "close"} <= set(found)
 
 
 # --- never a secret; never in the way ------------------------------------------------------------
