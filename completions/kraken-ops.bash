@@ -837,10 +837,13 @@ _kraken_ops_values() {
         'profile add|--tier') REPLY='starter intermediate pro' ;;
         'profile add|--otp') REPLY='password totp prompt none' ;;
         'profile add|--state') REPLY='@file' ;;
+        'profile add|--tag') REPLY='@dynamic' ;;
         'profile add|-p') REPLY='@dynamic' ;;
         'profile add|--profile') REPLY='@dynamic' ;;
         'profile add|-o') REPLY='table wide json ndjson csv' ;;
         'profile add|--output') REPLY='table wide json ndjson csv' ;;
+        'profile list|-g') REPLY='@dynamic' ;;
+        'profile list|--group') REPLY='@dynamic' ;;
         'profile list|-p') REPLY='@dynamic' ;;
         'profile list|--profile') REPLY='@dynamic' ;;
         'profile list|-o') REPLY='table wide json ndjson csv' ;;

@@ -164,11 +164,12 @@ def _group_option(help_text: str = "Profiles that carry this tag (repeat for sev
     from kraken_ops.cli.params import tag_name
 
     return typer.Option(
-        [], "--group", "-g", help=help_text, metavar="TAG", autocompletion=_complete_tag, callback=tag_name, show_default=False
+        [], "--group", "-g", help=help_text, metavar="TAG", autocompletion=complete_tag, callback=tag_name, show_default=False
     )
 
 
-def _complete_tag(incomplete: str) -> list[str]:
+def complete_tag(incomplete: str) -> list[str]:
+    """The tags of the config that start with ``incomplete`` (shell completion of --group TAG)."""
     try:
         from kraken_ops.profiles.config import read_config
 

@@ -30,11 +30,27 @@ def test_group_nobody_carries_is_a_configuration_error(cli):
 
 
 def test_group_completion_offers_the_configured_tags(cli):
-    from kraken_ops.cli.context import _complete_tag
+    from kraken_ops.cli.context import complete_tag
 
     cli.add_profile("a", tags=["bots", "eu"])
     cli.add_profile("b", tags=["backup"])
-    assert _complete_tag("b") == ["backup", "bots"]
+    assert complete_tag("b") == ["backup", "bots"]
+
+
+
+def test_every_tag_parameter_completes_from_the_config():
+    """--group (global and profile list's), profile add --tag and profile tag's TAG...: dynamic in the catalog,
+    so the generated bash/zsh/fish completions ask kraken-ops for the tags."""
+    from kraken_ops.cli import catalog
+
+    specs = catalog.build()
+    found = {
+        (" ".join(path), p.name): p.completion
+        for path in (["balances"], ["profile", "list"], ["profile", "add"], ["profile", "tag"])
+        for p in [*specs.get(path).params, *specs.get(path).global_options]
+        if (p.metavar or "").startswith("TAG")
+    }
+    assert found == {("balances", "group"): "dynamic", ("profile list", "group"): "dynamic", ("profile add", "tag"): "dynamic", ("profile tag", "tag"): "dynamic"}
 
 
 def test_the_root_group_option_is_documented_in_help():

@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from kraken_ops.cli.context import command, current
+from kraken_ops.cli.context import command, complete_tag, current
 from kraken_ops.cli.meta import annotate
 from kraken_ops.cli.errors import ConfigProblem, UsageProblem
 from kraken_ops.cli.params import tag_name
@@ -324,7 +324,7 @@ def add(
     state: Optional[Path] = typer.Option(None, "--state", metavar="DIR", help="With --paper: the exchange's state dir (default: its user data dir)."),
     account: Optional[str] = typer.Option(None, "--account", help="With --paper: the exchange account name (default: the profile name)."),
     start_timeout: float = typer.Option(30.0, "--start-timeout", min=1, help="With --paper: seconds to wait for a started exchange to listen."),
-    tag: Optional[list[str]] = typer.Option(None, "--tag", metavar="TAG", callback=tag_name, help="Put the profile in this group (repeatable; --group TAG selects it)."),
+    tag: Optional[list[str]] = typer.Option(None, "--tag", metavar="TAG", callback=tag_name, autocompletion=complete_tag, help="Put the profile in this group (repeatable; --group TAG selects it)."),
 ) -> None:
     """Add a profile (or a market key to one). Prompts for the key and secret with hidden input.
 
@@ -464,7 +464,7 @@ def run_list(out: Any, *, show_keys: bool = False, groups: list[str] | None = No
 @command(app, "list", kind="public")
 def list_(
     show_keys: bool = typer.Option(False, "--show-keys", help="Show public keys in full."),
-    group: Optional[list[str]] = typer.Option(None, "--group", "-g", metavar="TAG", callback=tag_name, help="Only profiles that carry this tag (repeatable)."),
+    group: Optional[list[str]] = typer.Option(None, "--group", "-g", metavar="TAG", callback=tag_name, autocompletion=complete_tag, help="Only profiles that carry this tag (repeatable)."),
 ) -> None:
     """List profiles (a table on a terminal, JSON otherwise). Never shows a secret.
 
@@ -482,7 +482,7 @@ def list_(
 @annotate(read_only=False)  # it writes the config file
 def tag_(
     name: str = typer.Argument(..., help="Profile to tag."),
-    tag: list[str] = typer.Argument(..., metavar="TAG...", callback=tag_name, help="Tags to add (or, with --remove, to take away)."),
+    tag: list[str] = typer.Argument(..., metavar="TAG...", callback=tag_name, autocompletion=complete_tag, help="Tags to add (or, with --remove, to take away)."),
     remove: bool = typer.Option(False, "--remove", help="Take the tags away instead of adding them."),
 ) -> None:
     """Add tags to a profile (groups for --group TAG), or take them away with --remove.
