@@ -366,3 +366,35 @@ def test_the_table_never_splits_an_id_at_80_columns(tmp_path):
     assert all(len(line.rstrip()) <= 80 for line in lines)
     for one in uuid_ids:
         assert any(one in line for line in lines), stdout.getvalue()
+
+
+def test_at_80_columns_the_command_fits_beside_futures_ids_and_failures_are_brief(tmp_path):
+    """The table's detail is the ids one a line, or a few words and the command that checks;
+    JSON and CSV keep the whole message."""
+    import io
+
+    from kraken_ops.cli.commands.audit import AuditOptions, run_audit
+    from kraken_ops.cli.output import Output
+
+    path = tmp_path / "audit.log"
+    ids = ["5bf0e53a-fe66-4cae-97c7-f22188bdbfaa", "2188bdbf-fe44-4442-a686-3b2188bdbfab"]
+    lost = "the answer to CancelAll was lost (connection dropped) and the outcome could not be checked: Kraken may or may not have carried it out"
+    audit.record("futures orders create", "bot1", "paper", {}, {"status": "ok", "ids": ids}, path=path)
+    audit.record("panic", "bot3", "paper", {}, {"status": "unknown", "error": "outcome", "message": lost, "check": "kraken-ops orders list --profile bot3"}, path=path)
+    audit.record("orders create", "bot2", "paper", {}, {"status": "error", "error": "funds", "message": "Insufficient funds ...", "kraken_error": "EOrder:Insufficient funds"}, path=path)
+    stdout = io.StringIO()
+    run_audit(AuditOptions(), Output("table", color=False, stdout=stdout, width=80), path)
+    text = stdout.getvalue()
+    lines = text.splitlines()
+    assert lines[0].split() == ["time", "profile", "command", "status", "detail"], text
+    assert all(len(line.rstrip()) <= 80 for line in lines)
+    assert any(line.rstrip().endswith(ids[0]) for line in lines) and any(line.rstrip().endswith(ids[1]) for line in lines)
+    assert "answer lost; check: kraken-ops" in text and "could not be checked" not in text
+    assert "funds: EOrder:Insufficient funds" in text
+    audit.record("orders cancel-all", "bot2", "paper", {}, {"status": "interrupted", "message": "interrupted while the request was out"}, path=path)
+    stdout = io.StringIO()
+    run_audit(AuditOptions(), Output("table", color=False, stdout=stdout, width=80), path)
+    assert "interrupted while out: check before" in stdout.getvalue()  # a wider status: the command may give way
+    csv_out = io.StringIO()
+    run_audit(AuditOptions(), Output("csv", stdout=csv_out), path)
+    assert lost in csv_out.getvalue()

@@ -44,6 +44,33 @@ def detail(entry: dict[str, Any], sep: str = ", ") -> str:
     return text
 
 
+def brief(entry: dict[str, Any]) -> str:
+    """The table's detail: the ids (a space apart, so that each wraps onto its own line) or a
+    few words about what went wrong; JSON and CSV have the whole message (:func:`detail`)."""
+    outcome = entry.get("outcome") or {}
+    status = outcome.get("status")
+    if status == "ok":
+        return detail(entry, sep=" ")
+    if status == "interrupted":
+        return "interrupted while out: check before sending again"
+    if status in ("unknown", "not_placed", "not_applied"):
+        check = outcome.get("check")
+        return "answer lost; check: " + str(check) if check else "outcome unknown: the answer was lost"
+    if status == "error" and outcome.get("error"):
+        message = str(outcome.get("kraken_error") or outcome.get("message") or "")
+        return f"{outcome['error']}: {_clip(message)}"
+    return _clip(detail(entry))
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 4].rsplit(" ", 1)[0] + " ..."
+
+
+def human_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the table for people: :func:`rows` with the brief detail."""
+    return [{**row, "detail": brief(entry)} for row, entry in zip(rows(entries), entries)]
+
+
 def rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One flat row per entry (tables and CSV; JSON prints the entries themselves)."""
     from kraken_ops.cli.output import dumps
@@ -83,12 +110,14 @@ def short_time(row: dict[str, Any]) -> str:
 
 VIEWS = {
     # times, profiles, statuses and ids are never split (a Futures order id is 36 characters):
-    # the command and the detail wrap between their words; a long profile name beside a
-    # Futures id leaves no room for the command at 80 columns (-o wide shows it)
+    # the command and the detail wrap between their words (ids a space apart: one a line,
+    # failures in a few words), so the command fits beside a Futures id at 80 columns
+    # unless a long profile name takes its room (-o wide shows it)
     "log": View(
         rows,
         CSV_COLUMNS,
         only=True,
+        human_rows=human_rows,
         table=[
             col("time", "time", 1, get=short_time),
             col("profile", "profile", 1),
