@@ -79,6 +79,9 @@ def test_an_account_whose_refreshes_stop_has_its_orders_cancelled_by_the_exchang
     first_miss = next(e for e in b if e["event"] == "missed")
     assert first_miss["error"]["error"] in ("outcome", "parse", "network") and first_miss["fires_at"]
     assert "warning: [b] spot: refresh missed" in result.stderr and "Kraken cancels its orders at" in result.stderr
+    # at the end the switch has long fired: the warning says so instead of offering to disarm it in time
+    (disarm,) = [line for line in result.stderr.splitlines() if "could not disarm" in line]
+    assert "Kraken has cancelled its orders" in disarm and "unless you run" not in disarm
     # the exchange cancelled b's order on its own: before the run ended, not before the last trigger time b was given
     failing.ctx.faults["http_502"] = None  # to look at it
     gone = order(cli, "b", doomed)

@@ -425,7 +425,12 @@ def _finish(switches: list, opts: DeadmanOptions, command_name: str, events: Eve
                 info = describe(errors[i], s.name)
                 s.last_error = info.message
                 post("disarm_failed", s, error=info.envelope(), fires_at=_iso(s.fires_at) if s.fires_at else None)
-                if s.fires_at:
+                if s.fires_at and time.time() >= s.fires_at:  # no refresh got through in time: it has fired
+                    events.warn(
+                        f"[{s.name}] {s.market}: could not disarm the dead man's switch ({info.message}); no refresh got through "
+                        f"before {_clock(s.fires_at)}: Kraken has cancelled its orders (unless a refresh arrived whose answer was lost)"
+                    )
+                elif s.fires_at:
                     events.warn(
                         f"[{s.name}] {s.market}: could not disarm the dead man's switch ({info.message}); Kraken cancels its orders at "
                         f"{_clock(s.fires_at)} unless you run: kraken-ops {'orders cancel-after 0' if s.market == 'spot' else 'futures orders dead-man-switch 0'} -p {s.name} --yes"
