@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
-from kraken_ops.profiles.config import PAPER_URL, check_name
+from kraken_ops.profiles.config import PAPER_URL, check_name, unique_tags
 from kraken_ops.profiles.errors import ProfileError
 
 DEFAULT_FUNDS: tuple[tuple[str, str], ...] = (("ZUSD", "10000"), ("XXBT", "1"), ("XETH", "10"))
@@ -229,6 +229,7 @@ def add_paper_profile(
     nonce_window: int | None = None,
     description: str | None = None,
     start_timeout: float = START_TIMEOUT,
+    tags: Sequence[str] | None = None,
 ) -> PaperResult:
     """Create an account on the local exchange (starting it if needed) and store profile ``name``.
 
@@ -238,6 +239,7 @@ def add_paper_profile(
     from kraken_ops.profiles.manage import store_paper_profile
 
     check_name(name)
+    unique_tags(tags or ())  # a bad tag fails before the exchange is started
     account = account or name
     existing = read_config().profiles.get(name)
     if existing is not None:
@@ -271,6 +273,7 @@ def add_paper_profile(
                 nonce_window=nonce_window or 0,
                 description=description if description is not None else f"local exchange account {account!r}",
                 secret_dir=exchange.state_dir,  # no keyring (a headless machine): the exchange's 0600 secrets file
+                tags=tags,
             )
         except BaseException:
             with contextlib.suppress(Exception):
