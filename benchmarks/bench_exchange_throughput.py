@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    from conftest import ExchangeServer
+    from exchange_server import ExchangeServer  # tests/exchange_server.py: no pytest needed
 
     with tempfile.TemporaryDirectory() as tmp:
         server = ExchangeServer(tmp, seed=1)

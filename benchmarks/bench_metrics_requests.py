@@ -44,7 +44,7 @@ def main() -> None:
     from aiohttp import web
 
     from kraken_ops._core.ratelimit import futures_cost, spot_cost
-    from kraken_ops.exchange import server as exchange_server
+    from kraken_ops.exchange import server as server_module
 
     counts: collections.Counter[tuple[str, str]] = collections.Counter()
     owners: dict[str, str] = {}
@@ -55,15 +55,15 @@ def main() -> None:
         counts[(owners.get(key, "(public)") if key else "(public)", request.path)] += 1
         return await handler(request)
 
-    create_app = exchange_server.create_app
+    create_app = server_module.create_app
 
     def counting_app(ctx):  # type: ignore[no-untyped-def]
         app = create_app(ctx)
         app.middlewares.insert(0, count)
         return app
 
-    exchange_server.create_app = counting_app
-    from conftest import ExchangeServer
+    server_module.create_app = counting_app
+    from exchange_server import ExchangeServer  # tests/exchange_server.py: no pytest needed
 
     with tempfile.TemporaryDirectory(prefix="bench-metrics-") as tmp:
         exchange = ExchangeServer(Path(tmp) / "exchange")

@@ -83,6 +83,8 @@ def render() -> str:
         "a command, regenerate this file and the completions: `python scripts/gen_docs.py && python scripts/gen_completions.py`.",
         "Exit codes, JSON output and `--query`: see [scripting.md](scripting.md).",
         "",
+        "<!-- examples: run by tests/cli/test_help_and_catalog.py::test_every_example_runs_against_the_local_exchange -->",
+        "",
         "## Global flags",
         "",
         "Accepted before the command (`kraken-ops -o json balances`) and after it (`kraken-ops balances -o json`);",

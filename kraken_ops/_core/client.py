@@ -141,15 +141,16 @@ class _Protocol:
         return self.__otp
 
     @classmethod
-    def from_profile(cls, name: str | None = None, *, public: bool = False, **overrides: Any) -> Any:
+    def from_profile(cls, name: str | None = None, *, public: bool = False, config: Any = None, **overrides: Any) -> Any:
         """Build a client from a kraken-ops profile (keyring secret, shared nonce store).
 
         ``public=True`` takes only the profile's URL (no key or secret is looked up), for
-        clients that call public endpoints only.
+        clients that call public endpoints only. ``config``: the profiles' config file
+        already read (:func:`kraken_ops.profiles.load_config`), when building many clients.
         """
         from kraken_ops.profiles import client_kwargs
 
-        kwargs = client_kwargs(name, market=cls._market, public=public)
+        kwargs = client_kwargs(name, market=cls._market, public=public, config=config)
         kwargs.update(overrides)
         return cls(**kwargs)
 

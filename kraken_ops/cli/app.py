@@ -76,7 +76,8 @@ def _root(
     ctx: typer.Context,
     version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."),
     profile: list[str] = context._profile_option(True),
-    all_profiles: bool = typer.Option(False, "--all-profiles", help="Query every configured profile (read commands)."),
+    all_profiles: bool = typer.Option(False, "--all-profiles", help="Every configured profile (commands that take several)."),
+    group: list[str] = context._group_option("Profiles that carry this tag (repeatable; commands that take several profiles)."),
     output: Optional[context.OutputFormat] = typer.Option(
         None, "--output", "-o", help="Output format (default: table on a terminal, JSON otherwise).", show_default=False
     ),
@@ -88,7 +89,7 @@ def _root(
     timeout: Optional[float] = typer.Option(None, "--timeout", help="HTTP timeout in seconds.", min=0.1, metavar="SECONDS"),
 ) -> None:
     """Operations suite for Kraken accounts and bots: SDK, profiles, CLI and a local exchange."""
-    ctx.obj = context.root_options(profile, all_profiles, output, json_, verbose, no_color, yes, timeout, query)
+    ctx.obj = context.root_options(profile, all_profiles, output, json_, verbose, no_color, yes, timeout, group=group, query=query)
     if query is not None:
         from kraken_ops.cli import query as jmespath_query
 
@@ -227,6 +228,19 @@ COMMANDS: dict[str, LazyCommand] = {
     "version": LazyCommand("The version of kraken-ops.", _top_level("info", "version"), "tools"),
     "metrics": LazyCommand(
         "Prometheus metrics of your accounts: balances, values, orders, positions, rate limits, errors.", _group("metrics"), "tools"
+    ),
+    "panic": LazyCommand(
+        "Cancel every Spot and Futures order of each account at once. --flatten also closes Futures positions.",
+        _top_level("panic", "panic"),
+        "trading",
+    ),
+    "deadman": LazyCommand(
+        "Keep the dead man's switch armed on each account until stopped. Spot and Futures.", _top_level("deadman", "deadman"), "trading"
+    ),
+    "audit": LazyCommand(
+        "The audit log: who moved money, where, and what came of it. Every money-moving command writes to it.",
+        _top_level("audit", "audit"),
+        "tools",
     ),
 }
 

@@ -34,6 +34,7 @@ KIND_FACTS = {  # kind: (needs_key, moves_money, read_only)
     "read": (True, False, True),
     "private": (True, False, False),
     "write": (True, True, False),
+    "fleet": (True, True, False),  # moves money on one account or many (--group, --all-profiles)
 }
 TYPE_METAVARS = {"string": "TEXT", "integer": "INTEGER", "number": "NUMBER", "decimal": "DECIMAL", "path": "PATH"}
 

@@ -46,12 +46,19 @@ class Kind(str, Enum):
     * ``read``: private reads; several ``--profile`` and ``--all-profiles`` allowed.
     * ``private``: private, one profile, no money moves (exports, status queries).
     * ``write``: moves money; one profile, confirmation, ``--yes``.
+    * ``fleet``: moves money on one or several accounts (``--profile`` repeated, ``--group``,
+      ``--all-profiles``); one confirmation that lists every account, ``--yes``.
     """
 
     public = "public"
     read = "read"
     private = "private"
     write = "write"
+    fleet = "fleet"
+
+
+#: Kinds whose commands take several profiles (``--profile`` repeated, ``--group``, ``--all-profiles``).
+MULTI_KINDS = (Kind.read, Kind.fleet)
 
 
 @dataclass
@@ -60,6 +67,7 @@ class GlobalOptions:
 
     profiles: list[str] = field(default_factory=list)
     all_profiles: bool = False
+    groups: list[str] = field(default_factory=list)  # --group TAG: the profiles carrying any of these tags
     output: str | None = None  # None = table on a terminal, JSON otherwise
     verbose: bool = False
     no_color: bool = False
@@ -77,7 +85,7 @@ class GlobalOptions:
     @property
     def multi(self) -> bool:
         """Whether the command targets more than one profile."""
-        return self.all_profiles or len(self.profiles) > 1
+        return self.all_profiles or len(self.profiles) > 1 or bool(self.groups)
 
     def merged(self, other: GlobalOptions) -> GlobalOptions:
         """``self`` (root) overridden by the values ``other`` (command) sets explicitly."""
@@ -85,6 +93,7 @@ class GlobalOptions:
             self,
             profiles=list(self.profiles) + [p for p in other.profiles if p not in self.profiles],
             all_profiles=self.all_profiles or other.all_profiles,
+            groups=list(self.groups) + [g for g in other.groups if g not in self.groups],
             output=other.output or self.output,
             verbose=self.verbose or other.verbose,
             no_color=self.no_color or other.no_color,
@@ -151,9 +160,27 @@ def _query_option() -> Any:
     return typer.Option(None, "--query", help=QUERY_HELP, metavar="EXPR", callback=_check_query, show_default=False)
 
 
+def _group_option(help_text: str = "Profiles that carry this tag (repeat for several tags).") -> Any:
+    from kraken_ops.cli.params import tag_name
+
+    return typer.Option(
+        [], "--group", "-g", help=help_text, metavar="TAG", autocompletion=complete_tag, callback=tag_name, show_default=False
+    )
+
+
+def complete_tag(incomplete: str) -> list[str]:
+    """The tags of the config that start with ``incomplete`` (shell completion of --group TAG)."""
+    try:
+        from kraken_ops.profiles.config import read_config
+
+        return [tag for tag in read_config().tags() if tag.startswith(incomplete)]
+    except Exception:  # completion must never fail loudly
+        return []
+
+
 def _common_params(kind: Kind, taken: frozenset[str] = frozenset()) -> list[inspect.Parameter]:
     """The global options a command of ``kind`` takes, as signature parameters."""
-    repeatable = kind in (Kind.read,)
+    repeatable = kind in MULTI_KINDS
     KW = inspect.Parameter.KEYWORD_ONLY
     params = [
         inspect.Parameter(
@@ -164,11 +191,9 @@ def _common_params(kind: Kind, taken: frozenset[str] = frozenset()) -> list[insp
         ),
     ]
     if repeatable:
-        params.append(
-            inspect.Parameter(
-                "_g_all_profiles", KW, default=typer.Option(False, "--all-profiles", help="Query every configured profile."), annotation=bool
-            )
-        )
+        every = "Act on every configured profile." if kind is Kind.fleet else "Query every configured profile."
+        params.append(inspect.Parameter("_g_all_profiles", KW, default=typer.Option(False, "--all-profiles", help=every), annotation=bool))
+        params.append(inspect.Parameter("_g_group", KW, default=_group_option(), annotation=list[str]))
     params += [
         inspect.Parameter(
             "_g_output",
@@ -187,7 +212,7 @@ def _common_params(kind: Kind, taken: frozenset[str] = frozenset()) -> list[insp
             annotation=Optional[float],
         ),
     ]
-    if kind is Kind.write:
+    if kind in (Kind.write, Kind.fleet):
         params.append(inspect.Parameter("_g_yes", KW, default=typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."), annotation=bool))
     # a command's own option of the same name wins (the raw commands' --query is python-kraken-sdk's)
     return [p for p in params if not set(getattr(p.default, "param_decls", ()) or ()) & taken]
@@ -211,6 +236,7 @@ def options_from_kwargs(kwargs: dict[str, Any], kind: Kind) -> GlobalOptions:
     return GlobalOptions(
         profiles=profiles,
         all_profiles=bool(kwargs.pop("_g_all_profiles", False)),
+        groups=list(kwargs.pop("_g_group", None) or []),
         output=output.value if isinstance(output, OutputFormat) else output,
         verbose=bool(kwargs.pop("_g_verbose", False)),
         no_color=bool(kwargs.pop("_g_no_color", False)),
@@ -223,7 +249,7 @@ def options_from_kwargs(kwargs: dict[str, Any], kind: Kind) -> GlobalOptions:
 
 def root_options(
     profile: list[str] = _profile_option(True),
-    all_profiles: bool = typer.Option(False, "--all-profiles", help="Query every configured profile (read commands)."),
+    all_profiles: bool = typer.Option(False, "--all-profiles", help="Every configured profile (commands that take several)."),
     output: Optional[OutputFormat] = typer.Option(
         None, "--output", "-o", help="Output format (default: table on a terminal, JSON otherwise).", show_default=False
     ),
@@ -232,12 +258,14 @@ def root_options(
     no_color: bool = typer.Option(False, "--no-color", help="No colour (also NO_COLOR=1)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (commands that move money)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="HTTP timeout in seconds.", min=0.1, metavar="SECONDS"),
+    group: Optional[list[str]] = None,
     query: Optional[str] = None,
 ) -> GlobalOptions:
     """Build the root-level :class:`GlobalOptions` (called by the app's callback)."""
     return GlobalOptions(
         profiles=list(profile or []),
         all_profiles=all_profiles,
+        groups=list(group or []),
         output="json" if json_ else (output.value if output else None),
         verbose=verbose,
         no_color=no_color,
@@ -262,6 +290,10 @@ def _root_of(ctx: Any) -> GlobalOptions:
 
 def command(app: typer.Typer, name: str, kind: Kind | str = Kind.read, **typer_kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``func`` as ``name`` on ``app`` with the global options of ``kind``.
+
+    A global option whose flag the command declares itself is left out: the command's
+    own option wins (``deadman --timeout`` is the switch's timeout; the HTTP timeout then
+    goes before the command: ``kraken-ops --timeout 5 deadman ...``).
 
     >>> @command(app, "time", kind="public")  # doctest: +SKIP
     ... def time_() -> None: ...

@@ -73,8 +73,8 @@ MAPPINGS: list[Mapping] = [
     _m("kraken order edit <TXID>", "orders edit", "TXID --pair PAIR [--price P] [--volume V]"),
     _m("kraken order cancel <TXID...>", "orders cancel", "TXID..."),
     _m("kraken order cancel-batch <TXID...>", "orders cancel", "TXID...", "several ids go in one CancelOrderBatch"),
-    _m("kraken order cancel-all", "orders cancel-all"),
-    _m("kraken order cancel-after <SECONDS>", "orders cancel-after", "SECONDS"),
+    _m("kraken order cancel-all", "orders cancel-all", "", "many accounts at once: `--group TAG` or `--all-profiles`; every order of every market: `panic`"),
+    _m("kraken order cancel-after <SECONDS>", "orders cancel-after", "SECONDS", "`--group TAG`/`--all-profiles` for many accounts; kept armed until stopped: `deadman`"),
     # --- funding ---
     _m("kraken deposit methods <ASSET>", "funding deposit-methods", "ASSET"),
     _m("kraken deposit addresses <ASSET> <METHOD>", "funding deposit-address", "ASSET METHOD [--new]"),
@@ -108,8 +108,8 @@ MAPPINGS: list[Mapping] = [
     _m("kraken futures order sell <SYMBOL> <SIZE>", "futures orders create", "--side sell --symbol SYMBOL --size SIZE --type TYPE"),
     _m("kraken futures edit-order", "futures orders edit", "ORDER_ID [--price P] [--size S]"),
     _m("kraken futures cancel", "futures orders cancel", "ORDER_ID | --cl-ord-id ID"),
-    _m("kraken futures cancel-all", "futures orders cancel-all", "[--symbol SYMBOL]"),
-    _m("kraken futures cancel-after <SECONDS>", "futures orders dead-man-switch", "SECONDS"),
+    _m("kraken futures cancel-all", "futures orders cancel-all", "[--symbol SYMBOL]", "many accounts at once: `--group TAG` or `--all-profiles`"),
+    _m("kraken futures cancel-after <SECONDS>", "futures orders dead-man-switch", "SECONDS", "kept armed on many accounts until stopped: `deadman --market futures`"),
     _m("kraken futures batch-order <JSON>", "futures orders batch", "FILE"),
     _m("kraken futures accounts", "futures accounts"),
     _m("kraken futures open-orders", "futures orders list"),
@@ -197,8 +197,8 @@ MAPPINGS: list[Mapping] = [
     _m("kraken auth show", "profile show", "[NAME]", "keys redacted"),
     _m("kraken auth test", "profile test", "[NAME]"),
     _m("kraken auth reset", "profile remove", "NAME", "removes the profile and its keyring secrets"),
-    _m("kraken setup", "profile add", "NAME", "prompts for the key and secret; `profile import` for example profiles"),
-    _m("kraken shell", "mcp", "", "no REPL: every command is one-shot in your shell; for agents, `kraken-ops mcp` serves the commands as tools"),
+    _m("kraken setup", "setup", "", "first-run wizard (a key, or `--paper`); `profile add NAME` adds more profiles"),
+    _m("kraken shell", "shell", "", "history and Tab completion; for agents, `kraken-ops mcp` serves the commands as tools"),
 ]
 
 

@@ -1,7 +1,7 @@
 """Metadata a command declares next to itself, for the catalog (``kraken-ops commands``).
 
 Most of it comes for free: :func:`kraken_ops.cli.context.command` records the command's
-``kind`` (public, read, private, write), and the catalog derives from it whether the
+``kind`` (public, read, private, write, fleet), and the catalog derives from it whether the
 command needs an API key, whether it moves money and whether it is read-only. A
 command's examples are the ``Example: ...`` lines of its docstring. :func:`annotate`
 states what the kind cannot (or what a plain ``@app.command`` has no kind for)::

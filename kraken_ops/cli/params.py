@@ -15,7 +15,8 @@ request is built:
   that fits Kraken's 32-bit times;
 * :func:`parse_integer` -- integer options (``--userref``, ``--offset`` ...), used by the
   option coercion of :mod:`kraken_ops.cli.coercion`;
-* :func:`parse_profile_name` -- ``--profile``: never empty.
+* :func:`parse_profile_name` -- ``--profile``: never empty;
+* :func:`parse_tag_name` -- ``--group`` and ``--tag``: the profile name rules.
 """
 
 from __future__ import annotations
@@ -107,6 +108,15 @@ def parse_profile_name(text: str) -> str:
     return text
 
 
+def parse_tag_name(text: str) -> str:
+    """A tag given on the command line (``--group``, ``--tag``): the profile name rules."""
+    from kraken_ops.profiles.config import _TAG_RE
+
+    if not _TAG_RE.match(text):
+        raise ValueError("is not a tag: use letters, digits, '_', '-' and '.', starting with a letter or digit (at most 64)")
+    return text
+
+
 def usage_error(param: Any, value: Any, reason: str) -> NoReturn:
     """One line on stderr (``error: --volume '1_000' is not ...``) and exit code 2."""
     name = _option_name(param)
@@ -145,6 +155,7 @@ price_text = _checked(parse_price)  # option callback: AddOrder/EditOrder prices
 amend_price_text = _checked(parse_amend_price)  # option callback: AmendOrder prices
 time_text = _checked(parse_time)  # option callback: --start, --expire
 profile_name = _checked(parse_profile_name)  # option callback: --profile
+tag_name = _checked(parse_tag_name)  # option callback: --group, --tag
 
 
 def csv_list(values: list[str] | None) -> list[str] | None:

@@ -114,6 +114,45 @@ def run_raw(
 
         key_env, secret_env = KEY_ENV[market]
         raise KrakenConfigError(f"{path} needs an API key: pass --profile NAME, or set {key_env} and {secret_env}")
+    if not moves_money(market, method, path, body):
+        return _send(market, method, path, creds, body, query_params, query_str, timeout)
+    from kraken_ops.cli import audit
+
+    environment = _environment(market, base, creds.get("profile"))
+    params = {"method": method, "path": path, "url": base, "data": body, "query": query_params or query_str}
+    command = f"{'kraken' if _state.get('standalone') else 'kraken-ops'} {market} URL"
+    with audit.Recording(command, creds.get("profile"), environment, {k: v for k, v in params.items() if v}, f"raw {method} {path}") as entry:
+        entry.result = result = _send(market, method, path, creds, body, query_params, query_str, timeout)
+    return result
+
+
+def moves_money(market: str, method: str, path: str, body: dict[str, Any] | None) -> bool:
+    """Whether a raw request goes to a private endpoint that places, cancels or moves money
+    (the writes of :data:`kraken_ops._core.outcome.CHECKS`), other than a ``validate`` dry run."""
+    from kraken_ops._core.outcome import CHECKS, endpoint_of
+
+    if method == "GET" or (market == "spot" and not path.startswith("/0/private/")):
+        return False
+    if (market, endpoint_of(path)) not in CHECKS:
+        return False
+    validate = (body or {}).get("validate")
+    return not (validate is True or str(validate).lower() == "true")
+
+
+def _environment(market: str, base: str, profile: str | None) -> str:
+    if profile:
+        try:
+            from kraken_ops.profiles import get_profile
+
+            return get_profile(profile).environment
+        except Exception:
+            pass
+    return "production" if base.rstrip("/") == DEFAULT_URLS[market] else "custom"
+
+
+def _send(
+    market: str, method: str, path: str, creds: dict[str, Any], body: Any, query_params: Any, query_str: str | None, timeout: int
+) -> Any:
     if market == "spot":
         from kraken_ops.spot.base import SpotClient
 
@@ -261,4 +300,5 @@ def futures_command(
 
 
 def main() -> None:  # console-script entry point
+    _state["standalone"] = True  # the `kraken` command (named so in the audit log)
     app()

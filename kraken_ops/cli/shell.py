@@ -297,9 +297,11 @@ class Completer:
         profiles: Callable[[], list[str]] | None = None,
         pairs: Callable[[str | None], list[str]] | None = None,
         commands: Callable[[], dict[str, str]] | None = None,
+        tags: Callable[[], list[str]] | None = None,
     ) -> None:
         self._catalog = catalog
         self._profiles = profiles or _profile_names
+        self._tags = tags or _tag_names
         self._pairs = pairs or _pairs_for
         self._commands = commands
 
@@ -396,6 +398,8 @@ class Completer:
             return self._match(param.choices, current, "")
         if param.name == "profile" or (spec.path[:1] == ["profile"] and param.kind == "argument" and param.name in ("name", "names", "old")):
             return self._match(self._profiles(), current, "profile")
+        if (param.metavar or "").startswith("TAG"):  # --group TAG, profile add --tag, profile tag NAME TAG...
+            return self._match(self._tags(), current, "tag")
         if (param.metavar or "").startswith("PAIR"):
             wanted = current.upper()
             return [Candidate(p, "pair") for p in self._pairs(chosen_profile) if p.upper().startswith(wanted)]
@@ -413,6 +417,15 @@ def _profile_names() -> list[str]:
         from kraken_ops.cli.clients import profile_names
 
         return profile_names()
+    except Exception:  # noqa: BLE001 - completion never fails loudly
+        return []
+
+
+def _tag_names() -> list[str]:
+    try:
+        from kraken_ops.profiles.config import read_config
+
+        return list(read_config().tags())
     except Exception:  # noqa: BLE001 - completion never fails loudly
         return []
 

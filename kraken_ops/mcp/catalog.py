@@ -10,7 +10,7 @@ arguments back into the command line that the CLI parses. The global options
 (``--profile``, ``-o``, ``--yes`` ...) are not tool parameters: the server supplies them.
 
 A tool is destructive when its command is dangerous in the catalog: it moves money
-(``kind="write"``, the commands that take ``--yes``) or declares
+(``kind="write"`` or ``kind="fleet"``, the commands that take ``--yes``) or declares
 ``@annotate(dangerous=True)`` (``exchange account remove``); it is read-only when the
 catalog says so (``kind`` public or read).
 """
@@ -47,9 +47,20 @@ SERVICES: dict[str, list[Source]] = {
         Source(("orders",), only="reads"),
         Source(("trades",)),
         Source(("ledgers",)),
+        # the audit log's entries of the server's profile only (the server passes --profile; see
+        # KrakenOpsTools.call): a tool never reads what other accounts on this machine did
+        Source(("audit",)),
     ],
-    # --url would send the WebSocket token wherever the caller says
-    "trade": [Source(("orders",)), Source(("positions",), only="writes"), Source(("ws",), hide=frozenset({"url"}))],
+    # --url would send the WebSocket token wherever the caller says. `panic` acts on the server's
+    # profile only (a tool call never takes --group or --all-profiles: those are global options).
+    # `deadman` is left out on purpose: it keeps a switch armed until it is stopped, and a tool
+    # call has to return; an agent arms a switch once with orders_cancel_after instead.
+    "trade": [
+        Source(("orders",)),
+        Source(("positions",), only="writes"),
+        Source(("ws",), hide=frozenset({"url"})),
+        Source(("panic",)),
+    ],
     "funding": [Source(("funding",)), Source(("subaccounts",))],
     "earn": [Source(("earn",))],
     # --csv PATH would write anywhere on the server's disk

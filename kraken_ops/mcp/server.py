@@ -88,6 +88,13 @@ class KrakenOpsTools:
             )
             return ToolResult(envelope_for(problem, profile), True)
         extra: list[str] = []
+        if tool.prefix == ("audit",):  # without --profile it would read every account's entries
+            from kraken_ops.profiles import resolve_name
+
+            profile = resolve_name(profile)
+            if not profile:
+                problem = UsageProblem("audit reads the entries of the server's profile; start the server with --profile NAME")
+                return ToolResult(envelope_for(problem, None), True)
         if tool.takes_profile and profile:
             extra += ["--profile", profile]
         if tool.takes_output:
@@ -104,11 +111,14 @@ class KrakenOpsTools:
     def _run(self, tool: ToolSpec, argv: list[str]) -> ToolResult:
         from kraken_ops.cli.errors import UsageProblem
 
+        from kraken_ops.cli import audit
+
         out, err = io.StringIO(), io.StringIO()
         profile = self.config.profile
         code: Any = 0
         saved_stdin = sys.stdin
         sys.stdin = io.StringIO("")  # a command that reads stdin gets EOF, never the MCP stream
+        origin = audit.set_origin("mcp")  # audit log lines of this call say "via": "mcp"
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 try:
@@ -119,6 +129,7 @@ class KrakenOpsTools:
                     return ToolResult(envelope_for(problem, profile), True, err.getvalue())
         finally:
             sys.stdin = saved_stdin
+            audit.reset_origin(origin)
         code = code if isinstance(code, int) else 0
         text, messages = out.getvalue().strip(), err.getvalue().strip()
         if code == 0:

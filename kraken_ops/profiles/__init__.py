@@ -94,7 +94,7 @@ def rate_limiter(profile: Profile, market: str, key: str) -> Any:
     return shared_counter_for(market, key, profile.tier or "starter")
 
 
-def client_kwargs(name: str | None = None, market: str = "spot", *, public: bool = False) -> dict[str, Any]:
+def client_kwargs(name: str | None = None, market: str = "spot", *, public: bool = False, config: Config | None = None) -> dict[str, Any]:
     """Constructor arguments for an SDK client of ``market`` built from a profile.
 
     Returns ``key``, ``secret``, ``url`` (Kraken's for production, the Futures demo
@@ -113,12 +113,15 @@ def client_kwargs(name: str | None = None, market: str = "spot", *, public: bool
     ``public=True`` is for clients that only call public endpoints (market data): the
     profile chooses the URL, and no key or secret is looked up — a profile without a key
     for ``market`` works, and the keyring is never touched.
+
+    ``config`` is the config file already read (a command building clients for many
+    profiles reads the file once instead of once per client).
     """
     from kraken_ops.profiles import secrets
 
     if market not in MARKETS:
         raise ProfileError(f"unknown market {market!r}; choose one of {', '.join(MARKETS)}")
-    config = load_config()
+    config = config if config is not None else load_config()
     chosen = resolve_name(name, config)
     if chosen is None:
         env = secrets.environment_credentials()

@@ -15,6 +15,7 @@ config dir)::
     read_only = false
     confirm = true                      # ask before money moves (default: production only)
     description = "market maker, BTC/USD"
+    tags = ["bots", "eu"]               # groups: --group bots selects every profile tagged bots
     # secret_command = "pass show kraken/bot1-{market}"
     # otp = "totp"                      # the spot key requires 2FA: password | totp | prompt (the value is never here)
 
@@ -70,6 +71,7 @@ DEFAULT_SECRET_COMMAND_TIMEOUT = 30.0
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_TAG_RE = _NAME_RE  # tags follow the profile name rules
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")  # printable ASCII, no spaces
 # Field names that would mean someone is about to put a secret in the file.
 _SECRET_FIELDS = frozenset(
@@ -106,6 +108,23 @@ def check_name(name: str) -> str:
     return name
 
 
+def check_tag(tag: str) -> str:
+    """Return ``tag`` if it is a valid tag (the profile name rules), else raise :class:`ProfileError`."""
+    if not isinstance(tag, str) or not _TAG_RE.match(tag):
+        raise ProfileError(
+            f"invalid tag {tag!r}: use letters, digits, '_', '-' and '.', starting with a letter or digit (at most 64)"
+        )
+    return tag
+
+
+def unique_tags(tags: Any) -> tuple[str, ...]:
+    """``tags`` checked, without repeats, in their first order."""
+    seen: dict[str, None] = {}
+    for tag in tags:
+        seen.setdefault(check_tag(tag), None)
+    return tuple(seen)
+
+
 def check_key(key: str, what: str = "API key") -> str:
     """Return ``key`` stripped if it looks like a Kraken public API key."""
     key = key.strip() if isinstance(key, str) else key
@@ -131,6 +150,7 @@ class Profile:
     secret_command: str | list[str] | None = None
     secret_command_timeout: float = DEFAULT_SECRET_COMMAND_TIMEOUT
     secret_file: str | None = None  # paper profiles without a keyring: the local exchange's secrets file
+    tags: tuple[str, ...] = ()  # groups the profile belongs to (``--group TAG``)
     otp: str | None = None  # the spot key's 2FA: None, "password", "totp" or "prompt" (OTP_TYPES)
     # The id of the config file the profile was read from (its keyring namespace); not a field of the file.
     namespace: str | None = field(default=None, compare=False, repr=False)
@@ -144,6 +164,10 @@ class Profile:
     def markets(self) -> tuple[str, ...]:
         """The markets this profile holds a key for."""
         return tuple(m for m in MARKETS if self.key(m))
+
+    def has_tag(self, tag: str) -> bool:
+        """Whether the profile carries ``tag`` (``--group TAG`` selects it)."""
+        return tag in self.tags
 
     @property
     def stores_otp(self) -> bool:
@@ -183,7 +207,7 @@ class Profile:
             value = getattr(self, f.name)
             if value is None or value == f.default:
                 continue
-            table[f.name] = value
+            table[f.name] = list(value) if isinstance(value, tuple) else value
         return table
 
     @classmethod
@@ -255,6 +279,11 @@ class Profile:
             )
         if secret_file is not None and (command is not None or not os.path.isabs(os.path.expanduser(secret_file))):
             raise ConfigFileError(f"{prefix}secret_file must be an absolute path, and not set together with secret_command")
+        tags = typed("tags", list, [])
+        try:
+            tags = unique_tags(tags)
+        except ProfileError as exc:
+            raise ConfigFileError(f"{prefix}tags: {exc}") from None
         otp = typed("otp", str, None)
         if otp is not None and otp not in OTP_TYPES:
             raise ConfigFileError(
@@ -278,6 +307,7 @@ class Profile:
             secret_command=command,
             secret_command_timeout=float(timeout),
             secret_file=secret_file,
+            tags=tags,
             otp=otp,
         )
 
@@ -324,6 +354,18 @@ class Config:
 
     def names(self) -> list[str]:
         return sorted(self.profiles)
+
+    def tags(self) -> list[str]:
+        """Every tag some profile carries, sorted."""
+        return sorted({t for p in self.profiles.values() for t in p.tags})
+
+    def in_groups(self, groups: list[str] | tuple[str, ...]) -> list[str]:
+        """Names of the profiles that carry any of ``groups``, sorted; a tag no profile carries is a :class:`ProfileError`."""
+        missing = [g for g in groups if not any(p.has_tag(g) for p in self.profiles.values())]
+        if missing:
+            known = ", ".join(self.tags()) or "none (tag profiles with `kraken-ops profile tag NAME TAG`)"
+            raise ProfileError(f"no profile carries the tag {', '.join(repr(m) for m in missing)}; known tags: {known}")
+        return sorted(n for n, p in self.profiles.items() if any(p.has_tag(g) for g in groups))
 
     def get(self, name: str) -> Profile:
         """The profile ``name``; an unknown name is a :class:`ProfileError` listing the known ones."""
@@ -390,9 +432,13 @@ def parse_document(text: str, path: Path | str, *, what: str = "config file") ->
         raise ConfigFileError(f"{what} {path}: profiles must be a table ([profiles.NAME])")
     profiles: dict[str, Profile] = {}
     for name, table in raw_profiles.items():
-        line = _line_of(text, name)
-        where = f"{what} {path}" + (f", line {line}" if line else "") + ": "
-        profiles[name] = replace(Profile.from_table(name, table, where=where), namespace=config_id)
+        try:
+            profile = Profile.from_table(name, table, where=f"{what} {path}: ")
+        except ConfigFileError:  # say where it is: the line is looked for only now (a file of many profiles parses fast)
+            line = _line_of(text, name)
+            Profile.from_table(name, table, where=f"{what} {path}" + (f", line {line}" if line else "") + ": ")
+            raise  # pragma: no cover - the second call raises the same error with the line
+        profiles[name] = replace(profile, namespace=config_id)
     if default is not None and default not in profiles:
         raise ConfigFileError(
             f"{what} {path}: default profile {default!r} is not defined; known profiles: {', '.join(sorted(profiles)) or 'none'}"
@@ -695,6 +741,8 @@ __all__ = [
     "new_config_id",
     "check_name",
     "check_key",
+    "check_tag",
+    "unique_tags",
     "MARKETS",
     "OTP_TYPES",
     "OTP_SLOT",

@@ -25,6 +25,7 @@ from kraken_ops.profiles.config import (
     Profile,
     check_key,
     check_name,
+    unique_tags,
     editing,
     parse_document,
     read_config,
@@ -147,6 +148,7 @@ def add_profile(
     make_default: bool = False,
     allow_shared_key: bool = False,
     replace_key: bool = False,
+    tags: list[str] | tuple[str, ...] | None = None,
     otp: str | None = None,
     otp_value: str | None = None,
     replace_otp: bool = False,
@@ -154,7 +156,8 @@ def add_profile(
 ) -> AddResult:
     """Create profile ``name`` or add a market key to it; store the secret in the keyring.
 
-    Settings left as None keep their current value (or the default for a new profile).
+    Settings left as None keep their current value (or the default for a new profile);
+    ``tags`` are added to the profile's tags.
     ``otp`` (``password``, ``totp``, ``prompt``, or ``none`` to drop it) says how the spot
     key gives its 2FA code; ``otp_value`` is the password or TOTP seed, stored beside the
     secret. An otp setting the profile already has is changed only with ``replace_otp``.
@@ -189,6 +192,8 @@ def add_profile(
         }
         if environment is not None and environment not in ("paper", "custom") and url is None:
             changes["url"] = None
+        if tags:
+            changes["tags"] = unique_tags((*base.tags, *tags))
         if otp is not None:
             changes["otp"] = None if otp == "none" else otp
         profile = replace(base, **changes)
@@ -258,6 +263,7 @@ def store_paper_profile(
     path: Path | None = None,
     replace: bool = False,
     secret_dir: Path | str | None = None,
+    tags: list[str] | tuple[str, ...] | None = None,
     otp: tuple[str, str] | None = None,
 ) -> Profile:
     """Write an ``environment = "paper"`` profile and its secrets (for the local exchange).
@@ -305,6 +311,8 @@ def store_paper_profile(
             table["tier"] = tier
         if store is not None:
             table["secret_file"] = store
+        if tags:
+            table["tags"] = list(unique_tags(tags))
         if otp is not None:
             table["otp"] = otp[0]
         table["description"] = description if description is not None else (existing.description if existing else "local exchange account")
@@ -379,6 +387,19 @@ def rename_profile(old: str, new: str, *, path: Path | None = None) -> list[str]
         if config.default == old:
             config.default = new
     return tx.warnings
+
+
+def tag_profile(
+    name: str, add: list[str] | tuple[str, ...] = (), remove: list[str] | tuple[str, ...] = (), *, path: Path | None = None
+) -> Profile:
+    """Add ``add`` to and take ``remove`` from profile ``name``'s tags; return the profile."""
+    unique_tags(add)
+    unique_tags(remove)
+    with editing(path) as config:
+        profile = config.get(name)
+        kept = tuple(t for t in unique_tags((*profile.tags, *add)) if t not in remove)
+        config.profiles[name] = replace(profile, tags=kept)
+    return config.profiles[name]
 
 
 def set_default(name: str, *, path: Path | None = None) -> None:
@@ -465,6 +486,7 @@ __all__ = [
     "remove_profile",
     "rename_profile",
     "set_default",
+    "tag_profile",
     "import_profiles",
     "export_document",
     "ImportResult",

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
-from kraken_ops.profiles.config import PAPER_URL, check_name
+from kraken_ops.profiles.config import PAPER_URL, check_name, unique_tags
 from kraken_ops.profiles.errors import ProfileError
 
 DEFAULT_FUNDS: tuple[tuple[str, str], ...] = (("ZUSD", "10000"), ("XXBT", "1"), ("XETH", "10"))
@@ -234,6 +234,7 @@ def add_paper_profile(
     description: str | None = None,
     start_timeout: float = START_TIMEOUT,
     futures_funds: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> PaperResult:
     """Create an account on the local exchange (starting it if needed) and store profile ``name``.
     ``futures_funds``: ``[WALLET:]ASSET=AMOUNT`` items for the Futures wallets (default
@@ -249,6 +250,7 @@ def add_paper_profile(
     from kraken_ops.profiles.manage import store_paper_profile
 
     check_name(name)
+    unique_tags(tags or ())  # a bad tag fails before the exchange is started
     account = account or name
     existing = read_config().profiles.get(name)
     if existing is not None:
@@ -289,6 +291,7 @@ def add_paper_profile(
                 nonce_window=nonce_window or 0,
                 description=description if description is not None else f"local exchange account {account!r}",
                 secret_dir=exchange.state_dir,  # no keyring (a headless machine): the exchange's 0600 secrets file
+                tags=tags,
             )
         except BaseException:
             with contextlib.suppress(Exception):

@@ -338,9 +338,9 @@ DATA: dict[str, tuple[Any, list[str]]] = {
     "futures:result": ({"result": "success", "sendStatus": {"order_id": UUID1, "status": "placed", "receivedTime": ISO}, "serverTime": ISO}, [UUID1]),
     # --- profiles, the local exchange, WebSocket trading ---
     "profile:list": ([
-        {"name": "bot-hedge-02", "default": True, "environment": "production", "url": "https://api.kraken.com", "spot_key": "8vQz…Kf3a",
+        {"name": "bot-hedge-02", "default": True, "environment": "production", "tags": "bots,hedge", "url": "https://api.kraken.com", "spot_key": "8vQz…Kf3a",
          "futures_key": None, "shared": "", "read_only": False, "confirm": True, "tier": "pro", "nonce_window": 0, "description": "hedges the grid bot"},
-        {"name": "paper", "default": False, "environment": "paper", "url": "http://127.0.0.1:8787", "spot_key": "Xk2P…9dQe",
+        {"name": "paper", "default": False, "environment": "paper", "tags": "", "url": "http://127.0.0.1:8787", "spot_key": "Xk2P…9dQe",
          "futures_key": "Mz4r…a8B1", "shared": "spot", "read_only": True, "confirm": False, "tier": "starter", "nonce_window": 5, "description": None}],
         ["bot-hedge-02", "production", "paper"]),
     "profile:test": ([{"market": "spot", "permission": "query funds", "result": "ok", "detail": ""},
@@ -349,4 +349,41 @@ DATA: dict[str, tuple[Any, list[str]]] = {
                            "balances": {"XXBT": "1.25000000", "ZUSD": "241983.1415"}}], ["bot-hedge-02", "241983.1415"]),
     "ws:VIEW": ({"order_id": "OQCLML-BW3P3-BUCMWZ", "cl_ord_id": "kops-grid-0001", "order_userref": 0, "warnings": ["limit price near market"]},
                 ["OQCLML-BW3P3-BUCMWZ", "kops-grid-0001"]),
+    # --- many accounts at once: a row per account (fleet.report_view), panic, deadman, the audit log ---
+    "orders:fleet-cancel-all": ([
+        {"profile": "bot1", "environment": "production", "status": "ok", "count": 12, "detail": ""},
+        {"profile": "bot-hedge-02", "environment": "production", "status": "unknown", "detail": "outcome unknown: the answer was lost"},
+        {"profile": "treasury", "environment": "production", "status": "skipped", "detail": "read-only profile"}],
+        ["bot-hedge-02", "unknown", "skipped", "12"]),
+    "orders:fleet-cancel-after": ([
+        {"profile": "bot1", "environment": "paper", "status": "ok", "currentTime": ISO, "triggerTime": "2026-11-29T22:02:23Z", "detail": ""},
+        {"profile": "bot-hedge-02", "environment": "production", "status": "error", "detail": "network: connection refused (api.kraken.com)"}],
+        ["bot-hedge-02", "2026-11-29 22:02:23", "error"]),
+    "futures:fleet-cancel-all": ([
+        {"profile": "bot1", "environment": "production", "status": "ok", "cancelled": 3, "cancel_status": "cancelled", "detail": ""},
+        {"profile": "bot-hedge-02", "environment": "production", "status": "ok", "cancelled": 0, "cancel_status": "noOrdersToCancel", "detail": ""},
+        {"profile": "spot-only", "environment": "paper", "status": "skipped", "detail": "no futures key"}],
+        ["bot-hedge-02", "spot-only", "3"]),
+    "panic:report": ([
+        {"profile": "bot1", "environment": "production", "status": "ok", "spot": "12", "futures": "3", "positions": "1/1", "detail": ""},
+        {"profile": "bot-hedge-02", "environment": "production", "status": "unknown", "spot": "?", "futures": "0", "positions": "0/0",
+         "detail": "spot cancel: outcome unknown: the answer was lost"},
+        {"profile": "treasury", "environment": "production", "status": "skipped", "spot": "-", "futures": "-", "positions": "-", "detail": "read-only profile"}],
+        ["bot-hedge-02", "unknown", "skipped", "12"]),
+    "deadman:status": ([
+        {"profile": "bot1", "market": "spot", "state": "armed", "refreshes": 41, "misses": 0, "fires_at": "2026-11-29T22:01:23.000Z", "fires_in": "52s", "error": ""},
+        {"profile": "bot-hedge-02", "market": "futures", "state": "MISSED", "refreshes": 40, "misses": 2, "fires_at": "2026-11-29T22:01:03.000Z",
+         "fires_in": "12s", "error": "the answer to cancelallordersafter was lost (HTTP 502): Kraken may or may not have set the timer"}],
+        ["bot-hedge-02", "MISSED", "22:01:23", "22:01:03"]),
+    "audit:log": ([
+        {"time": ISO, "profile": "bot1", "environment": "production", "command": "futures orders create",
+         "action": "place a futures order: buy 1 PF_XBTUSD (lmt @ 60079.1)", "params": {"symbol": "PF_XBTUSD", "side": "buy", "size": "1", "limitPrice": "60079.1"},
+         "outcome": {"status": "ok", "ids": [UUID1]}, "host": "ops-1", "user": "alice", "pid": 4242, "via": "cli"},
+        {"time": "2026-11-29T22:05:02.004Z", "profile": "bot-hedge-02", "environment": "production", "command": "panic", "action": "panic",
+         "params": {"flatten": True}, "outcome": {"status": "unknown", "error": "outcome",
+                                                  "message": "the answer to CancelAll was lost (connection dropped) and the outcome could not be checked"},
+         "host": "ops-1", "user": "alice", "pid": 4250, "via": "mcp"},
+        {"time": "2026-11-29T22:06:44.500Z", "profile": "bot1", "environment": "paper", "command": "orders create", "action": "place an order",
+         "params": {"pair": "XBTUSD"}, "outcome": {"status": "ok", "ids": ["OQCLML-BW3P3-BUCMWZ", "OHYO67-6LP66-HMQ437"]}, "host": "ops-1", "user": "bob", "pid": 77, "via": "cli"}],
+        [UUID1, "OQCLML-BW3P3-BUCMWZ", "bot-hedge-02", "unknown"]),
 }

@@ -96,8 +96,19 @@ def test_validate_needs_no_confirmation(cli):
 def test_write_commands_take_one_profile(cli):
     cli.add_profile("a")
     cli.add_profile("b")
-    result = cli("--profile", "a", "--profile", "b", "orders", "cancel-all", "--yes")
+    result = cli("--profile", "a", "--profile", "b", "orders", "cancel", "OABCDE-FGHIJ-KLMNOP", "--yes")
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("selection", [["--all-profiles"], ["--group", "bots"]])
+def test_single_account_writes_refuse_a_selection_of_several(cli, selection):
+    # before issue 13, `kraken-ops --all-profiles orders create ...` quietly used the first profile
+    cli.add_profile("a", tags=["bots"])
+    cli.add_profile("b", tags=["bots"])
+    result = cli(*selection, "orders", "create", "--pair", "XBTUSD", "--side", "buy", "--type", "limit", "--volume", "0.01", "--price", "1000", "--yes")
+    assert result.exit_code == 2
+    assert "acts on one profile" in result.stderr
+    assert cli("orders", "list", "-p", "a", "-o", "json").stdout.count("XBTUSD") == 0
 
 
 def test_kraken_rejection_is_one_line_with_exit_1(cli):

@@ -23,7 +23,7 @@ from kraken_ops.cli import catalog, help as help_module
 from kraken_ops.cli.groups import install
 
 ROOT = Path(__file__).resolve().parents[2]
-GLOBAL_OPTIONS = {"--profile", "-p", "--all-profiles", "--output", "-o", "--json", "--query", "--verbose", "-v", "--no-color", "--timeout", "--yes", "-y"}
+GLOBAL_OPTIONS = {"--profile", "-p", "--all-profiles", "--group", "-g", "--output", "-o", "--json", "--query", "--verbose", "-v", "--no-color", "--timeout", "--yes", "-y"}
 BAD_METAVARS = re.compile(r"<bool>|<str>|<int>|<float>|<list\[|<[a-z_]+\||╭|│")
 BRACED = re.compile(r"\{[a-z_]+\}")  # typer's {name} arguments (help prose may use {profile} placeholders)
 
@@ -339,7 +339,7 @@ ACCEPTED = {0: "ok", 1: "Kraken said no (unknown id, funds)", 10: "Kraken said t
 
 @pytest.mark.timeout(900)  # ~150 examples, each on fresh accounts
 def test_every_example_runs_against_the_local_exchange(cli, tmp_path, monkeypatch):
-    """The examples are real: with paper profiles (paper, bot1, bot2) on the local exchange, each one
+    """The examples are real: with paper profiles (paper, bot1, bot2 tagged bots) on the local exchange, each one
     runs; it succeeds, or the exchange answers that an id in it does not exist (ids come from earlier
     commands). Never a usage, configuration, file or internal error. The examples share one exchange,
     in help order, as a session would: `profile add paper --paper` creates the account `paper` that
@@ -384,8 +384,8 @@ def test_every_example_runs_against_the_local_exchange(cli, tmp_path, monkeypatc
                     continue  # a real key (tests/cli/test_setup.py runs these against the local exchange)
                 # each example starts from the same profiles, on accounts of its own (Kraken's rate limits are per key)
                 cli.profiles.clear()
-                for name in ("paper", "bot1", "bot2"):
-                    cli.add_profile(name, server.add_account(f"{name}-{ran}", fund=fund))
+                for name in ("paper", "bot1", "bot2"):  # bot1 and bot2 are the group `bots` (--group bots)
+                    cli.add_profile(name, server.add_account(f"{name}-{ran}", fund=fund), **({"tags": ["bots"]} if name != "paper" else {}))
                 fresh = argv[:2] == ["profile", "add"]  # it creates the profile itself
                 if fresh:
                     argv = [*argv, "--url", server.url]  # its default, port 8787, is not ours to take in a test

@@ -82,6 +82,19 @@ def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
 
 
+# --- profile add ----------------------------------------------------------------------------------------------
+def test_profile_add_with_stdin_on_a_terminal_asks_with_hidden_input(cli, exchange):
+    account = exchange.add_account(unique("tty"))
+    name = unique("tty")
+    term = Terminal(cli, "profile", "add", name, "-e", "custom", "--url", exchange.url, "--stdin")
+    term.answer("spot API key:", account.spot_key)  # typed lines read from a terminal would be echoed: hidden prompts
+    term.answer("spot API secret:", account.spot_secret)
+    assert term.finish() == 0, term.screen()
+    screen = term.screen()
+    assert account.spot_key not in screen and account.spot_secret not in screen
+    assert account.spot_secret in term.keyring.read_text() and account.spot_key in cli.config.read_text()
+
+
 # --- setup ---------------------------------------------------------------------------------------------------
 def test_setup_production_on_a_terminal_hides_the_key_and_secret_and_tests_the_key(cli, exchange):
     account = exchange.add_account(unique("live"), fund={"ZUSD": "10"}, permissions=["query_funds", "query_orders", "trade", "cancel"])

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from kraken_ops.cli.commands.metrics import MetricsOptions, start_exporter
-from kraken_ops.cli.context import GlobalOptions
+from kraken_ops.cli.context import GlobalOptions, Kind
 
 D = Decimal
 DOT_STRATEGY = "ESRFUO3-Q62XD-WIOIL7"
@@ -58,8 +58,9 @@ def _trader(cli: Any, name: str, **fields: Any) -> Any:
 def running(cli):
     started: list[Any] = []
 
-    def start(profiles: list[str], **opts: Any) -> Any:
-        exporter = start_exporter(MetricsOptions(port=0, interval=3600, **opts), GlobalOptions(profiles=profiles))
+    def start(profiles: list[str], groups: tuple[str, ...] = (), **opts: Any) -> Any:
+        options = GlobalOptions(profiles=profiles, groups=list(groups), kind=Kind.read)
+        exporter = start_exporter(MetricsOptions(port=0, interval=3600, **opts), options)
         started.append(exporter)
         assert exporter.first_refresh.wait(60), "the first refresh did not finish"
         assert exporter.fatal is None, exporter.fatal
@@ -68,6 +69,18 @@ def running(cli):
     yield start
     for exporter in started:
         exporter.stop()
+
+
+def test_group_selects_the_profiles_tagged_with_it(cli, running):
+    """metrics serve takes --group through the one selection of every multi-profile command."""
+    cli.add_profile("a", cli.account({"ZUSD": "1"}), tags=["bots"])
+    cli.add_profile("b", cli.account({"ZUSD": "2"}))
+    cli.add_profile("c", cli.account({"ZUSD": "3"}), tags=["bots"])
+    exporter = running([], groups=("bots",))
+    assert [pc.name for pc in exporter.source.clients] == ["a", "c"]
+    s = _scrape(exporter.url)
+    assert _get(s, "kraken_ops_balance", profile="c", source="spot", account="spot", asset="ZUSD", asset_group="USD") == 3
+    assert not any(("profile", "b") in labels for _, labels in s)
 
 
 def test_scraped_metrics_show_balances_values_orders_positions_limits_errors_and_latency(cli, running):

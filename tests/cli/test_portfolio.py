@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from kraken_ops.cli.selection import select_profiles
 
 D = Decimal
 DOT_STRATEGY = "ESRFUO3-Q62XD-WIOIL7"  # the local exchange's instant DOT strategy
@@ -193,24 +192,19 @@ def test_without_live_json_on_a_pipe_is_one_snapshot(cli):
     assert json.loads(result.stdout)["total"] == "100.0000"  # one JSON document, not a stream
 
 
-def test_group_selects_the_profiles_tagged_with_it():
-    from types import SimpleNamespace
-
-    from kraken_ops.profiles.config import Config
-
-    config = Config(path=None, profiles={  # type: ignore[arg-type]
-        "a": SimpleNamespace(tags=("bots",)), "b": SimpleNamespace(tags=("bots", "eu")), "c": SimpleNamespace(tags=()),
-        "d": SimpleNamespace(),
-    })
-    assert select_profiles([], False, ["bots"], config=config) == ["a", "b"]
-    assert select_profiles(["c"], False, ["eu"], config=config) == ["c", "b"]
-    assert select_profiles(["b"], True, [], config=config) == ["b", "a", "c", "d"]
-    with pytest.raises(Exception, match="--group nope: no profile is in this group"):
-        select_profiles([], False, ["nope"], config=config)
+def test_group_selects_the_profiles_tagged_with_it(cli):
+    """portfolio takes --group through the one selection of every multi-profile command (clients.targets)."""
+    cli.add_profile("a", cli.account({"ZUSD": "100"}), tags=["bots"])
+    cli.add_profile("b", cli.account({"ZUSD": "200"}), tags=["bots", "eu"])
+    cli.add_profile("c", cli.account({"ZUSD": "400"}))
+    doc = _json(cli("portfolio", "--group", "bots", "-o", "json"))
+    assert sorted({h["profile"] for h in doc["holdings"]}) == ["a", "b"] and doc["total"] == "300.0000"
+    doc = _json(cli("-g", "eu", "portfolio", "-p", "c", "-o", "json"))  # before the command too; --profile adds one
+    assert sorted({h["profile"] for h in doc["holdings"]}) == ["b", "c"] and doc["total"] == "600.0000"
 
 
 def test_an_unknown_group_on_the_command_line_is_a_config_error(cli):
     cli.add_profile("bot1", cli.account({"ZUSD": "1"}))
     result = cli("portfolio", "--group", "nope", "-o", "json")
     assert result.exit_code == 3
-    assert "error: --group nope: no profile is in this group" in result.stderr
+    assert "error: no profile carries the tag 'nope'" in result.stderr

@@ -14,6 +14,7 @@ import re
 import select
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ def _gather(monkeypatch: pytest.MonkeyPatch, display: progress.ProfilesProgress)
 
     async def run() -> Any:
         gate = asyncio.Event()
-        monkeypatch.setattr(clients, "make_client", lambda spec, name, options, asynchronous=False: FakeClient(name, gate))
+        monkeypatch.setattr(clients, "make_client", lambda spec, name, options, asynchronous=False, config=None: FakeClient(name, gate))
         # the slow profile finishes only once its pending line has been drawn
         asyncio.get_running_loop().call_later(0.3, gate.set)
         return await clients.gather_profiles("spot.User", ["fast", "slow"], lambda c: c.balance(), GlobalOptions(kind=Kind.read), display=display)
@@ -84,6 +85,59 @@ def test_multi_profile_progress_waits_a_second_before_drawing(monkeypatch: pytes
     console, buffer = terminal()
     shown = progress.ProfilesProgress(["fast", "slow"], console, show_after=30.0)
     _gather(monkeypatch, shown)
+    assert buffer.getvalue() == ""
+
+
+class ThreadClient:
+    """A sync client of the threaded path (read_profiles): the slow one waits for a gate, the bad one fails."""
+
+    def __init__(self, name: str, gate: threading.Event) -> None:
+        self.name, self.gate = name, gate
+
+    def balance(self) -> dict[str, str]:
+        if self.name == "slow":
+            assert self.gate.wait(30), "the gate was never opened"
+        if self.name == "bad":
+            raise RuntimeError("no answer")
+        return {"ZUSD": "1"}
+
+    def close(self) -> None:
+        pass
+
+
+def _read(monkeypatch: pytest.MonkeyPatch, display: progress.ProfilesProgress, gate: threading.Event) -> Any:
+    from kraken_ops.cli import clients
+
+    monkeypatch.setenv("KRAKEN_OPS_CONFIG", str(Path(os.environ.get("TMPDIR", "/tmp")) / "kraken-ops-no-such-config.toml"))
+    monkeypatch.setattr(clients, "make_client", lambda spec, name, options, asynchronous=False, config=None: ThreadClient(name, gate))
+    return clients.read_profiles("spot.User", ["fast", "slow", "bad"], lambda c: c.balance(), GlobalOptions(kind=Kind.read), display=display)
+
+
+def test_threaded_multi_profile_reads_show_each_profile_pending_then_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read commands query several profiles from threads (read_profiles): the same progress lines."""
+    console, buffer = terminal()
+    gate = threading.Event()
+    shown = progress.ProfilesProgress(["fast", "slow", "bad"], console, show_after=0.2)
+    original = shown.start
+
+    def start() -> None:  # the slow profile finishes only once its pending line has been drawn
+        original()
+        gate.set()
+
+    shown.start = start  # type: ignore[method-assign]
+    results, errors = _read(monkeypatch, shown, gate)
+    assert list(results) == ["fast", "slow"] and list(errors) == ["bad"]
+    text = buffer.getvalue()
+    assert re.search(r"fast\s+done", text) and re.search(r"slow\s+pending", text) and re.search(r"slow\s+done", text), text
+    assert re.search(r"bad\s+failed", text), text
+
+
+def test_threaded_reads_that_finish_quickly_draw_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    console, buffer = terminal()
+    gate = threading.Event()
+    gate.set()
+    results, errors = _read(monkeypatch, progress.ProfilesProgress(["fast", "slow", "bad"], console, show_after=30.0), gate)
+    assert set(results) == {"fast", "slow"} and set(errors) == {"bad"}
     assert buffer.getvalue() == ""
 
 
@@ -179,9 +233,10 @@ def _run_with_pty_stderr(cli: Any, *args: str) -> tuple[int, str, str]:
     proc = subprocess.Popen([sys.executable, "-m", "kraken_ops.cli", *args], stdout=subprocess.PIPE, stderr=slave, env=env)
     os.close(slave)
     chunks = []
+    poller = select.poll()  # not select.select: the test process may hold more than 1024 descriptors
+    poller.register(master, select.POLLIN)
     while True:
-        ready, _, _ = select.select([master], [], [], 60)
-        if not ready:
+        if not poller.poll(60_000):
             break
         try:
             data = os.read(master, 65536)

@@ -171,6 +171,17 @@ def test_completes_profiles_and_pairs(completer):
     assert completer.candidates("profile import ") is PATHS
 
 
+def test_completes_the_tags_of_groups(cat):
+    """--group TAG (global and profile list's), profile add --tag and profile tag's TAG... offer the config's tags."""
+    tags = Completer(lambda: cat, profiles=lambda: ["bot1"], tags=lambda: ["bots", "eu", "us"])
+    assert texts(tags.candidates("balances --group b")) == ["bots"]
+    assert texts(tags.candidates("orders cancel-all -g ")) == ["bots", "eu", "us"]
+    assert texts(tags.candidates("profile list --group e")) == ["eu"]
+    assert texts(tags.candidates("profile add bot3 --tag u")) == ["us"]
+    assert texts(tags.candidates("profile tag bot1 e")) == ["eu"]
+    assert texts(tags.candidates("profile tag b")) == ["bot1"]  # the first argument is a profile
+
+
 def test_pairs_come_from_the_exchange_of_the_profile_on_the_line(cat):
     asked = []
     completer = Completer(lambda: cat, profiles=lambda: [], pairs=lambda profile: asked.append(profile) or ["XBTUSD"])

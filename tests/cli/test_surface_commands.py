@@ -216,6 +216,17 @@ def test_every_kraken_cli_command_maps_to_an_existing_kraken_ops_command():
     assert targets["kraken futures set-subaccount-status <UID> <ENABLED>"] == ("futures", "subaccounts", "trading-enabled")
 
 
+def test_the_mapping_points_at_the_fleet_setup_and_shell_commands():
+    """kraken-cli's cancel-all/cancel-after on one account lead to the fleet commands (issue 13);
+    `kraken setup` and `kraken shell` have their own kraken-ops commands now (issue 12)."""
+    from kraken_ops.cli.kraken_cli_map import MAPPINGS
+
+    rows = {m.kraken: m for m in MAPPINGS}
+    assert rows["kraken setup"].path == ("setup",) and rows["kraken shell"].path == ("shell",)
+    assert "`deadman`" in rows["kraken order cancel-after <SECONDS>"].note
+    assert "`panic`" in rows["kraken order cancel-all"].note and "--group" in rows["kraken futures cancel-all"].note
+
+
 def test_docs_cli_md_carries_the_mapping_table():
     from pathlib import Path
 

@@ -302,6 +302,8 @@ HELP = {  # command -> its table view: its help says which columns a narrow term
     "profile test": "profile:test", "exchange account list": "exchange:account",
     "balances credit-lines": "balances:credit-lines", "market book-l3": "market:book-l3", "futures transfers": "futures:transfers",
     "futures market instrument-status": "futures:instrument-status", "futures assignment-programs": "futures:assignment-programs",
+    "panic": "panic:report", "deadman": "deadman:status", "audit": "audit:log", "orders cancel-all": "orders:fleet-cancel-all",
+    "orders cancel-after": "orders:fleet-cancel-after", "futures orders cancel-all": "futures:fleet-cancel-all",
 }
 HELP_ALSO = {"market book": "market:grouped-book"}  # a second view of one command (--grouping)
 

@@ -17,6 +17,7 @@ import typer
 from kraken_ops.cli.clients import read, run_write, single
 from kraken_ops.cli.context import callback, command
 from kraken_ops.cli.errors import UsageProblem
+from kraken_ops.cli.fleet import report_view
 from kraken_ops.cli.groups import RawFallbackGroup
 from kraken_ops.cli.output import RECORD, WIDE, Output, View, book_rows, col, flag, keyed, listed, num, prose, record, when
 from kraken_ops.cli.params import csv_list, decimal_text, parse_json_or_ndjson, read_text
@@ -334,6 +335,18 @@ VIEWS = {
 }
 
 
+def cancelled_rows(result: Any) -> list[dict[str, Any]]:
+    """One row from a cancelallorders answer: how many orders it cancelled."""
+    status = result.get("cancelStatus") if isinstance(result, dict) else None
+    status = status if isinstance(status, dict) else {}
+    return [{"cancelled": len(status.get("cancelledOrders") or []), "cancel_status": status.get("status")}]
+
+
+# futures orders cancel-all on several accounts: a row per account (one account's output is RECORD, as before)
+FLEET_VIEW = View(cancelled_rows, ["cancelled", "cancel_status"], table=[num("cancelled", "cancelled", 1), col("cancel_status", "kraken status", 2)])
+VIEWS["fleet-cancel-all"] = report_view(FLEET_VIEW)  # the table it prints
+
+
 # --- market -------------------------------------------------------------------------------------
 class TickType(str, Enum):
     spot = "spot"
@@ -620,13 +633,28 @@ def orders_cancel(
     run_write(TRADE, f"cancel futures order {order_id or cl_ord_id}", lambda t: t.cancel_order(order_id=order_id, cliOrdId=cl_ord_id), RECORD)
 
 
-@command(orders_app, "cancel-all", kind="write")
+@command(orders_app, "cancel-all", kind="fleet")
 def orders_cancel_all(symbol: Optional[str] = typer.Option(None, "--symbol", metavar="SYMBOL", help="Only this contract.")) -> None:
-    """Cancel every open futures order (of one contract).
+    """Cancel every open futures order (of one contract; of one account, or --group TAG, --all-profiles).
+
+    Several accounts are handled concurrently, after one confirmation that lists them;
+    read-only profiles and profiles without a futures key are skipped; exit 5 when some accounts failed.
+
+    On several accounts: Table: narrow terminals leave out first environment, kraken status.
 
     Example: kraken-ops futures orders cancel-all --yes
+    Example: kraken-ops futures orders cancel-all --all-profiles --yes
     """
-    run_write(TRADE, f"cancel ALL futures orders{' on ' + symbol if symbol else ''}", lambda t: t.cancel_all_orders(symbol=symbol), RECORD)
+    from kraken_ops.cli.fleet import run_fleet_write
+
+    run_fleet_write(
+        TRADE,
+        f"cancel ALL futures orders{' on ' + symbol if symbol else ''}",
+        lambda t: t.cancel_all_orders(symbol=symbol),
+        RECORD,
+        market="futures",
+        fleet_view=FLEET_VIEW,
+    )
 
 
 @command(orders_app, "dead-man-switch", kind="write")
@@ -693,6 +721,7 @@ def orders_batch(
         f"run {len(items)} futures order instructions",
         lambda t: t.create_batch_order(batchorder_list=items, processBefore=process_before),
         VIEWS["batch"],
+        audit_params={"instructions": items},
     )
 
 

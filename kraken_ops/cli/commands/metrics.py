@@ -10,7 +10,7 @@ docs/fleet.md, "Prometheus metrics".
 # with compile() when it builds the app, which costs start-up time on every run.
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import typer
@@ -33,16 +33,15 @@ class MetricsOptions:
     host: str = DEFAULT_HOST
     interval: float = DEFAULT_INTERVAL
     currency: str = "USD"
-    groups: list[str] = field(default_factory=list)
     duration: Optional[float] = None  # stop after this many seconds (None: until Ctrl-C)
 
 
 def start_exporter(opts: MetricsOptions, options: GlobalOptions) -> Any:
     """Select the profiles, start the exporter and return it (serving and polling)."""
+    from kraken_ops.cli.clients import targets
     from kraken_ops.cli.errors import CliError
-    from kraken_ops.cli.selection import select_profiles
 
-    names = select_profiles(options.profiles, options.all_profiles, opts.groups)
+    names = targets(options)
     try:
         from kraken_ops.observe.metrics import Exporter
     except ImportError as exc:  # pragma: no cover - prometheus_client is a dependency
@@ -75,7 +74,6 @@ def run_serve(opts: MetricsOptions, options: GlobalOptions) -> None:
 def serve(
     port: int = typer.Option(DEFAULT_PORT, "--port", help="TCP port of /metrics (0: any free port).", min=0, max=65535),
     host: str = typer.Option(DEFAULT_HOST, "--host", help="Address to listen on (default: loopback only)."),
-    group: list[str] = typer.Option([], "--group", "-g", help="Profiles tagged with this group (repeatable).", metavar="TAG", show_default=False),
     interval: float = typer.Option(DEFAULT_INTERVAL, "--interval", help="Seconds between two polls of every account.", min=1.0, metavar="SECONDS"),
     currency: str = typer.Option("USD", "--in", help="Currency of the value metrics (any Kraken asset).", metavar="ASSET"),
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after SECONDS (default: run until Ctrl-C).", min=0.0, metavar="SECONDS"),
@@ -84,10 +82,12 @@ def serve(
 
     Polls every account through its profile's rate limiter and exposes balances,
     portfolio values, open orders, Futures positions and margin, the rate-limit
-    counter, API errors by category and request latencies.
+    counter, API errors by category and request latencies. Accounts: --profile
+    (repeatable), --group TAG or --all-profiles (default: the default profile).
 
     Example: kraken-ops metrics serve --all-profiles --port 9464 --interval 30
+    Example: kraken-ops metrics serve --group bots  # the profiles tagged bots
     """
     from kraken_ops.cli.context import current
 
-    run_serve(MetricsOptions(port=port, host=host, interval=interval, currency=currency, groups=list(group), duration=duration), current())
+    run_serve(MetricsOptions(port=port, host=host, interval=interval, currency=currency, duration=duration), current())

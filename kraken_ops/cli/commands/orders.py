@@ -20,6 +20,7 @@ from kraken_ops.cli.clients import read, run_write
 from kraken_ops.cli.commands.market import ASSET_CLASS_HELP, AssetClass, asset_class_value
 from kraken_ops.cli.context import command
 from kraken_ops.cli.errors import UsageProblem
+from kraken_ops.cli.fleet import report_view
 from kraken_ops.cli.output import RECORD, WIDE, Output, View, col, keyed, listed, num, prose, when
 from kraken_ops.cli.params import amend_price_text, csv_list, decimal_text, one_or_many, parse_json_or_ndjson, price_text, read_text, time_text
 
@@ -118,6 +119,13 @@ VIEWS = {
     ),
     "result": RECORD,
 }
+# cancel-all and cancel-after on several accounts: a row per account (one account's output is RECORD, as before)
+FLEET_VIEWS = {
+    "cancel-all": View(listed(), ["count"], table=[num("count", "cancelled", 1)]),
+    "cancel-after": View(listed(), ["triggerTime"], table=[when("triggerTime", "fires at", 1)]),
+}
+VIEWS["fleet-cancel-all"] = report_view(FLEET_VIEWS["cancel-all"])  # the tables they print
+VIEWS["fleet-cancel-after"] = report_view(FLEET_VIEWS["cancel-after"])
 
 
 class Side(str, Enum):
@@ -490,7 +498,10 @@ def batch(
     opts = parse_batch(read_text(file), pair, deadline, validate, asset_class_value(asset_class))
     groups = opts.group()
     summary = ", ".join(f"{len(v)} on {k}" for k, v in groups.items())
-    run_write(SPEC_TRADE, f"place {len(opts.orders)} orders ({summary})", lambda t: run_batch(opts, t), VIEWS["batch"], validate=validate)
+    run_write(
+        SPEC_TRADE, f"place {len(opts.orders)} orders ({summary})", lambda t: run_batch(opts, t), VIEWS["batch"], validate=validate,
+        audit_params={"orders": groups},
+    )
 
 
 # --- edit, amend, cancel ----------------------------------------------------------------------
@@ -592,20 +603,36 @@ def cancel(txid: list[str] = typer.Argument(..., help="Order ids, user reference
     run_write(SPEC_TRADE, f"cancel {len(ids)} order(s): {', '.join(ids)}", lambda t: run_cancel(ids, t), VIEWS["result"])
 
 
-@command(app, "cancel-all", kind="write")
+@command(app, "cancel-all", kind="fleet")
 def cancel_all() -> None:
-    """Cancel every open order.
+    """Cancel every open order (of one account, or of many: --group TAG, --all-profiles).
+
+    Several accounts are handled concurrently, after one confirmation that lists them;
+    read-only profiles are skipped; exit 5 when some accounts failed.
+
+    On several accounts: Table: narrow terminals leave out first environment.
 
     Example: kraken-ops orders cancel-all --profile bot2 --yes
+    Example: kraken-ops orders cancel-all --group bots --yes
     """
-    run_write(SPEC_TRADE, "cancel ALL open orders", lambda t: t.cancel_all_orders(), VIEWS["result"])
+    from kraken_ops.cli.fleet import run_fleet_write
+
+    run_fleet_write(SPEC_TRADE, "cancel ALL open Spot orders", lambda t: t.cancel_all_orders(), VIEWS["result"], fleet_view=FLEET_VIEWS["cancel-all"])
 
 
-@command(app, "cancel-after", kind="write")
+@command(app, "cancel-after", kind="fleet")
 def cancel_after(seconds: int = typer.Argument(..., min=0, max=86399, help="Seconds until every order is cancelled; 0 disables.")) -> None:
-    """Dead man's switch: cancel all orders unless called again within SECONDS.
+    """Dead man's switch: cancel all orders unless called again within SECONDS (one account, or --group, --all-profiles).
+
+    To keep it armed until stopped, use kraken-ops deadman.
+
+    On several accounts: Table: narrow terminals leave out first environment.
 
     Example: kraken-ops orders cancel-after 60 --yes
+    Example: kraken-ops orders cancel-after 0 --all-profiles --yes
     """
-    what = "disable the dead man's switch" if seconds == 0 else f"cancel all orders in {seconds}s unless renewed"
-    run_write(SPEC_TRADE, what, lambda t: t.cancel_all_orders_after_x(timeout=seconds), VIEWS["result"])
+    from kraken_ops.cli.fleet import run_fleet_write
+
+    what = "disable the dead man's switch" if seconds == 0 else f"cancel all Spot orders in {seconds}s unless renewed"
+    run_fleet_write(SPEC_TRADE, what, lambda t: t.cancel_all_orders_after_x(timeout=seconds), VIEWS["result"], fleet_view=FLEET_VIEWS["cancel-after"])
+

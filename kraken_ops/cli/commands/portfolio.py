@@ -11,7 +11,7 @@ place), JSON, NDJSON or CSV otherwise.
 # with compile() when it builds the app, which costs start-up time on every run.
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Optional
 
@@ -31,7 +31,6 @@ class PortfolioOptions:
     """Inputs of ``kraken-ops portfolio``."""
 
     currency: str = "USD"
-    groups: list[str] = field(default_factory=list)
     live: bool = False
     interval: float = DEFAULT_INTERVAL
     count: Optional[int] = None  # refreshes of --live before stopping (None: until Ctrl-C)
@@ -45,14 +44,13 @@ def run_portfolio(opts: PortfolioOptions, options: GlobalOptions, out: Any = Non
     """
     import asyncio
 
+    from kraken_ops.cli.clients import targets
     from kraken_ops.cli.output import Output
-    from kraken_ops.cli.selection import select_profiles
     from kraken_ops.observe.fetch import FleetSource
 
     out = out or Output.from_options(options)
     if source is None:
-        names = select_profiles(options.profiles, options.all_profiles, opts.groups)
-        source = FleetSource(names, opts.currency, timeout=options.timeout)
+        source = FleetSource(targets(options), opts.currency, timeout=options.timeout)
     live_table = opts.live and out.fmt == "table" and _isatty(out.stdout)
     live_ndjson = opts.live and out.fmt == "ndjson"
     if live_table or live_ndjson:
@@ -268,16 +266,12 @@ def _isatty(stream: Any) -> bool:
 
 
 # --- the command ------------------------------------------------------------------------------
-GROUP = typer.Option([], "--group", "-g", help="Profiles tagged with this group (repeatable).", metavar="TAG", show_default=False)
-
-
 def register_top_level(root: typer.Typer) -> None:
     """``kraken-ops portfolio`` is a top-level command."""
 
     @command(root, "portfolio", kind="read")
     def portfolio(
         currency: str = typer.Option("USD", "--in", help="Value everything in this currency (any Kraken asset).", metavar="ASSET"),
-        group: list[str] = GROUP,
         live: bool = typer.Option(False, "--live", help="Refresh in place on a terminal (NDJSON: one snapshot a line)."),
         interval: float = typer.Option(DEFAULT_INTERVAL, "--interval", help="Seconds between --live refreshes.", min=2.0, metavar="SECONDS"),
         count: Optional[int] = typer.Option(None, "--count", "-n", help="Stop --live after N refreshes.", min=1),
@@ -285,11 +279,13 @@ def register_top_level(root: typer.Typer) -> None:
         """Every account's Spot, Earn and Futures holdings valued in one currency.
 
         Per account, per asset and in total, with the unrealised P&L of Futures positions.
-        For paper profiles this is the paper account's status.
+        For paper profiles this is the paper account's status. Accounts: --profile
+        (repeatable), --group TAG or --all-profiles (default: the default profile).
 
         Example: kraken-ops portfolio --all-profiles --in EUR
+        Example: kraken-ops portfolio --group bots  # the profiles tagged bots
         """
         from kraken_ops.cli.context import current
 
-        opts = PortfolioOptions(currency=currency, groups=list(group), live=live, interval=interval, count=count)
+        opts = PortfolioOptions(currency=currency, live=live, interval=interval, count=count)
         run_portfolio(opts, current())

@@ -1,4 +1,4 @@
-"""``kraken-ops profile``: add, list, show, remove, rename, default, test, import, export.
+"""``kraken-ops profile``: add, list, show, tag, remove, rename, default, test, import, export.
 
 Each command fills a small options dataclass and calls a plain ``run_*`` function
 that does the work with an :class:`~kraken_ops.cli.output.Output` (data on stdout,
@@ -17,9 +17,10 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from kraken_ops.cli.context import command, current
+from kraken_ops.cli.context import command, complete_tag, current
 from kraken_ops.cli.meta import annotate
 from kraken_ops.cli.errors import ConfigProblem, UsageProblem
+from kraken_ops.cli.params import tag_name
 
 app = typer.Typer(
     name="profile",
@@ -87,6 +88,7 @@ class AddOptions:
     allow_shared_key: bool = False
     replace: bool = False
     from_stdin: bool = False
+    tags: list[str] = field(default_factory=list)
     otp: str | None = None  # password | totp | prompt | none
 
 
@@ -101,7 +103,7 @@ def read_otp_value(opts: AddOptions, *, stdin: Any = None, prompt: Callable[[str
     """The 2FA password or TOTP seed: the next stdin line (``--stdin``) or a hidden prompt, never argv."""
     stdin = stdin if stdin is not None else sys.stdin
     what = OTP_PROMPTS[opts.otp or ""]
-    if opts.from_stdin:
+    if opts.from_stdin and not _interactive(stdin):  # --stdin on a terminal would echo: hidden prompt instead
         value = stdin.readline().strip()
         if not value:
             raise UsageProblem(f"--stdin with --otp {opts.otp} expects one more line: the {what.split(' of ')[0]}")
@@ -119,7 +121,7 @@ def read_otp_value(opts: AddOptions, *, stdin: Any = None, prompt: Callable[[str
 def read_credentials(opts: AddOptions, need_secret: bool, *, stdin: Any = None, prompt: Callable[[str], str] | None = None) -> tuple[str, str | None]:
     """The API key and (unless a secret command provides it) the secret: stdin lines or hidden prompts."""
     stdin = stdin if stdin is not None else sys.stdin
-    if opts.from_stdin:
+    if opts.from_stdin and not _interactive(stdin):  # --stdin on a terminal would echo the key: hidden prompts instead
         key = stdin.readline().strip()
         secret = stdin.readline().strip() if need_secret else None
         if not key or (need_secret and not secret):
@@ -127,11 +129,7 @@ def read_credentials(opts: AddOptions, need_secret: bool, *, stdin: Any = None, 
             raise UsageProblem(f"--stdin expects {what}")
         return key, secret
     if prompt is None:
-        try:
-            interactive = stdin.isatty()
-        except (AttributeError, ValueError):
-            interactive = False
-        if not interactive:
+        if not _interactive(stdin):
             raise UsageProblem("no terminal to prompt for the API key and secret: pipe them in with --stdin (key line, secret line)")
 
         def prompt(text: str) -> str:
@@ -180,6 +178,7 @@ def run_add(opts: AddOptions, out: Any, *, stdin: Any = None, prompt: Callable[[
         make_default=opts.make_default,
         allow_shared_key=opts.allow_shared_key,
         replace_key=opts.replace,
+        tags=opts.tags,
         otp=opts.otp,
         otp_value=otp_value,
         replace_otp=opts.replace,
@@ -249,6 +248,7 @@ class PaperOptions:
     description: str | None = None
     make_default: bool = False
     start_timeout: float = 30.0
+    tags: list[str] = field(default_factory=list)
 
 
 def run_add_paper(opts: PaperOptions, out: Any) -> dict[str, Any]:
@@ -268,6 +268,7 @@ def run_add_paper(opts: PaperOptions, out: Any) -> dict[str, Any]:
         nonce_window=opts.nonce_window,
         description=opts.description,
         start_timeout=opts.start_timeout,
+        tags=opts.tags,
     )
     ex = result.exchange
     if ex.started:
@@ -315,7 +316,7 @@ def add(
     make_default: bool = typer.Option(False, "--default", help="Make this the default profile."),
     allow_shared_key: bool = typer.Option(False, "--allow-shared-key", help="Allow a key another profile already uses."),
     replace: bool = typer.Option(False, "--replace", help="Replace the profile's existing key for this market."),
-    from_stdin: bool = typer.Option(False, "--stdin", help="Read the key and the secret as two lines from stdin instead of prompting (then the otp password or seed)."),
+    from_stdin: bool = typer.Option(False, "--stdin", help="Read the key and the secret as two lines from stdin instead of prompting (then the otp password or seed); on a terminal, hidden prompts instead."),
     otp: Optional[Otp] = typer.Option(
         None, "--otp", help="The spot key requires 2FA: password or totp (the password or TOTP seed is read like the secret and stored beside it), prompt (ask each command), none (drop it)."
     ),
@@ -325,6 +326,7 @@ def add(
     state: Optional[Path] = typer.Option(None, "--state", metavar="DIR", help="With --paper: the exchange's state dir (default: its user data dir)."),
     account: Optional[str] = typer.Option(None, "--account", help="With --paper: the exchange account name (default: the profile name)."),
     start_timeout: float = typer.Option(30.0, "--start-timeout", min=1, help="With --paper: seconds to wait for a started exchange to listen."),
+    tag: Optional[list[str]] = typer.Option(None, "--tag", metavar="TAG", callback=tag_name, autocompletion=complete_tag, help="Put the profile in this group (repeatable; --group TAG selects it)."),
 ) -> None:
     """Add a profile (or a market key to one). Prompts for the key and secret with hidden input.
 
@@ -333,6 +335,7 @@ def add(
     Example: kraken-ops profile add paper --paper --default  # a funded account on the local exchange (started if needed)
     Example: kraken-ops profile add bot1 --paper --fund ZUSD=5000 --fund XXBT=0.5
     Example: kraken-ops profile add main --market spot  # a real key: prompts for the key and the secret
+    Example: kraken-ops profile add eu-maker --paper --tag bots --tag eu  # in the groups bots and eu (--group bots)
     """
     if paper:
         clashes = [flag for flag, given in (
@@ -348,7 +351,7 @@ def add(
                 name=name, url=url, state=state, funds=list(fund or []), futures_funds=list(fund_futures or []),
                 account=account,
                 tier=tier.value if tier else None, nonce_window=nonce_window, description=description,
-                make_default=make_default, start_timeout=start_timeout,
+                make_default=make_default, start_timeout=start_timeout, tags=list(tag or []),
             ),
             _output(),
         )
@@ -370,6 +373,7 @@ def add(
         allow_shared_key=allow_shared_key,
         replace=replace,
         from_stdin=from_stdin,
+        tags=list(tag or []),
         otp=otp.value if otp else None,
     )
     run_add(opts, _output())
@@ -378,7 +382,7 @@ def add(
 # --- list / show -----------------------------------------------------------------------------------
 
 
-LIST_COLUMNS = ["name", "default", "environment", "spot_key", "futures_key", "shared", "read_only", "tier", "nonce_window", "description"]
+LIST_COLUMNS = ["name", "default", "environment", "tags", "spot_key", "futures_key", "shared", "read_only", "tier", "nonce_window", "description"]
 
 
 def _views() -> dict[str, Any]:
@@ -394,6 +398,7 @@ def _views() -> dict[str, Any]:
                 col("default", "", 1, get=lambda r: "*" if r.get("default") else ""),
                 col("name", "name", 1),
                 col("environment", "environment", 1),
+                col("tags", "tags", 2),
                 flag("read_only", "read-only", 2),
                 col("shared", "shared key", 2),
                 col("spot_key", "spot key", 3, "id"),
@@ -425,6 +430,7 @@ def profile_rows(config: Any, *, show_keys: bool = False) -> list[dict[str, Any]
                 "name": name,
                 "default": name == config.default,
                 "environment": p.environment,
+                "tags": ",".join(p.tags),
                 "url": p.url_for("futures") if p.environment == "sandbox" else p.url_for("spot"),
                 "spot_key": _short(p.spot_key, show_keys),
                 "futures_key": _short(p.futures_key, show_keys),
@@ -440,11 +446,15 @@ def profile_rows(config: Any, *, show_keys: bool = False) -> list[dict[str, Any]
     return rows
 
 
-def run_list(out: Any, *, show_keys: bool = False) -> list[dict[str, Any]]:
+def run_list(out: Any, *, show_keys: bool = False, groups: list[str] | None = None) -> list[dict[str, Any]]:
+    """Print the profiles (only those carrying one of ``groups`` when given)."""
     from kraken_ops.profiles import load_config
 
     config = load_config()
     rows = profile_rows(config, show_keys=show_keys)
+    if groups:
+        members = set(config.in_groups(groups))
+        rows = [r for r in rows if r["name"] in members]
     if not rows and not out.is_json:
         out.info("no profiles yet: add one with `kraken-ops profile add NAME` (see docs/profiles.md)")
         return rows
@@ -455,23 +465,49 @@ def run_list(out: Any, *, show_keys: bool = False) -> list[dict[str, Any]]:
 
 
 @command(app, "list", kind="public")
-def list_(show_keys: bool = typer.Option(False, "--show-keys", help="Show public keys in full.")) -> None:
+def list_(
+    show_keys: bool = typer.Option(False, "--show-keys", help="Show public keys in full."),
+    group: Optional[list[str]] = typer.Option(None, "--group", "-g", metavar="TAG", callback=tag_name, autocompletion=complete_tag, help="Only profiles that carry this tag (repeatable)."),
+) -> None:
     """List profiles (a table on a terminal, JSON otherwise). Never shows a secret.
 
-    Table: narrow terminals leave out first tier, description, futures key, spot key, shared key, read-only; -o wide adds nonce window, confirm, url.
+    Table: narrow terminals leave out first tier, description, futures key, spot key, shared key, read-only, tags; -o wide adds nonce window, confirm, url.
 
     Example: kraken-ops profile list
+    Example: kraken-ops profile list --group bots  # the profiles tagged bots
     Example: kraken-ops profile list -o json --query "[?environment=='paper'].name"
     """
-    run_list(_output(), show_keys=show_keys)
+    groups = list(dict.fromkeys([*current().groups, *(group or [])]))
+    run_list(_output(), show_keys=show_keys, groups=groups)
+
+
+@command(app, "tag", kind="public")
+@annotate(read_only=False)  # it writes the config file
+def tag_(
+    name: str = typer.Argument(..., help="Profile to tag."),
+    tag: list[str] = typer.Argument(..., metavar="TAG...", callback=tag_name, autocompletion=complete_tag, help="Tags to add (or, with --remove, to take away)."),
+    remove: bool = typer.Option(False, "--remove", help="Take the tags away instead of adding them."),
+) -> None:
+    """Add tags to a profile (groups for --group TAG), or take them away with --remove.
+
+    Example: kraken-ops profile tag bot1 bots eu
+    """
+    from kraken_ops.profiles.manage import tag_profile
+
+    profile = tag_profile(name, remove=tag) if remove else tag_profile(name, add=tag)
+    out = _output()
+    out.info(f"profile {name!r} tags: {', '.join(profile.tags) or '(none)'}")
+    if out.is_json:
+        out.emit({"profile": name, "tags": list(profile.tags)})
 
 
 def _chosen(name: str | None) -> str:
     from kraken_ops.profiles import get_profile
 
     if name is None:
-        options = current()
-        name = options.profiles[0] if options.profiles else None
+        from kraken_ops.cli.clients import targets
+
+        name = targets(current())[0]  # one profile: --group and --all-profiles are refused, never narrowed to one
     return get_profile(name).name
 
 

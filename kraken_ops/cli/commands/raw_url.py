@@ -18,8 +18,10 @@ def run_raw_command(market: str, url: str, **kwargs: Any) -> Any:
     """Send the raw request and print the result (binary bodies as bytes)."""
     from kraken_ops.cli import raw
 
+    from kraken_ops.cli.clients import targets
+
     options = current()
-    profile = options.profiles[0] if options.profiles else None
+    profile = targets(options)[0]  # one profile: --group and --all-profiles are refused, never narrowed to one
     timeout = options.timeout if options.timeout is not None else 10
     try:
         result = raw.run_raw(market, url, timeout=timeout, profile=profile, **kwargs)  # type: ignore[arg-type]

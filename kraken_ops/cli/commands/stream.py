@@ -607,10 +607,10 @@ class _LiveView:
 
 # -- commands --------------------------------------------------------------------------------------
 def _options_profile() -> Optional[str]:
+    from kraken_ops.cli.clients import targets
     from kraken_ops.cli.context import current
 
-    profiles = current().profiles
-    return profiles[0] if profiles else None
+    return targets(current())[0]  # one profile: --group and --all-profiles are refused, never narrowed to one
 
 
 def _go(opts: StreamOptions, url: Optional[str]) -> None:

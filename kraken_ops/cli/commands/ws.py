@@ -187,17 +187,26 @@ def execute(req: WSRequest, url: Optional[str] = None, out: Optional[Output] = N
     from kraken_ops.cli.context import current
     from kraken_ops.cli.safety import confirm_action
 
+    from kraken_ops.cli import audit
+
     options = current()
     out = out or Output.from_options(options)
     name = targets(options)[0]
-    confirm_action(options, get_profile(name), req.description, validate=req.validate)
+    profile = get_profile(name)
+    confirm_action(options, profile, req.description, validate=req.validate)
     if req.kwargs.get("symbol"):
         from kraken_ops.cli.commands.market import all_pairs_lookup
         from kraken_ops.cli.errors import note_pair
 
         note_pair(str(req.kwargs["symbol"]), all_pairs_lookup(), interface="ws")  # hints name pairs as WebSocket v2 does
     client = ws_client(name, url, request_timeout=options.timeout or 10.0)
-    result = asyncio.run(run_ws_request(req, client))
+    if req.validate:  # Kraken's dry run moves nothing: not in the audit log
+        result = asyncio.run(run_ws_request(req, client))
+    else:
+        params = audit.command_params({"request": req.helper, **req.kwargs})
+        where = getattr(profile, "environment", None) or "production"
+        with audit.Recording(audit.command_name(options), getattr(profile, "name", None) or name, where, params, req.description) as entry:
+            entry.result = result = asyncio.run(run_ws_request(req, client))
     out.emit(result, VIEW)
     return result
 

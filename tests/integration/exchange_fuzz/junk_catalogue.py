@@ -239,16 +239,16 @@ ENDPOINTS: list[Endpoint] = SPOT + FUTURES
 
 # ------------------------------------------------------------------ the world the requests act on
 def exchange_server(state_dir: str, seed: int = 1) -> Any:
-    """A running :class:`ExchangeServer` of tests/conftest.py, loaded by path (under pytest the
-    name ``conftest`` may belong to another folder's conftest)."""
+    """A running :class:`ExchangeServer` of tests/exchange_server.py, loaded by path (it is not
+    on ``sys.path`` when benchmarks/bench_junk_params.py imports this module; no pytest needed)."""
     import importlib.util
     import sys
     from pathlib import Path
 
-    name = "_kraken_ops_tests_conftest"
+    name = "_kraken_ops_tests_exchange_server"
     mod = sys.modules.get(name)
     if mod is None:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[2] / "conftest.py")
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[2] / "exchange_server.py")
         assert spec is not None and spec.loader is not None
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
