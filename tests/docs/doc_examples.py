@@ -335,9 +335,15 @@ class Sandbox:
 
         from kraken_ops.exchange.futures import ENGINE_KEY
 
+        from kraken_ops.exchange.futures.funding import DEFAULT_FUTURES_FUNDS, parse_futures_funds
+
         engine = self.server.runner.app[ENGINE_KEY]
         for asset, amount in FUTURES_FUNDS.items():
             self.server.call(lambda a=asset, v=amount: engine.credit(account, "flex", a, Decimal(v), info="admin transfer"))
+        # the inverse contracts' (PI_XBTUSD's, PI_ETHUSD's) wallets hold coin, as a paper profile's do
+        for wallet, unit, value in parse_futures_funds(DEFAULT_FUTURES_FUNDS):
+            if wallet != "flex":
+                self.server.call(lambda w=wallet, u=unit, v=value: engine.credit(account, w, u, v, info="admin transfer"))
 
     def rewrite(self, text: str, kind: str) -> str:
         port_address = self.url.split("://", 1)[1]
