@@ -277,9 +277,85 @@ def _compiles(source: str) -> bool:
 
 
 # --- running ----------------------------------------------------------------------------------------
-#: Kraken errors that Kraken itself answers for an example's documented arguments (example id ->
-#: (text the error must contain, why)). Anything else an example raises is a failure.
-EXPECTED_ERRORS: dict[str, tuple[str, str]] = {}
+#: Examples that fail for a reason outside kraken_ops, with the error text they must fail with
+#: (example id -> (text, reason)). Anything else an example raises is a failure.
+#: "kraken": Kraken answers this error for the documented arguments (ids of the docs author's
+#: account, institutional-only endpoints, a documented Kraken limitation).
+KRAKEN = "Kraken answers this for the documented arguments"
+#: "reference": the documented example fails the same way with python-kraken-sdk 3.5.1.
+REFERENCE = "the documentation's own error: python-kraken-sdk 3.5.1 fails the same way"
+EXPECTED_ERRORS: dict[str, tuple[str, str]] = {
+    "L1293": ("KrakenAuthRequiredError", "FuturesClient(key='', secret='') on a private endpoint: Kraken answers "
+              "authenticationError; kraken_ops refuses before sending"),
+    "L2584#3": ("EGeneral:Invalid arguments:id", KRAKEN + " (export id GEHI of the author's account)"),
+    "L2863#3": ("EGeneral:Invalid arguments:id", KRAKEN + " (a ledger id of the author's account)"),
+    "L3083#3": ("EOrder:Invalid order", KRAKEN + " (an order id of the author's account)"),
+    "L3083#4": ("EOrder:Invalid order", KRAKEN + " (order ids of the author's account)"),
+    "L3332#3": ("EGeneral:Invalid arguments:txid", KRAKEN + " (a trade id of the author's account)"),
+    "L3962#3": ("EOrder:Unknown order", KRAKEN + " (an order id of the author's account)"),
+    "L4057#3": ("EOrder:Unknown order", KRAKEN + " (an order id of the author's account)"),
+    "L4429#3": ("EOrder:Unknown order", KRAKEN + " (an order id of the author's account)"),
+    "L4618#3": ("EFunding:Unknown reference id", KRAKEN + " (a withdrawal of the author's account)"),
+    "L4874#3": ("EFunding:Unknown withdraw key", KRAKEN + " (a withdrawal key of the author's account)"),
+    "L5095#3": ("Invalid strategy ID", KRAKEN + " (a strategy id the docs made up)"),
+    "L5122#3": ("Invalid strategy ID", KRAKEN + " (a strategy id the docs made up)"),
+    "L5148#3": ("Invalid strategy ID", KRAKEN + " (a strategy id the docs made up)"),
+    "L5173#3": ("Invalid strategy ID", KRAKEN + " (a strategy id the docs made up)"),
+    "L7437#3": ("notFound", KRAKEN + " (a subaccount of the author's account)"),
+    "L8463#3": ("notFound", KRAKEN + " (an order id of the author's account)"),
+    "L8850#3": ("orderForEditNotFound", KRAKEN + " (an order id of the author's account)"),
+    "L10244": ("invalidArgument", "the docs' Known Issues: Kraken Futures rejects trailing_stop orders"),
+    # the documentation's own errors (each checked against python-kraken-sdk 3.5.1's signatures)
+    "L2807#3": ("unexpected keyword argument 'format'", REFERENCE + " (the parameter is format_)"),
+    "L3414#3": ("unexpected keyword argument 'format'", REFERENCE + " (the parameter is format_)"),
+    "L3447#3": ("unexpected keyword argument 'format'", REFERENCE + " (the parameter is format_)"),
+    "L3447#4": ("name 'response' is not defined", REFERENCE + " (the statement before it failed)"),
+    "L3447#5": ("name 'ledgers_data' is not defined", REFERENCE + " (the statement before it failed)"),
+    "L3057#3": ("unexpected keyword argument 'txid'", REFERENCE + " (get_order_amends(order_id))"),
+    "L3210#4": ("name 'u' is not defined", REFERENCE),
+    "L3944#2": ("missing 3 required positional arguments", REFERENCE + " (create_order(...) is a placeholder)"),
+    "L5073#2": ("no attribute 'stake_asset'", REFERENCE + " (Earn has no stake_asset)"),
+    "L5206#3": ("unexpected keyword argument 'asset'", REFERENCE + " (list_earn_allocations has no asset)"),
+    "L6678#3": ("missing 1 required keyword-only argument: 'trading_enabled'", REFERENCE),
+    "L9329#2": ("missing 1 required positional argument: 'self'", REFERENCE + " (called on the class)"),
+    "L9438#2": ("'bool' object is not callable", REFERENCE + " (is_auth is a property)"),
+    "L5885#1": ("name 'client' is not defined", REFERENCE + " (no listing of the section defines client)"),
+    "L5907#1": ("name 'client' is not defined", REFERENCE + " (no listing of the section defines client)"),
+    "L6466#1": ("name 'client' is not defined", REFERENCE + " (no listing of the section defines client)"),
+    "L6488#1": ("name 'client' is not defined", REFERENCE + " (no listing of the section defines client)"),
+    "L9512#1": ("name 'bot' is not defined", REFERENCE + " (no listing of the section defines bot)"),
+    "L9537#1": ("name 'bot' is not defined", REFERENCE + " (no listing of the section defines bot)"),
+}
+for _at in ("L5095", "L5122", "L5148", "L5173", "L5206", "L5255"):
+    EXPECTED_ERRORS[f"{_at}#1"] = ("No module named 'kraken_ops.earn'",
+                                   REFERENCE + " (kraken.earn does not exist: Earn is in kraken.spot)")
+#: client_auth in the Spot WebSocket section is made by HowTo Listing 4 from the SpotWSClient that
+#: Listing 1 imports (the export damaged Listing 1, so it is not defined here), and never started:
+#: python-kraken-sdk 3.5.1 has no private connection then either and fails on send_message.
+EXPECTED_ERRORS["L5502"] = ("name 'SpotWSClient' is not defined", "its import is in HowTo Listing 1, damaged by the export")
+for _at in ("L5709#1", "L5731#1", "L5766#1", "L5785#1", "L5797#1", "L5810#1", "L5827#1",
+            "L6266#1", "L6332#1", "L6353#1", "L6391#1", "L6408#1"):
+    EXPECTED_ERRORS[_at] = ("needs the authenticated connection | name 'client_auth' is not defined",
+                            REFERENCE + " (client_auth is never started; here not even made, see L5502)")
+
+#: Scripts the export damaged although they compile (rule 5's page-break check does not see it).
+DAMAGED = {"L5386": "export damaged: `main` and the `__main__` guard printed inside the class body"}
+
+#: Differences of the local exchange still open, owned by another change (example id -> (text, owner)).
+#: They are reported as "known-gap" and do not fail the run; remove an entry when it passes.
+KNOWN_GAPS: dict[str, tuple[str, str]] = {
+    "L2903#3": ("EQuery:Unknown asset", "KFEE is not in the local asset universe (branch t11-market)"),
+    "L3599#4": ("EQuery:Unknown asset", "MATIC is not in the local asset universe (branch t11-market)"),
+    "L4587#2": ("EQuery:Unknown asset", "XLM is not in the local asset universe (branch t11-market)"),
+    "L4651#3": ("EQuery:Unknown asset", "XLM is not in the local asset universe (branch t11-market)"),
+    "L4701#3": ("EQuery:Unknown asset", "XLM is not in the local asset universe (branch t11-market)"),
+    "L8501#3": ("insufficientAvailableFunds", "PI_XBTUSD margins from the fi_xbtusd account, which the examples never "
+                "fund (as on Kraken); paper Futures collateral is branch t11-market's"),
+    "L8630#1": ("contractNotFound", "PI_ETHUSD is not in the local Futures universe (branch t11-market)"),
+    "L6718#3": ("invalidArgument", "account log before= as ISO time (Futures history, branch t11-market)"),
+    "L6803#3": ("invalidArgument", "history since/before in seconds (Futures history v2/v3, branch t11-market)"),
+    "L7189#3": ("invalidArgument", "history since/before in seconds (Futures history v2/v3, branch t11-market)"),
+}
 
 
 @dataclass
@@ -300,7 +376,7 @@ class Local:
 @dataclass
 class Outcome:
     example: Example
-    status: str        # ok | expected-error | fail | doc-error | export-damaged | needs-package
+    status: str        # ok | expected-error | fail | known-gap | doc-error | export-damaged | needs-package
     detail: str = ""
 
 
@@ -390,9 +466,13 @@ async def _bounded(main: Any, budget: float) -> Any:
 def run_examples(items: list[Example], local: Local, budget: float = 3.0,
                  echo: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Run the examples (document order, one namespace and event loop per section)."""
+    import tempfile
+
     outcomes: list[Outcome] = []
     sections: dict[str, tuple[dict[str, Any], asyncio.AbstractEventLoop]] = {}
-    with pointed_at(local, budget):
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="kraken-doc-examples-") as scratch, pointed_at(local, budget):
+        os.chdir(scratch)  # examples write files (myExport.zip, CSV exports)
         try:
             for ex in items:
                 if ex.section not in sections:
@@ -406,12 +486,15 @@ def run_examples(items: list[Example], local: Local, budget: float = 3.0,
             for namespace, loop in sections.values():
                 _close_clients(namespace, loop)
                 loop.close()
+            os.chdir(cwd)
     return outcomes
 
 
 def _run_one(ex: Example, namespace: dict[str, Any], loop: asyncio.AbstractEventLoop, budget: float) -> Outcome:
-    if ex.note:
-        return Outcome(ex, "export-damaged", ex.note)
+    if ex.note or ex.id in DAMAGED:
+        return Outcome(ex, "export-damaged", ex.note or DAMAGED[ex.id])
+    if ex.kind == "notebook" and namespace.get("__needs__"):
+        return Outcome(ex, "needs-package", namespace["__needs__"])
     try:
         code = compile(ex.code, f"<{ex.id} {ex.listing}>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as err:
@@ -426,17 +509,25 @@ def _run_one(ex: Example, namespace: dict[str, Any], loop: asyncio.AbstractEvent
                 exec(code, namespace)  # noqa: S102 - the documented example itself
     except ModuleNotFoundError as exc:
         if exc.name and not exc.name.startswith("kraken"):
-            return Outcome(ex, "needs-package", f"{exc.name} (not a kraken-ops dependency)")
-        return Outcome(ex, "fail", _describe(exc))
+            namespace["__needs__"] = f"{exc.name} (not a kraken-ops dependency)"
+            return Outcome(ex, "needs-package", namespace["__needs__"])
+        return _failed(ex, exc)
     except BaseException as exc:  # noqa: BLE001 - an example may raise anything
         if isinstance(exc, KeyboardInterrupt):
             raise
-        detail = _describe(exc)
-        expected = EXPECTED_ERRORS.get(ex.id)
-        if expected and expected[0] in detail:
-            return Outcome(ex, "expected-error", f"{detail} ({expected[1]})")
-        return Outcome(ex, "fail", detail)
+        return _failed(ex, exc)
     return Outcome(ex, "ok", out.getvalue().strip().replace("\n", " ")[:120])
+
+
+def _failed(ex: Example, exc: BaseException) -> Outcome:
+    detail = _describe(exc)
+    expected = EXPECTED_ERRORS.get(ex.id)
+    if expected and any(text in detail for text in expected[0].split(" | ")):
+        return Outcome(ex, "expected-error", f"{detail} ({expected[1]})")
+    gap = KNOWN_GAPS.get(ex.id)
+    if gap and gap[0] in detail:
+        return Outcome(ex, "known-gap", f"{detail} ({gap[1]})")
+    return Outcome(ex, "fail", detail)
 
 
 def _describe(exc: BaseException) -> str:
@@ -471,13 +562,14 @@ def summary(outcomes: list[Outcome], skipped: list[dict[str, Any]]) -> str:
 
     counts = Counter(o.status for o in outcomes)
     ran = counts["ok"] + counts["expected-error"]
-    runnable = ran + counts["fail"]
+    runnable = ran + counts["fail"] + counts["known-gap"]
     lines = [f"python-kraken-sdk documented examples with kraken_ops: {ran}/{runnable} runnable examples pass "
              f"({counts['ok']} ok, {counts['expected-error']} with Kraken's documented-argument error), "
-             f"{counts['fail']} fail; not run: {counts['doc-error']} documentation errors, "
+             f"{counts['fail']} fail, {counts['known-gap']} known gaps of the local exchange; not run: {counts['doc-error']} documentation errors, "
              f"{counts['export-damaged']} damaged by the export, {counts['needs-package']} need other packages, "
              f"{len(skipped)} blocks not Python"]
-    lines += [f"  FAIL {o.example.id} {o.example.listing}: {o.detail}" for o in outcomes if o.status == "fail"]
+    lines += [f"  {o.status.upper()} {o.example.id} {o.example.listing}: {o.detail}" for o in outcomes
+              if o.status in ("fail", "known-gap")]
     return "\n".join(lines)
 
 
@@ -500,11 +592,23 @@ def _start_exchange() -> tuple[Any, Local]:
     acct = db.add_account("docs", tier="pro")
     for asset, amount in FUNDS.items():
         db.deposit("docs", normalize_asset(asset) or asset, Decimal(amount))
-    return (loop, db), Local(url, acct.spot_key, acct.spot_secret, acct.futures_key, acct.futures_secret)
+    local = Local(url, acct.spot_key, acct.spot_secret, acct.futures_key, acct.futures_secret)
+    fund_futures(local)
+    return (loop, db), local
+
+
+def fund_futures(local: Local) -> None:
+    """Move collateral to the Futures wallet as a user would (Spot WalletTransfer)."""
+    from kraken_ops.spot import Funding
+
+    funding = Funding(key=local.spot_key, secret=local.spot_secret, url=local.url)
+    for asset, amount in FUTURES_FUNDS.items():
+        funding.wallet_transfer(asset=asset, amount=amount, from_="Spot Wallet", to_="Futures Wallet")
 
 
 #: what the examples' account holds (they trade BTC, ETH, DOT and SOL against USD and EUR)
-FUNDS = {"ZUSD": "1000000", "ZEUR": "1000000", "XXBT": "50", "XETH": "500", "DOT": "10000", "SOL": "5000"}
+FUNDS = {"ZUSD": "2000000", "ZEUR": "1000000", "XXBT": "60", "XETH": "500", "DOT": "10000", "SOL": "5000"}
+FUTURES_FUNDS = {"USD": "1000000", "XBT": "10"}
 
 
 def main(argv: list[str]) -> int:
