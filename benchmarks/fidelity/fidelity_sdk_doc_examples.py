@@ -32,9 +32,11 @@ Extraction (mechanical, nothing typed by hand):
    compiles and no statement after a page break is left of the statement before the break
    unless it starts a definition, a clause (``except``/``else``/...) or the ``__main__``
    guard; others are reported as "export damaged" (the order book template is run from a
-   verified copy by tests/streaming/test_orderbook_reference.py). A doctest statement that
-   does not compile is a documentation error of the reference (python-kraken-sdk cannot run
-   it either) and is reported as such.
+   verified copy by tests/streaming/test_orderbook_reference.py). Code that does not compile
+   is reported as "no-compile": either the documentation's own error (``account_transfer(
+   "asset": "XBT", ...)``, an extra ``)`` in the truncate example, ``while True`` without
+   ``:``), which python-kraken-sdk cannot run either, or the export's damage (indentation,
+   reflowed lines); the two cannot be told apart mechanically.
 
 Running (mechanical too):
 
@@ -43,7 +45,9 @@ Running (mechanical too):
   kraken_ops' REST and WebSocket clients so that any key/secret (placeholders like
   ``"api-key"`` or ``os.getenv("SPOT_API_KEY")``) becomes the local account's Spot or
   Futures key, and any URL the local exchange's; ``SPOT_API_KEY``, ``SPOT_SECRET_KEY``,
-  ``FUTURES_API_KEY``, ``FUTURES_SECRET_KEY`` are set as well.
+  ``FUTURES_API_KEY``, ``FUTURES_SECRET_KEY`` are set as well. REST clients get
+  ``tier="pro"`` (the account's tier) unless the example names one, so kraken_ops' own
+  rate-limit pacing, which python-kraken-sdk does not have, does not wait for Starter's.
 - The examples of one documentation section share a namespace, in document order (a
   doctest session: ``trade`` made by one listing is used by the next). ``await`` at top
   level runs in the section's event loop, as in ``python -m asyncio``.
@@ -376,7 +380,7 @@ class Local:
 @dataclass
 class Outcome:
     example: Example
-    status: str        # ok | expected-error | fail | known-gap | doc-error | export-damaged | needs-package
+    status: str        # ok | expected-error | fail | known-gap | no-compile | export-damaged | needs-package
     detail: str = ""
 
 
@@ -390,6 +394,9 @@ def pointed_at(local: Local, budget: float) -> Iterator[None]:
     from kraken_ops.futures.websocket import FuturesWSClient
     from kraken_ops.spot.orderbook import SpotOrderBookClient
     from kraken_ops.spot.websocket import SpotWSClient
+
+    def signature_of(obj: Any) -> Any:
+        return inspect.signature(_Protocol.__init__).parameters
 
     def wrap(cls: type, fix: Callable[[Any, dict[str, Any]], None]) -> Callable[..., Any]:
         original = cls.__init__
@@ -412,6 +419,10 @@ def pointed_at(local: Local, budget: float) -> Iterator[None]:
     def rest(self: Any, args: dict[str, Any]) -> None:
         creds(args, self._market == "futures")
         args["url"] = local.url
+        # the account is a Pro one: kraken_ops' own rate-limit pacing (the reference has none)
+        # uses Pro's limits, so the run does not wait for Starter's
+        if "tier" in signature_of(self):
+            args.setdefault("tier", "pro")
 
     def spot_ws(self: Any, args: dict[str, Any]) -> None:
         creds(args, False)
@@ -498,7 +509,7 @@ def _run_one(ex: Example, namespace: dict[str, Any], loop: asyncio.AbstractEvent
     try:
         code = compile(ex.code, f"<{ex.id} {ex.listing}>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as err:
-        return Outcome(ex, "doc-error", f"SyntaxError: {err.msg} (line {err.lineno})")
+        return Outcome(ex, "no-compile", f"SyntaxError: {err.msg} (line {err.lineno})")
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
@@ -565,7 +576,7 @@ def summary(outcomes: list[Outcome], skipped: list[dict[str, Any]]) -> str:
     runnable = ran + counts["fail"] + counts["known-gap"]
     lines = [f"python-kraken-sdk documented examples with kraken_ops: {ran}/{runnable} runnable examples pass "
              f"({counts['ok']} ok, {counts['expected-error']} with Kraken's documented-argument error), "
-             f"{counts['fail']} fail, {counts['known-gap']} known gaps of the local exchange; not run: {counts['doc-error']} documentation errors, "
+             f"{counts['fail']} fail, {counts['known-gap']} known gaps of the local exchange; not run: {counts['no-compile']} do not compile as exported, "
              f"{counts['export-damaged']} damaged by the export, {counts['needs-package']} need other packages, "
              f"{len(skipped)} blocks not Python"]
     lines += [f"  {o.status.upper()} {o.example.id} {o.example.listing}: {o.detail}" for o in outcomes
@@ -601,7 +612,7 @@ def fund_futures(local: Local) -> None:
     """Move collateral to the Futures wallet as a user would (Spot WalletTransfer)."""
     from kraken_ops.spot import Funding
 
-    funding = Funding(key=local.spot_key, secret=local.spot_secret, url=local.url)
+    funding = Funding(key=local.spot_key, secret=local.spot_secret, url=local.url, tier="pro")
     for asset, amount in FUTURES_FUNDS.items():
         funding.wallet_transfer(asset=asset, amount=amount, from_="Spot Wallet", to_="Futures Wallet")
 
