@@ -177,7 +177,7 @@ _kraken_ops_options() {
         'stream futures notifications') REPLY='-n= --count= --duration= --raw --url= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'setup') REPLY='--paper --production --name= --tier= --otp= --stdin --from-env --futures --no-futures --read-only --read-write --confirm --no-confirm --default --no-default --fund= --url= --state= --no-test -y --yes --start-timeout= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'profile') REPLY='-h --help' ;;
-        'profile add') REPLY='--market= -e= --environment= --url= --read-only --read-write --confirm --no-confirm --tier= --nonce-window= --description= --secret-command= --default --allow-shared-key --replace --stdin --otp= --paper --fund= --state= --account= --start-timeout= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
+        'profile add') REPLY='--market= -e= --environment= --url= --read-only --read-write --confirm --no-confirm --tier= --nonce-window= --description= --secret-command= --default --allow-shared-key --replace --stdin --otp= --paper --fund= --fund-futures= --state= --account= --start-timeout= -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'profile list') REPLY='--show-keys -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'profile show') REPLY='--show-keys -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'profile remove') REPLY='-y --yes -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
@@ -187,10 +187,10 @@ _kraken_ops_options() {
         'profile import') REPLY='--replace --allow-shared-key -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'profile export') REPLY='--to= --no-keys -p= --profile= -o= --output= --json --query= -v --verbose --no-color --timeout= -h --help' ;;
         'exchange') REPLY='-h --help' ;;
-        'exchange serve') REPLY='--host= --port= --state= --seed= --fresh --status= --fault= --prices= --prices-url= --retention-days= --max-public-rows= -h --help' ;;
+        'exchange serve') REPLY='--host= --port= --state= --seed= --fresh --status= --fault= --prices= --prices-url= --retention-days= --max-public-rows= --markets= -h --help' ;;
         'exchange deposit') REPLY='--state= -h --help' ;;
         'exchange account') REPLY='-h --help' ;;
-        'exchange account add') REPLY='--fund= --permissions= --tier= --nonce-window= --print-credentials --url= --profile= --replace --otp-password --otp-totp --state= -h --help' ;;
+        'exchange account add') REPLY='--fund= --fund-futures= --permissions= --tier= --nonce-window= --print-credentials --url= --profile= --replace --otp-password --otp-totp --state= -h --help' ;;
         'exchange account list') REPLY='-o= --output= --state= -h --help' ;;
         'exchange account fund') REPLY='--state= -h --help' ;;
         'exchange account remove') REPLY='-y --yes --state= -h --help' ;;

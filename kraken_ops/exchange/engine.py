@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 from kraken_ops.exchange import margin as mg
 from kraken_ops.exchange import relprice
-from kraken_ops.exchange.markets import ASSETS, MAKER_RATE, PAIRS, TAKER_RATE, Markets, Pair, find_pair
+from kraken_ops.exchange.markets import ASSETS, PAIRS, Markets, Pair, find_pair
 from kraken_ops.exchange.relprice import Relative
 from kraken_ops.exchange.state import Account, State, new_id
 
@@ -582,7 +582,7 @@ class Engine:
         price = o.resting_price or o.price2 or o.price or self.markets.data[o.pair.id].last
         if o.ordertype in ("stop-loss", "take-profit"):
             price = o.price or price
-        rate = ZERO if o.fee_in_base else TAKER_RATE
+        rate = ZERO if o.fee_in_base else o.pair.taker_rate
         return o.pair.quote, o.remaining * price * (1 + rate)
 
     def available(self, account: str, asset: str) -> Decimal:
@@ -801,7 +801,7 @@ class Engine:
                 break
         if remaining > 0:
             cost += remaining * self.markets.data[o.pair.id].last
-        return cost * (1 + (ZERO if o.fee_in_base else TAKER_RATE))
+        return cost * (1 + (ZERO if o.fee_in_base else o.pair.taker_rate))
 
     # -- margin -------------------------------------------------------------------------
     def value_in(self, asset: str, amount: Decimal, target: str) -> Decimal:
@@ -896,7 +896,7 @@ class Engine:
         assert o.leverage is not None
         price = o.resting_price or o.price2 or o.price or self.markets.data[o.pair.id].last
         cost = (o.remaining if volume is None else volume) * price
-        need = cost / o.leverage + cost * (TAKER_RATE + mg.margin_rate(o.pair, o.side))
+        need = cost / o.leverage + cost * (o.pair.taker_rate + mg.margin_rate(o.pair, o.side))
         return self.value_in(o.pair.quote, need, "ZUSD")
 
     def _settle_plan(self, o: Order) -> list[tuple[mg.Position, Decimal]]:
@@ -1080,7 +1080,7 @@ class Engine:
         if o.is_margin:
             return self._settle_margin(o, qty, price, maker, public_id, now)
         pair = o.pair
-        rate = MAKER_RATE if maker else TAKER_RATE
+        rate = pair.maker_rate if maker else pair.taker_rate  # the pair's first fee tier
         cost = qty * price
         tid = new_id("T")
         assert o.account is not None
@@ -1120,7 +1120,7 @@ class Engine:
         cost = qty * price
         tid = new_id("T")
         q_cost = D(1).scaleb(-pair.cost_decimals)
-        fee = (cost * (MAKER_RATE if maker else TAKER_RATE)).quantize(q_cost)
+        fee = (cost * (pair.maker_rate if maker else pair.taker_rate)).quantize(q_cost)
         closes: list[tuple[mg.Position, Decimal]] = []
         left = qty
         for p in self._closable(o):

@@ -8,7 +8,6 @@ REST call counter, then the endpoint's own validation and business rules.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import secrets
@@ -24,9 +23,11 @@ from aiohttp import web
 from kraken_ops.exchange import auth, books
 from kraken_ops.exchange.engine import (NUMBER_LIMIT, TIME_LIMIT, KrakenError, Order, Params, as_list, invalid,
                                         parse_bool, parse_decimal, ref_list)
+from kraken_ops.exchange import markets
+from kraken_ops.exchange.addresses import deposit_address
 from kraken_ops.exchange.margin import consolidate as margin_consolidate
-from kraken_ops.exchange.markets import (ASSET_CLASSES, ASSETS, INTERVALS, MAKER_RATE, PAIRS, TAKER_RATE, find_pair,
-                                         fmt_asset, normalize_asset, pair_in_class, result_key)
+from kraken_ops.exchange.markets import (ASSET_CLASSES, ASSETS, INTERVALS, PAIRS, find_pair, fmt_asset, normalize_asset,
+                                         pair_in_class, result_key)
 from kraken_ops.exchange.state import Account, StateError, new_id, readable_amount
 
 D = Decimal
@@ -498,13 +499,23 @@ def p_trade_volume(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
             if p is None:
                 raise KrakenError("EQuery:Unknown asset pair")
             k = result_key(p, n)
-            fees[k] = {"fee": str(TAKER_RATE * 100), "minfee": "0.1000", "maxfee": "0.2600", "nextfee": "0.2400",
-                       "nextvolume": "50000.0000", "tiervolume": "0.0000"}
-            fees_maker[k] = {"fee": str(MAKER_RATE * 100), "minfee": "0.0000", "maxfee": "0.1600",
-                             "nextfee": "0.1400", "nextvolume": "50000.0000", "tiervolume": "0.0000"}
+            fees[k] = _fee_tier(p.fees, volume)
+            fees_maker[k] = _fee_tier(p.fees_maker, volume)
         out["fees"] = fees
         out["fees_maker"] = fees_maker
     return out
+
+
+def _fee_tier(schedule: Any, volume: Decimal) -> dict[str, Any]:
+    """TradeVolume's entry for one pair: the tier of ``volume`` in the pair's fee schedule
+    (AssetPairs ``fees`` / ``fees_maker``), percentages with four decimals as Kraken writes them."""
+    pct = lambda v: format(D(repr(v)).quantize(D("0.0001")), "f")  # noqa: E731
+    rows = [(D(repr(t)), f) for t, f in schedule] or [(D(0), 0.0)]
+    i = max((j for j, (t, _) in enumerate(rows) if volume >= t), default=0)
+    nxt = rows[i + 1] if i + 1 < len(rows) else None
+    return {"fee": pct(rows[i][1]), "minfee": pct(min(f for _, f in rows)), "maxfee": pct(max(f for _, f in rows)),
+            "nextfee": pct(nxt[1]) if nxt else None, "nextvolume": fmt_asset("ZUSD", nxt[0]) if nxt else None,
+            "tiervolume": fmt_asset("ZUSD", rows[i][0])}
 
 
 def p_credit_lines(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
@@ -731,14 +742,24 @@ def p_remove_export(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 # ------------------------------------------------------------------ private: funding
-DEPOSIT_METHODS = {
-    "XXBT": ("Bitcoin", "0.0001", "0.00040"), "XETH": ("Ether (Hex)", "0.001", "0.00250"),
-    "ZUSD": ("Bank Frick (SWIFT)", "10.00", "5.00"), "ZEUR": ("SEPA (Instant)", "1.00", "0.00"),
-    "DOT": ("Polkadot", "1", "0.05"), "SOL": ("Solana", "0.01", "0.001"),
-    "ZGBP": ("Faster Payments", "1.00", "0.00"),
-    "AAPLx": ("AAPLx (SPL)", "0.001", "0.00010"), "TSLAx": ("TSLAx (SPL)", "0.001", "0.00010"),
-    "NVDAx": ("NVDAx (SPL)", "0.001", "0.00010"),
-}
+def funding_method(asset_id: str | None) -> tuple[str, str, str, str] | None:
+    """(method, minimum, withdrawal fee, address kind) of an asset's funding method, from the
+    market universe's ``funding`` data (kraken_ops/exchange/data/markets.json), or None."""
+    f = markets.UNIVERSE.funding.get(asset_id or "")
+    if not f or not f.get("method"):
+        return None
+    return (str(f["method"]), str(f.get("minimum", "0")), str(f.get("withdraw_fee", "0")),
+            str(f.get("address", "fiat")))
+
+
+def _method_name(asset_id: str) -> str:
+    f = funding_method(asset_id)
+    return f[0] if f else "Local"
+
+
+def _withdraw_fee(asset_id: str) -> Decimal:
+    f = funding_method(asset_id)
+    return D(f[2]) if f else D(0)
 
 
 def _asset_param(params: dict[str, Any], error: str = "EQuery:Unknown asset", required: bool = True,
@@ -765,24 +786,32 @@ def _in_requested_class(params: dict[str, Any], asset_id: str) -> bool:
 
 def p_deposit_methods(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     aid = _asset_param(params)
-    if aid not in DEPOSIT_METHODS:
+    f = funding_method(aid)
+    if f is None:
         raise KrakenError("EFunding:No funding method")
-    method, minimum, _ = DEPOSIT_METHODS[aid]
-    return [{"method": method, "limit": False, "fee": "0.0000000000", "gen-address": aid not in ("ZUSD", "ZEUR"),
+    method, minimum, _, kind = f
+    return [{"method": method, "limit": False, "fee": "0.0000000000", "gen-address": kind != "fiat",
              "minimum": minimum}]
 
 
 def p_deposit_addresses(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
+    """Addresses in the method's real format (:mod:`kraken_ops.exchange.addresses`): the
+    account's default address, and with ``new=true`` a fresh one first (``"new": true``; fresh
+    addresses are not remembered). Bank methods have none: an empty list."""
     aid = _asset_param(params)
-    if aid not in DEPOSIT_METHODS:
+    f = funding_method(aid)
+    if f is None:
         raise KrakenError("EFunding:No funding method")
-    if params.get("method") and params["method"] != DEPOSIT_METHODS[aid][0]:
+    method, _, _, kind = f
+    if params.get("method") and params["method"] != method:
         raise invalid("method")
-    seed = hashlib.sha256(f"{acct.name}:{aid}".encode()).hexdigest()
-    addrs = [{"address": ("bc1q" if aid == "XXBT" else "0x" if aid == "XETH" else "kx") + seed[:38],
-              "expiretm": "0"}]
-    if parse_bool(params.get("new"), "new"):
-        addrs.insert(0, {"address": "bc1q" + secrets.token_hex(19), "expiretm": "0", "new": True})
+    new = parse_bool(params.get("new"), "new")
+    if kind == "fiat":
+        return []
+    addrs = [{**deposit_address(kind, acct.name, aid or "", 0), "expiretm": "0"}]  # type: ignore[dict-item]
+    if new:
+        addrs.insert(0, {**deposit_address(kind, acct.name, aid or "", secrets.randbelow(2**31) + 1),  # type: ignore[dict-item]
+                         "expiretm": "0", "new": True})
     return addrs
 
 
@@ -814,9 +843,10 @@ def p_deposit_status(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 def p_withdraw_methods(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     aid = _asset_param(params, required=False)
     out = []
-    for a, (method, minimum, _) in DEPOSIT_METHODS.items():
-        if (aid is None and _in_requested_class(params, a)) or a == aid:
-            out.append({"asset": a, "method": method, "network": method.split(" ")[0], "minimum": minimum})
+    for a in ASSETS:
+        f = funding_method(a)
+        if f is not None and ((aid is None and _in_requested_class(params, a)) or a == aid):
+            out.append({"asset": a, "method": f[0], "network": f[0].split(" ")[0], "minimum": f[1]})
     return out
 
 
@@ -831,7 +861,7 @@ def p_withdraw_addresses(ctx: Any, acct: Account, params: dict[str, Any]) -> Any
         if params.get("key") and r["key"] != params["key"]:
             continue
         out.append({"address": r["address"], "asset": ASSETS[r["asset"]].altname if r["asset"] in ASSETS
-                    else r["asset"], "method": DEPOSIT_METHODS.get(r["asset"], ("Local",))[0], "key": r["key"],
+                    else r["asset"], "method": _method_name(r["asset"]), "key": r["key"],
                     "verified": True})
     return out
 
@@ -849,8 +879,8 @@ def p_withdraw_info(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     aid = _asset_param(params, "EFunding:Unknown asset")
     _withdraw_key(ctx, acct, aid, params.get("key"))
     amount = _funding_amount(params)
-    fee = D(DEPOSIT_METHODS.get(aid, ("", "0", "0"))[2])
-    return {"method": DEPOSIT_METHODS.get(aid, ("Local",))[0], "limit": fmt_asset(aid, ctx.engine.available(
+    fee = _withdraw_fee(aid)  # type: ignore[arg-type]
+    return {"method": _method_name(aid), "limit": fmt_asset(aid, ctx.engine.available(
         acct.name, aid)), "amount": fmt_asset(aid, amount - fee), "fee": fmt_asset(aid, fee)}
 
 
@@ -870,7 +900,7 @@ def p_withdraw(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     amount = _funding_amount(params)
     if params.get("address") and params["address"] != row["address"]:
         raise invalid("address")
-    fee = D(DEPOSIT_METHODS.get(aid, ("", "0", "0"))[2])
+    fee = _withdraw_fee(aid)  # type: ignore[arg-type]
     if params.get("max_fee") not in (None, "") and parse_decimal(params["max_fee"], "max_fee", False) < fee:
         raise KrakenError("EFunding:Max fee exceeded")
     if amount <= fee:
@@ -880,7 +910,7 @@ def p_withdraw(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     now = ctx.clock()
     refid = new_id("A", (6, 6, 6))
     ctx.db.credit(acct.name, aid, -(amount - fee), type="withdrawal", refid=refid, fee=fee, now=now)
-    data = {"method": DEPOSIT_METHODS.get(aid, ("Local",))[0], "aclass": ASSETS[aid].aclass, "asset": aid,
+    data = {"method": _method_name(aid), "aclass": ASSETS[aid].aclass, "asset": aid,
             "refid": refid,
             "txid": "", "info": row["address"], "amount": fmt_asset(aid, amount - fee), "fee": fmt_asset(aid, fee),
             "time": int(now), "status": "Initial", "key": row["key"]}
@@ -1176,6 +1206,34 @@ LIST_PARAMS: dict[str, frozenset[str]] = {
 
 
 # ------------------------------------------------------------------ request handling
+#: calls that make the named pairs simulated (kraken_ops.exchange.simulation: hot pairs)
+MARKET_DATA_CALLS = frozenset({"Ticker", "OHLC", "Depth", "Trades", "Spread", "GroupedBook"})
+ORDER_CALLS = frozenset({"AddOrder", "AddOrderBatch", "EditOrder", "AmendOrder", "Level3"})  # private calls
+
+
+def wake_pairs(ctx: Any, method: str, params: dict[str, Any]) -> None:
+    """Tell the market simulation which pairs a request names, so that they are quoted now
+    and stay simulated; Ticker without ``pair`` refreshes the pairs of its class. Never fails
+    the request (bad names are the handler's business)."""
+    sim = getattr(ctx, "simulation", None)
+    if sim is None:
+        return
+    try:
+        raw = params.get("pair")
+        values = raw if isinstance(raw, list) else [raw]
+        names = [x.strip() for v in values if isinstance(v, str) for x in v.split(",") if x.strip()]
+        if names:
+            sim.wake_names(names)
+        elif method == "Ticker":
+            aclass = params.get("asset_class")
+            aclass = aclass if aclass in ASSET_CLASSES else "currency"
+            sim.refresh([pid for pid, p in PAIRS.items() if pair_in_class(p, aclass)])
+    except Exception:  # pragma: no cover - a market that cannot be quoted is answered as it is
+        import logging
+
+        logging.getLogger(__name__).exception("waking pairs for %s failed", method)
+
+
 def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     """Form or JSON body -> params (JSON keeps nested values)."""
     text = raw.decode("utf-8", errors="replace")
@@ -1214,6 +1272,8 @@ def setup(app: web.Application, ctx: Any) -> None:
                 params.update(parse_body(await request.read(), request.content_type or ""))
             except KrakenError as exc:
                 return err(exc.error)
+        if method in MARKET_DATA_CALLS:
+            wake_pairs(ctx, method, params)
         try:
             return envelope(fn(ctx, Params(params, LIST_PARAMS.get(method, ()))))
         except KrakenError as exc:
@@ -1258,6 +1318,8 @@ def setup(app: web.Application, ctx: Any) -> None:
         params.pop("otp", None)
         if method in REBASE_ENDPOINTS and params.get("rebase_multiplier") not in (None, *REBASE_MULTIPLIERS):
             return err("EGeneral:Invalid arguments:rebase_multiplier")
+        if method in ORDER_CALLS:
+            wake_pairs(ctx, method, params)
         try:
             result = handler(ctx, acct, Params(params, LIST_PARAMS.get(method, ())))
         except KrakenError as exc:

@@ -5,6 +5,10 @@ when ``kraken_ops.exchange.futures`` is importable, fault injection); ``run(...)
 serves it, prints ``listening on http://HOST:PORT`` to stderr and records the URL in
 ``STATE_DIR/server.json``.
 
+The market universe is :mod:`kraken_ops.exchange.markets`' bundled data, or what
+``--markets FILE|live`` gives (:func:`resolve_markets`); a state directory remembers the
+universe it was last served with (``STATE_DIR/markets.json``).
+
 One exchange per state directory: ``run`` and ``start`` hold the lock of
 :mod:`kraken_ops.exchange.lock` while serving, and a second server on the same directory
 raises :class:`~kraken_ops.exchange.lock.StateLocked` (naming the first one's URL and PID)
@@ -25,7 +29,8 @@ from aiohttp import web
 from kraken_ops.exchange.context import DEFAULT_MAX_PUBLIC_ROWS, DEFAULT_RETENTION_DAYS, STATUSES, Context
 from kraken_ops.exchange.engine import Engine
 from kraken_ops.exchange.lock import StateLock
-from kraken_ops.exchange.markets import Markets
+from kraken_ops.exchange import markets as markets_mod
+from kraken_ops.exchange.markets import Markets, MarketsError, Universe
 from kraken_ops.exchange.prices import PriceFeed, make_feed
 from kraken_ops.exchange.simulation import Simulation
 from kraken_ops.exchange.state import State
@@ -81,22 +86,119 @@ def parse_faults(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
+MARKETS_FILE = "markets.json"  # STATE_DIR/markets.json: the universe the state was last served with
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _saved_markets(state_dir: Path, warn: Callable[[str], None]) -> Universe | None:
+    path = state_dir / MARKETS_FILE
+    if not path.exists():
+        return None
+    try:
+        return markets_mod.load_markets_file(path)
+    except MarketsError as exc:
+        warn(f"warning: ignoring {path} ({exc}); serving the bundled markets")
+        return None
+
+
+def resolve_markets(spec: str | Universe | None, state_dir: str | os.PathLike[str] | Path,
+                    warn: Callable[[str], None] = _warn) -> Universe:
+    """The universe to serve: ``None`` (what ``STATE_DIR/markets.json`` says, else the bundled
+    data), ``"bundled"``, ``"live"`` (Kraken's Assets, AssetPairs and Futures instruments,
+    fetched now; on failure one warning line and the state's or the bundled universe), a
+    file path (see :func:`kraken_ops.exchange.markets.load_markets_file`; a bad file raises
+    :class:`~kraken_ops.exchange.markets.MarketsError`) or a :class:`Universe`."""
+    state = Path(state_dir)
+    if isinstance(spec, Universe):
+        return spec
+    if spec in (None, ""):
+        return _saved_markets(state, warn) or markets_mod.bundled()
+    if spec == "bundled":
+        return markets_mod.bundled()
+    if spec == "live":
+        try:
+            return markets_mod.fetch_live()
+        except MarketsError as exc:
+            fallback = _saved_markets(state, warn)
+            warn(f"warning: {exc}; serving the {'markets of ' + str(state / MARKETS_FILE) if fallback else 'bundled markets'}")
+            return fallback or markets_mod.bundled()
+    return markets_mod.load_markets_file(str(spec))
+
+
+def _state_needs(db: State) -> tuple[set[str], set[str]]:
+    """Spot pairs and Futures symbols the state has orders, trades or positions on."""
+    pairs: set[str] = set()
+    symbols: set[str] = set()
+    for sql, out in (("SELECT DISTINCT json_extract(data, '$.pair') AS v FROM orders", pairs),
+                     ("SELECT DISTINCT json_extract(data, '$.pair') AS v FROM trades", pairs),
+                     ("SELECT DISTINCT symbol AS v FROM fut_orders", symbols),
+                     ("SELECT DISTINCT symbol AS v FROM fut_positions", symbols)):
+        try:
+            out.update(str(r["v"]) for r in db.query(sql) if r["v"])
+        except Exception:  # a table the state does not have (yet)
+            pass
+    return pairs, symbols
+
+
+def install_markets(universe: Universe, db: State, warn: Callable[[str], None] = _warn) -> Universe:
+    """Serve ``universe`` for the state ``db``: pairs and Futures instruments the state has
+    orders or positions on are kept (from the state's previous universe or the bundled one)
+    even if ``universe`` lacks them; the result is installed and remembered in
+    ``STATE_DIR/markets.json`` (the bundled universe removes that file)."""
+    state = Path(db.state_dir)
+    previous = _saved_markets(state, lambda _m: None)
+    pairs, symbols = _state_needs(db)
+    for other in (previous, markets_mod.bundled()):
+        if other is not None and other is not universe:
+            universe = universe.with_pairs_of(other, pairs)
+    if universe.instruments_raw is not None:
+        have = {str(i.get("symbol", "")).upper() for i in universe.instruments_raw}
+        for other in (previous, markets_mod.bundled()):
+            for inst in (other.instruments_raw or []) if other is not None else []:
+                sym = str(inst.get("symbol", "")).upper()
+                if sym in symbols and sym not in have:
+                    universe.instruments_raw.append(inst)
+                    have.add(sym)
+    kept = getattr(universe, "kept", None)
+    if kept:
+        warn(f"note: kept {len(kept)} pair(s) the markets do not list but this state has orders on: {', '.join(kept)}")
+    markets_mod.install(universe)
+    path = state / MARKETS_FILE
+    if universe is markets_mod.bundled():
+        path.unlink(missing_ok=True)
+    elif previous is None or universe.source != str(path):
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(universe.to_document(), separators=(",", ":"), default=str))
+        tmp.replace(path)
+    return universe
+
+
 def make_context(state_dir: str | os.PathLike[str] | None = None, *, seed: int = 0, fresh: bool = False,
                  status: str = "online", faults: dict[str, Any] | None = None,
                  clock: Callable[[], float] | None = None, prices: str | PriceFeed | None = None,
                  prices_url: str | None = None, retention_days: float = DEFAULT_RETENTION_DAYS,
-                 max_public_rows: int = DEFAULT_MAX_PUBLIC_ROWS) -> Context:
+                 max_public_rows: int = DEFAULT_MAX_PUBLIC_ROWS, markets: str | Universe | None = None) -> Context:
     """The exchange's context. ``prices``: ``synthetic`` (default), ``live``, ``replay:FILE``
     or a :class:`~kraken_ops.exchange.prices.PriceFeed`; the feed starts with the server.
     ``retention_days``: days of public market data kept in the state database (0: forever);
-    ``max_public_rows``: rows of it kept at most (0: no cap)."""
+    ``max_public_rows``: rows of it kept at most (0: no cap). ``markets``: see
+    :func:`resolve_markets`; the universe is process-wide (one served universe a process)."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (use one of {', '.join(STATUSES)})")
     feed = make_feed(prices, prices_url)
     db = State(state_dir, fresh=fresh)
+    try:
+        universe = resolve_markets(markets, db.state_dir)
+        install_markets(universe, db)
+    except BaseException:
+        db.close()
+        raise
     ctx = Context(db, seed=seed, status=status, faults=faults, clock=clock, retention_days=retention_days,
                   max_public_rows=max_public_rows)
-    ctx.markets = Markets(ctx.rng, ctx.clock())
+    ctx.markets = Markets(ctx.rng, ctx.clock(), seed=seed, clock=ctx.clock)
     ctx.engine = Engine(db, ctx.markets, ctx.clock, ctx)
     ctx.simulation = Simulation(ctx, feed=feed)
     # a few steps so that books and trades exist before the first request
@@ -305,7 +407,8 @@ async def start(ctx: Context, host: str = "127.0.0.1", port: int = 8787) -> tupl
 def run(host: str = "127.0.0.1", port: int = 8787, state_dir: str | os.PathLike[str] | None = None, seed: int = 0,
         fresh: bool = False, status: str = "online", faults: list[str] | dict[str, Any] | None = None,
         prices: str | PriceFeed | None = None, prices_url: str | None = None,
-        retention_days: float = DEFAULT_RETENTION_DAYS, max_public_rows: int = DEFAULT_MAX_PUBLIC_ROWS) -> None:
+        retention_days: float = DEFAULT_RETENTION_DAYS, max_public_rows: int = DEFAULT_MAX_PUBLIC_ROWS,
+        markets: str | Universe | None = None) -> None:
     """Serve until interrupted (``kraken-ops exchange serve``).
 
     Nonce windows are per account (``exchange account add --nonce-window N``), as at Kraken
@@ -321,7 +424,7 @@ def run(host: str = "127.0.0.1", port: int = 8787, state_dir: str | os.PathLike[
     try:
         ctx = make_context(state_dir, seed=seed, fresh=fresh, status=status, faults=fault_dict, prices=prices,
                            retention_days=retention_days, max_public_rows=max_public_rows,
-                           prices_url=prices_url)
+                           prices_url=prices_url, markets=markets)
         ctx.state_lock = lock
 
         async def main() -> None:

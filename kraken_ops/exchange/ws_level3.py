@@ -142,6 +142,8 @@ def setup(app: web.Application, ctx: Any) -> None:
             await conn.send(conn.ack(method, req_id, time_in, {"channel": "level3", "depth": depth,
                                                                "snapshot": snapshot, "symbol": pair.ws_symbol}))
             sub = {"pair": pair, "depth": depth}
+            if getattr(ctx, "simulation", None) is not None:
+                ctx.simulation.wake(pair.id)  # quoted now, simulated while subscribed
             book = ctx.engine.books[pair.id]
             sub["version"] = ctx.engine.book_version[pair.id]
             sub["bids"] = books.level3_levels(pair, book, "buy", depth)
@@ -168,6 +170,8 @@ def setup(app: web.Application, ctx: Any) -> None:
 
     async def update(conn: Conn, sub: dict[str, Any]) -> None:
         pair: Pair = sub["pair"]
+        if getattr(ctx, "simulation", None) is not None:
+            ctx.simulation.touch(pair.id)
         version = ctx.engine.book_version[pair.id]
         if version == sub["version"]:
             return

@@ -485,6 +485,9 @@ def setup(app: web.Application, ctx: Any) -> None:
             if acct is None:
                 await conn.send(conn.ack(method, req_id, time_in, error=error))
                 return
+            sym = params.get("symbol")
+            if isinstance(sym, str) and getattr(ctx, "simulation", None) is not None:
+                ctx.simulation.wake_names([sym])  # quoted now, simulated while used
             await _trade(conn, acct, method, req_id, params, time_in)
             return
         await conn.send(conn.ack(str(method), req_id, time_in, error="Method not found"))
@@ -596,6 +599,8 @@ def setup(app: web.Application, ctx: Any) -> None:
                     await conn.send(conn.ack(method, req_id, time_in, {"channel": channel, **extra,
                                                                        "symbol": pair.ws_symbol}))
                 continue
+            if getattr(ctx, "simulation", None) is not None:
+                ctx.simulation.wake(pair.id)  # quoted now, simulated while subscribed
             result = {"channel": channel, **extra, "snapshot": snapshot, "symbol": pair.ws_symbol}
             if channel == "book":
                 result.setdefault("warnings", [])
@@ -653,6 +658,8 @@ def setup(app: web.Application, ctx: Any) -> None:
 
     async def _update(conn: Conn, channel: str, sub: dict[str, Any]) -> None:
         pair: Pair = sub["pair"]
+        if getattr(ctx, "simulation", None) is not None:
+            ctx.simulation.touch(pair.id)
         pd = ctx.markets.data[pair.id]
         if channel == "ticker":
             item = _ticker_item(ctx, pair)

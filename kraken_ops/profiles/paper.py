@@ -11,7 +11,9 @@
 2. creates an account with a Spot and a Futures key with the same function as
    ``kraken-ops exchange account add`` (:meth:`kraken_ops.exchange.state.State.add_account`)
    on the same state dir the running server uses (the server notices new accounts),
-   and funds it (default ``ZUSD=10000, XXBT=1, XETH=10``);
+   and funds it (default ``ZUSD=10000, XXBT=1, XETH=10``) and its Futures wallets (default
+   10,000 USD of flex collateral, 0.5 XBT in ``fi_xbtusd``, 1 ETH in ``fi_ethusd``: see
+   :mod:`kraken_ops.exchange.futures.funding`);
 3. stores a ``paper`` profile and both secrets with :func:`store_paper_profile` (in
    the keyring, or, on a machine without one, in the exchange's 0600 secrets file
    ``STATE_DIR/profile-secrets.json``). If that fails, the account is removed again.
@@ -59,6 +61,8 @@ class PaperResult:
     account: str
     exchange: ExchangeInfo
     funds: list[tuple[str, str]] = field(default_factory=list)
+    #: Futures collateral credited: (wallet, asset, amount)
+    futures_funds: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 # --- the exchange process ----------------------------------------------------------------
@@ -229,11 +233,18 @@ def add_paper_profile(
     nonce_window: int | None = None,
     description: str | None = None,
     start_timeout: float = START_TIMEOUT,
+    futures_funds: Sequence[str] | None = None,
 ) -> PaperResult:
     """Create an account on the local exchange (starting it if needed) and store profile ``name``.
+    ``futures_funds``: ``[WALLET:]ASSET=AMOUNT`` items for the Futures wallets (default
+    :data:`~kraken_ops.exchange.futures.funding.DEFAULT_FUTURES_FUNDS`).
 
-    >>> add_paper_profile("demo", funds=["USD=5000"])  # doctest: +SKIP
+    >>> add_paper_profile("demo", funds=["USD=5000"], futures_funds=["USD=2500"])  # doctest: +SKIP
     """
+    from kraken_ops.exchange.futures.funding import (DEFAULT_FUTURES_FUNDS, FuturesFundingError, credit_futures,
+                                                     parse_futures_funds)
+    from kraken_ops.exchange.markets import use_state_markets
+
     from kraken_ops.profiles.config import read_config
     from kraken_ops.profiles.manage import store_paper_profile
 
@@ -245,7 +256,12 @@ def add_paper_profile(
             f"profile {name!r} already exists ({existing.environment}); choose another name or remove it first "
             f"(`kraken-ops profile remove {name}`)"
         )
+    use_state_markets(exchange_state_dir(state_dir))  # the assets of the universe that exchange serves
     fund_pairs = parse_funds(funds) if funds else parse_funds([f"{a}={v}" for a, v in DEFAULT_FUNDS])
+    try:
+        futures = parse_futures_funds(futures_funds if futures_funds else DEFAULT_FUTURES_FUNDS)
+    except FuturesFundingError as exc:
+        raise ProfileError(str(exc)) from None
     exchange = ensure_exchange(url, state_dir, timeout=start_timeout)
 
     from kraken_ops.exchange.state import State, StateError
@@ -260,6 +276,8 @@ def add_paper_profile(
         try:
             for asset, amount in fund_pairs:
                 db.deposit(account, asset, amount)
+            for wallet, unit, amount in futures:
+                credit_futures(db, account, wallet, unit, amount)
             profile = store_paper_profile(
                 name,
                 exchange.url,
@@ -278,7 +296,8 @@ def add_paper_profile(
             raise
     finally:
         db.close()
-    return PaperResult(profile, account, exchange, [(a, format(v, "f")) for a, v in fund_pairs])
+    return PaperResult(profile, account, exchange, [(a, format(v, "f")) for a, v in fund_pairs],
+                       [(w, u, format(v, "f")) for w, u, v in futures])
 
 
 def stop_exchange(pid: int, timeout: float = 10.0) -> None:

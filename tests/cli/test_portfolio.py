@@ -108,16 +108,16 @@ def test_another_currency_and_an_unknown_one(cli):
 
 def test_an_asset_with_no_market_is_listed_and_warned_about_never_counted(cli):
     account = cli.add_profile("bot1", cli.account({"ZUSD": "100"}))
-    _fund_futures(cli.exchange, account, "flex", "USDT", "50")  # the local Spot market lists no USDT
+    _fund_futures(cli.exchange, account, "flex", "RLUSD", "50")  # the local Spot universe lists no RLUSD
     result = cli("portfolio", "-p", "bot1", "-o", "json")
     doc = _json(result)
-    assert doc["unvalued"] == [{"profile": "bot1", "source": "futures", "account": "flex", "asset": "USDT", "amount": "50",
+    assert doc["unvalued"] == [{"profile": "bot1", "source": "futures", "account": "flex", "asset": "RLUSD", "amount": "50",
                                 "reason": "unknown asset (not in Kraken's Assets or AssetPairs)"}]
     assert D(doc["total"]) == D(doc["accounts"]["bot1"]["spot"]) == D("100")
-    assert "warning: [bot1] futures flex: 50 USDT not valued in USD" in result.stderr
-    assert doc["assets"]["USDT"] == {"amount": "50", "value": None, "share": None, "unvalued_amount": "50"}
+    assert "warning: [bot1] futures flex: 50 RLUSD not valued in USD" in result.stderr
+    assert doc["assets"]["RLUSD"] == {"amount": "50", "value": None, "share": None, "unvalued_amount": "50"}
     table = cli("portfolio", "-p", "bot1", "-o", "table", "--no-color").stdout
-    assert [line.split() for line in table.splitlines() if line.startswith("USDT")] == [["USDT", "50", "not", "valued"]]
+    assert [line.split() for line in table.splitlines() if line.startswith("RLUSD")] == [["RLUSD", "50", "not", "valued"]]
 
 
 def test_a_part_that_fails_is_reported_and_exits_5(cli):

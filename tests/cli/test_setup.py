@@ -70,6 +70,7 @@ def test_paper_uses_the_running_exchange_funds_the_account_and_makes_the_first_p
     assert summary["profile"] == name and summary["environment"] == "paper" and summary["default"] is True
     assert summary["url"] == running.url and summary["exchange_started"] is False  # found through server.json, not started
     assert summary["funds"] == {"ZUSD": "500", "XXBT": "0.25"}
+    assert summary["futures_funds"]["flex:USD"] == "10000"  # Futures collateral too (issue 11)
     assert f"kraken-ops balances -p {name}" in summary["next"]
     from kraken_ops.spot import User
 

@@ -138,3 +138,34 @@ def test_paper_refuses_an_existing_profile_name(exchange_state: Path) -> None:
     with pytest.raises(ProfileError, match="already exists"):
         add_paper_profile("demo", url=FREE, state_dir=exchange_state)
     assert not exchange_state.exists()
+
+
+def test_paper_funds_futures_collateral_as_asked(exchange_state: Path) -> None:
+    result = run("add", "fut", "--paper", "--url", FREE, "--state", str(exchange_state), "--fund-futures", "USD=2500",
+                 "--fund-futures", "cash:USDT=40", "--fund-futures", "fi_ethusd:ETH=0.25")
+    assert result.exit_code == 0, result.stderr
+    row = json.loads(result.stdout)
+    assert row["futures_funds"] == {"flex:USD": "2500", "cash:USDT": "40", "fi_ethusd:ETH": "0.25"}
+    assert "Futures flex:USD=2500, cash:USDT=40, fi_ethusd:ETH=0.25" in result.stderr
+
+    from decimal import Decimal
+
+    from kraken_ops.futures import User
+
+    accounts = User.from_profile("fut").get_wallets()["accounts"]
+    assert accounts["flex"]["currencies"]["USD"]["quantity"] == Decimal("2500")
+    assert accounts["cash"]["balances"] == {"usdt": Decimal("40")}
+    assert accounts["fi_ethusd"]["balances"]["eth"] == Decimal("0.25") and accounts["fi_xbtusd"]["balances"]["xbt"] == 0
+    log = User.from_profile("fut").get_account_log()["logs"]
+    assert {entry["info"] for entry in log} == {"admin transfer"} and len(log) == 3
+
+
+@pytest.mark.parametrize("item, says", [
+    ("USD", "expected [WALLET:]ASSET=AMOUNT"), ("piggy:USD=1", "unknown wallet 'piggy'"),
+    ("fi_xbtusd:ETH=1", "the fi_xbtusd wallet holds XBT"), ("DOGE=5", "the flex wallet holds"),
+    ("USD=-1", "positive"), ("USD=abc", "not a decimal number"),
+])
+def test_bad_futures_funding_fails_before_anything_starts(exchange_state: Path, item: str, says: str) -> None:
+    result = run("add", "demo", "--paper", "--url", FREE, "--state", str(exchange_state), "--fund-futures", item)
+    assert result.exit_code == 3 and says in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not exchange_state.exists()

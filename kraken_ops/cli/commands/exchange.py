@@ -70,6 +70,14 @@ def _state_error_code(exc: Exception) -> int:
     return 2 if isinstance(exc, AmountError) else 3
 
 
+def _use_state_markets(state: Optional[Path]) -> None:
+    """Name assets as the exchange of ``state`` lists them (its remembered ``--markets``)."""
+    from kraken_ops.exchange.markets import use_state_markets
+    from kraken_ops.exchange.state import default_state_dir
+
+    use_state_markets(state or default_state_dir())
+
+
 def _asset(text: str) -> str:
     from kraken_ops.exchange.markets import ASSETS, normalize_asset
 
@@ -118,6 +126,11 @@ def serve(
     max_public_rows: int = typer.Option(
         400_000, "--max-public-rows", help="Rows of public market data kept at most, oldest dropped first (0: no cap; ~130 bytes a row)."
     ),
+    markets: Optional[str] = typer.Option(
+        None, "--markets", metavar="FILE|live|bundled",
+        help="Market universe: a saved Assets + AssetPairs (+ Futures instruments) answer, live (fetched from Kraken now; "
+             "falls back with a warning) or bundled (default: what the state was last served with, else bundled).",
+    ),
 ) -> None:
     """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr.
 
@@ -147,11 +160,15 @@ def serve(
         feed = make_feed(prices, prices_url)
     except ValueError as exc:
         _fail(f"bad --prices: {exc}", 2)
+    from kraken_ops.exchange.markets import MarketsError
+
     try:
         run(host=host, port=port, state_dir=state, seed=seed, fresh=fresh, status=status, faults=faults, prices=feed,
-            retention_days=retention_days, max_public_rows=max_public_rows)
+            retention_days=retention_days, max_public_rows=max_public_rows, markets=markets)
     except StateLocked as exc:
         _fail(str(exc), 3)
+    except MarketsError as exc:
+        _fail(f"bad --markets: {exc}", 3)
     except PriceFeedError as exc:
         _fail(str(exc), 4 if exc.kind == "network" else 3)  # docs/scripting.md: 4 network, 3 io
     except OSError as exc:
@@ -196,6 +213,9 @@ def _existing_profile(name: str, replace: bool) -> None:
 def account_add(
     name: str = typer.Argument(..., help="Account name."),
     fund: List[str] = typer.Option([], "--fund", help="ASSET=AMOUNT to deposit (repeatable)."),
+    fund_futures: List[str] = typer.Option(
+        [], "--fund-futures", metavar="[WALLET:]ASSET=AMOUNT",
+        help="Futures collateral to credit (repeatable): USD=10000 (flex wallet), fi_ethusd:ETH=1 ..."),
     permissions: Optional[str] = typer.Option(None, "--permissions", help="Comma-separated permissions (default all)."),
     tier: str = typer.Option("pro", "--tier", help="starter, intermediate or pro (rate limits)."),
     nonce_window: int = typer.Option(0, "--nonce-window", help="Tolerated nonce lag (default 0: strictly increasing)."),
@@ -217,9 +237,15 @@ def account_add(
 
     Example: kraken-ops exchange account add grid-bot --fund ZUSD=10000 --fund XXBT=1 --profile grid-bot
     """
+    from kraken_ops.exchange.futures.funding import FuturesFundingError, credit_futures, parse_futures_funds
     from kraken_ops.exchange.state import StateError
 
+    _use_state_markets(state)
     funds = _fund_pairs(fund)
+    try:
+        futures = parse_futures_funds(fund_futures)
+    except FuturesFundingError as exc:
+        _fail(str(exc), 2)
     perms = [p.strip() for p in permissions.split(",") if p.strip()] if permissions is not None else None
     if replace and not profile:
         _fail("--replace goes with --profile", 2)
@@ -253,6 +279,8 @@ def account_add(
     try:
         for asset, amount in funds:
             db.deposit(name, asset, amount)
+        for wallet, unit, amount in futures:
+            credit_futures(db, name, wallet, unit, amount)
         if profile:
             from kraken_ops.profiles import store_paper_profile
 
@@ -395,6 +423,7 @@ def account_fund(
     """
     from kraken_ops.exchange.state import StateError
 
+    _use_state_markets(state)
     funds = _fund_pairs(items)
     db = _existing_state(state)
     try:
@@ -492,6 +521,7 @@ def deposit(
     """
     from kraken_ops.exchange.state import StateError
 
+    _use_state_markets(state)
     aid = _asset(asset)
     value = _amount(amount)
     db = _existing_state(state)

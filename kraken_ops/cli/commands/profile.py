@@ -242,6 +242,7 @@ class PaperOptions:
     url: str | None = None
     state: Path | None = None
     funds: list[str] = field(default_factory=list)
+    futures_funds: list[str] = field(default_factory=list)
     account: str | None = None
     tier: str | None = None
     nonce_window: int | None = None
@@ -261,6 +262,7 @@ def run_add_paper(opts: PaperOptions, out: Any) -> dict[str, Any]:
         url=opts.url,
         state_dir=opts.state,
         funds=opts.funds,
+        futures_funds=opts.futures_funds,
         account=opts.account,
         tier=opts.tier,
         nonce_window=opts.nonce_window,
@@ -271,8 +273,10 @@ def run_add_paper(opts: PaperOptions, out: Any) -> dict[str, Any]:
     if ex.started:
         out.info(f"started the local exchange on {ex.url} (pid {ex.pid}, state {ex.state_dir}, log {ex.log}); stop it with: kill {ex.pid}")
     funded = ", ".join(f"{a}={v}" for a, v in result.funds)
+    futures = ", ".join(f"{w}:{a}={v}" for w, a, v in result.futures_funds)
     where = result.profile.secret_file or "the keyring"
-    out.info(f"created account {result.account!r} on {ex.url} ({funded}); profile {opts.name!r} (paper) stored, secrets in {where}")
+    out.info(f"created account {result.account!r} on {ex.url} ({funded}; Futures {futures}); profile {opts.name!r} "
+             f"(paper) stored, secrets in {where}")
     if opts.make_default:
         set_default(opts.name)
     row = {
@@ -283,6 +287,7 @@ def run_add_paper(opts: PaperOptions, out: Any) -> dict[str, Any]:
         "started": ex.started,
         "pid": ex.pid,
         "funds": dict(result.funds),
+        "futures_funds": {f"{w}:{a}": v for w, a, v in result.futures_funds},
         "spot_key": result.profile.spot_key,
         "futures_key": result.profile.futures_key,
     }
@@ -316,6 +321,7 @@ def add(
     ),
     paper: bool = typer.Option(False, "--paper", help="Create a funded account on the local exchange (started in the background if needed) and store its keys."),
     fund: Optional[list[str]] = typer.Option(None, "--fund", metavar="ASSET=AMOUNT", help="With --paper: ASSET=AMOUNT to deposit (repeatable; default ZUSD=10000 XXBT=1 XETH=10)."),
+    fund_futures: Optional[list[str]] = typer.Option(None, "--fund-futures", metavar="[WALLET:]ASSET=AMOUNT", help="With --paper: Futures collateral (repeatable; default flex:USD=10000 fi_xbtusd:XBT=0.5 fi_ethusd:ETH=1)."),
     state: Optional[Path] = typer.Option(None, "--state", metavar="DIR", help="With --paper: the exchange's state dir (default: its user data dir)."),
     account: Optional[str] = typer.Option(None, "--account", help="With --paper: the exchange account name (default: the profile name)."),
     start_timeout: float = typer.Option(30.0, "--start-timeout", min=1, help="With --paper: seconds to wait for a started exchange to listen."),
@@ -339,15 +345,16 @@ def add(
             raise UsageProblem(f"--paper creates both keys itself; it does not take {', '.join(clashes)}")
         run_add_paper(
             PaperOptions(
-                name=name, url=url, state=state, funds=list(fund or []), account=account,
+                name=name, url=url, state=state, funds=list(fund or []), futures_funds=list(fund_futures or []),
+                account=account,
                 tier=tier.value if tier else None, nonce_window=nonce_window, description=description,
                 make_default=make_default, start_timeout=start_timeout,
             ),
             _output(),
         )
         return
-    if fund or state is not None or account is not None:
-        raise UsageProblem("--fund, --state and --account go with --paper")
+    if fund or fund_futures or state is not None or account is not None:
+        raise UsageProblem("--fund, --fund-futures, --state and --account go with --paper")
     opts = AddOptions(
         name=name,
         market=market.value,

@@ -256,6 +256,7 @@ def _paper(opts: SetupOptions, out: Any, asker: Asker, name: str, make_default: 
         "default": config.default == name,
         "account": row["account"],
         "funds": row["funds"],
+        "futures_funds": row["futures_funds"],  # the default Futures collateral of a paper profile
         "exchange_started": row["started"],
         "exchange_pid": row["pid"],
         "read_only": False,

@@ -38,6 +38,7 @@ from kraken_ops.exchange.futures.instruments import (
     WALLETS,
     Instrument,
     normalize_asset,
+    reference_price,
 )
 from kraken_ops.exchange.futures.util import iso_ms
 
@@ -378,8 +379,8 @@ class FuturesEngine:
                 return D(v)
         except Exception:
             pass
-        # no spot market available: an internal seeded walk
-        cur = self._fallback_index[base]
+        # no spot market available: an internal seeded walk (from the universe's reference price)
+        cur = self._fallback_index.get(base) or reference_price(base)
         cur = cur * D(str(1 + self.rng.gauss(0, 0.0004)))
         self._fallback_index[base] = cur
         return cur
@@ -892,7 +893,7 @@ class FuturesEngine:
         cash = self.balances(account, "cash")
         return {
             "cash": {"type": "cashAccount", "balances": {a.lower(): v for a, v in sorted(cash.items())}},
-            "fi_xbtusd": self.inverse_summary(account),
+            **{i.wallet: self.inverse_summary(account, i.symbol) for i in INSTRUMENTS.values() if i.inverse},
             "flex": self.flex_summary(account),
         }
 

@@ -1,4 +1,10 @@
-"""Kraken Futures history API (``/api/history/v2/*``) and charts API (``/api/charts/v1/*``)."""
+"""Kraken Futures history API (``/api/history/v2/*`` and ``v3``) and charts API (``/api/charts/v1/*``).
+
+Every history list takes ``since`` and ``before`` (milliseconds), ``sort`` (``asc``/``desc``),
+``count``, ``continuation_token`` (and the private ones ``tradeable``) and answers
+``elements`` (empty when nothing matches). ``/positions`` lists position update events,
+derived from the account log's trade entries (one per fill that changed a position).
+"""
 
 from __future__ import annotations
 
@@ -46,16 +52,84 @@ def _untoken(token: str) -> int:
 
 
 def _int(params: Any, name: str) -> int | None:
+    """A whole-number parameter (millisecond timestamps, ids, counts); ``1.7e12`` and
+    ``1700000000000.0`` are whole numbers too."""
     v = params.get(name)
     if v in (None, ""):
         return None
     try:
         value = int(v)
     except ValueError:
-        raise Reject("invalidArgument")
+        try:
+            d = Decimal(str(v).strip())
+        except ArithmeticError:
+            raise Reject("invalidArgument") from None
+        if not d.is_finite() or d != d.to_integral_value() or abs(d) >= INT_LIMIT:
+            raise Reject("invalidArgument") from None
+        value = int(d)
     if not -INT_LIMIT < value < INT_LIMIT:
         raise Reject("invalidArgument")
     return value
+
+
+#: the position history filters and the position changes each one selects
+POSITION_FILTERS: dict[str, tuple[str, ...]] = {
+    "opened": ("open",), "closed": ("close",), "increased": ("increase",), "decreased": ("decrease",),
+    "reversed": ("reverse",), "no_change": ("no_change",),
+    "trades": ("open", "close", "increase", "decrease", "reverse", "no_change"),
+    "funding_realization": (), "settlement": (),
+}
+
+
+def _position_update(uid: str, row_id: int, time_ms: int, e: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``PositionUpdate`` of an account-log ``futures trade`` entry that moved a position
+    (the entry whose asset is the contract), or None for the collateral entry."""
+    contract = e.get("contract")
+    if not contract or e.get("asset") != contract:
+        return None
+    try:
+        old, new = Decimal(str(e.get("old_balance") or 0)), Decimal(str(e.get("new_balance") or 0))
+    except ArithmeticError:
+        return None
+    if old == 0 and new != 0:
+        change = "open"
+    elif new == 0 and old != 0:
+        change = "close"
+    elif old == new:
+        change = "no_change"
+    elif (old > 0) != (new > 0):
+        change = "reverse"
+    else:
+        change = "increase" if abs(new) > abs(old) else "decrease"
+    inst = lookup(contract)
+
+    def num(d: Decimal) -> str:
+        return format(d.normalize(), "f") if d else "0"
+
+    return {
+        "accountUid": uid, "tradeable": inst.symbol if inst else str(contract).upper(),
+        "oldPosition": num(old), "oldAverageEntryPrice": str(e.get("old_average_entry_price") or "0"),
+        "newPosition": num(new), "newAverageEntryPrice": str(e.get("new_average_entry_price") or "0"),
+        "fillTime": time_ms, "fee": str(e.get("fee") or "0"), "feeCurrency": e.get("collateral") or "USD",
+        "realizedPnL": str(e.get("realized_pnl") or "0"), "positionChange": change,
+        "executionUid": e.get("execution"), "executionPrice": str(e.get("trade_price") or "0"),
+        "executionSize": num(abs(new - old)), "tradeType": "userExecution", "fundingRealizationTime": None,
+        "realizedFunding": None, "settlementPrice": None, "timestamp": time_ms, "updateReason": "trade",
+    }
+
+
+def _time_ms(params: Any, name: str) -> int | None:
+    """``since``/``before``: milliseconds, or an ISO-8601 time (python-kraken-sdk's docs pass
+    ``before="2023-04-04T16:10:46.260Z"`` as well as ``before="1604937694000"``)."""
+    v = params.get(name)
+    if isinstance(v, str) and "T" in v and ":" in v:
+        from kraken_ops.exchange.futures.util import parse_iso
+
+        try:
+            return int(parse_iso(v) * 1000)
+        except ValueError:
+            raise Reject("invalidArgument") from None
+    return _int(params, name)
 
 
 class FuturesHistory(Handlers):
@@ -72,6 +146,7 @@ class FuturesHistory(Handlers):
                           f"/api/history/{v}/market/{{tradeable:[^/]+}}/price", w(self._market_events(kind)),
                           allow_head=False)
             r.add_get(f"/api/history/{v}/account-log", w(self.account_log), allow_head=False)
+            r.add_get(f"/api/history/{v}/positions", w(self.positions), allow_head=False)
             r.add_get(f"/api/history/{v}/accountlogcsv", w(self.account_log_csv), allow_head=False)
         r.add_get("/api/charts/v1/", w(self.tick_types), allow_head=False)
         r.add_get("/api/charts/v1", w(self.tick_types), allow_head=False)
@@ -82,7 +157,7 @@ class FuturesHistory(Handlers):
 
     # ------------------------------------------------------------------ events
     def _page(self, account: str, kind: str, params: Any, tradeable: str | None) -> dict[str, Any]:
-        since, before = _int(params, "since"), _int(params, "before")
+        since, before = _time_ms(params, "since"), _time_ms(params, "before")
         count = _int(params, "count") or 500
         if count < 1 or count > 1000:
             raise Reject("invalidArgument")
@@ -141,7 +216,7 @@ class FuturesHistory(Handlers):
         return handler
 
     def _price_page(self, symbol: str, params: Any) -> dict[str, Any]:
-        since, before = _int(params, "since"), _int(params, "before")
+        since, before = _time_ms(params, "since"), _time_ms(params, "before")
         count = _int(params, "count") or 500
         sort = str(params.get("sort") or "desc").lower()
         series = self.engine.markets[symbol].series["mark"]
@@ -158,9 +233,72 @@ class FuturesHistory(Handlers):
             out["continuationToken"] = _token(start + count)
         return out
 
+    # ------------------------------------------------------------------ positions
+    async def positions(self, request: web.Request) -> web.Response:
+        """Position update events (Kraken's ``GET /api/history/v3/positions``): one per fill
+        that changed a position, with the filters ``opened``, ``closed``, ``increased``,
+        ``decreased``, ``reversed``, ``no_change`` (true: only such events; false: not these),
+        ``trades``, ``funding_realization`` and ``settlement``."""
+        acct, params = await self.gate.check(request, "history", history=True)
+        since, before = _time_ms(params, "since"), _time_ms(params, "before")
+        count = _int(params, "count") or 500
+        if count < 1 or count > 1000:
+            raise Reject("invalidArgument")
+        sort = str(params.get("sort") or "desc").lower()
+        if sort not in ("asc", "desc"):
+            raise Reject("invalidArgument")
+        tradeable = params.get("tradeable")
+        inst = lookup(tradeable) if tradeable else None
+        if tradeable and inst is None:
+            raise Reject("invalidArgument")
+        flags: dict[str, bool] = {}
+        for name in POSITION_FILTERS:
+            raw = params.get(name)
+            if raw not in (None, ""):
+                if str(raw).lower() not in ("true", "false"):
+                    raise Reject("invalidArgument")
+                flags[name] = str(raw).lower() == "true"
+        token = params.get("continuation_token") or params.get("continuationToken")
+        last = _untoken(token) if token else None
+        sql = "SELECT id, time, data FROM fut_log WHERE account=? AND info='futures trade'"
+        args: list[Any] = [acct.name]
+        for col, op, val in (("time", ">=", since), ("time", "<", before)):
+            if val is not None:
+                sql += f" AND {col}{op}?"
+                args.append(val)
+        if last is not None:
+            sql += " AND id>?" if sort == "asc" else " AND id<?"
+            args.append(last)
+        sql += f" ORDER BY id {'ASC' if sort == 'asc' else 'DESC'} LIMIT 100000"
+        uid = account_uid(acct.name)
+        out: list[dict[str, Any]] = []
+        more = False
+        for row in self.ctx.db.query(sql, args):
+            event = _position_update(uid, row["id"], row["time"], json.loads(row["data"]))
+            if event is None or (inst is not None and event["tradeable"] != inst.symbol):
+                continue
+            change = event["positionChange"]
+            wanted = [n for n, on in flags.items() if on]
+            if wanted and not any(change in POSITION_FILTERS[n] for n in wanted):
+                continue
+            if any(change in POSITION_FILTERS[n] for n, on in flags.items() if not on):
+                continue
+            if len(out) == count:
+                more = True
+                break
+            out.append({"uid": f"{uid[:24]}{row['id']:012d}", "timestamp": row["time"],
+                        "event": {"PositionUpdate": event}, "_id": row["id"]})
+        body: dict[str, Any] = {"accountUid": uid, "len": len(out), "serverTime": iso_ms(self.now()),
+                                "elements": out}
+        if more and out:
+            body["continuationToken"] = _token(out[-1]["_id"])
+        for e in out:
+            del e["_id"]
+        return json_response(body)
+
     # ------------------------------------------------------------------ account log
     def _log_rows(self, account: str, params: Any, limit_default: int = 500) -> list[dict[str, Any]]:
-        since, before = _int(params, "since"), _int(params, "before")
+        since, before = _time_ms(params, "since"), _time_ms(params, "before")
         frm, to = _int(params, "from"), _int(params, "to")
         count = _int(params, "count") or limit_default
         if count < 1 or count > 500:

@@ -1,6 +1,8 @@
 """Kraken Futures REST: ``/derivatives/api/v3/*`` and ``/derivatives/api/v4/historicalfundingrates``.
 
 Every private handler goes through :meth:`Gate.check`, which enforces, in this order:
+the endpoint's required arguments (``requiredArgumentMissing``: Kraken checks them before it
+looks at the key, so a ``sendorder`` without arguments and with a bad key answers that),
 APIKey known and Authent valid (``authenticationError``), Nonce (``nonceBelowThreshold`` /
 ``nonceDuplicate``, honouring the account's nonce window), the key's permissions
 (``authenticationError``) and the 500-units-per-10-seconds cost budget (``apiLimitExceeded``).
@@ -57,6 +59,23 @@ PERMISSIONS: dict[str, str] = {
 CONTRACT_TYPES = ("futures_inverse", "futures_vanilla", "flexible_futures", "options", "all")
 # account-log entries (``info``) written by transfers, and the other side of a one-sided one
 TRANSFER_INFOS = {"transfer": None, "subaccount transfer": "subaccount", "cross-exchange transfer": "spot"}
+
+
+#: arguments each endpoint requires (a tuple: one of them), checked before authentication as
+#: Kraken does; values are checked after it, by the handlers
+REQUIRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
+    "sendorder": ("orderType", "symbol", "side", "size"),
+    "editorder": (("orderId", "order_id", "cliOrdId"),),
+    "cancelorder": (("order_id", "orderId", "cliOrdId"),),
+    "cancelallordersafter": ("timeout",),
+    "transfer": ("fromAccount", "toAccount", "unit", "amount"),
+    "transfer/subaccount": ("fromUser", "toUser", "fromAccount", "toAccount", "unit", "amount"),
+    "withdrawal": ("currency", "amount"),
+    "leveragepreferences:put": ("symbol",),
+    "pnlpreferences:put": ("symbol", "pnlPreference"),
+    "trading-enabled:put": ("tradingEnabled",),
+    "batchorder": ("json",),
+}
 
 
 class Reject(Exception):
@@ -149,6 +168,10 @@ class Gate:
     async def check(self, request: web.Request, endpoint: str, *, cost: int | None = None,
                     history: bool = False, perm: str | None = None) -> tuple[Any, Params]:
         params, raw_query, raw_body = await read_params(request)
+        for needed in REQUIRED.get(endpoint, ()):
+            names = (needed,) if isinstance(needed, str) else needed
+            if not any(k in names and v not in (None, "") for k, v in params.pairs):
+                raise Reject("requiredArgumentMissing")
         key = request.headers.get("APIKey", "")
         acct = self.ctx.account_by_futures_key(key) if key else None
         if acct is None:

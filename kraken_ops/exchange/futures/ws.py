@@ -60,6 +60,7 @@ class Connection:
         self.account: str | None = None
         self.sent = 0
         self.seq: dict[str, int] = {}
+        self.seen_orders: set[str] = set()  # ids of open orders this connection was told about
 
     # ------------------------------------------------------------------ output
     def send(self, msg: dict[str, Any]) -> None:
@@ -105,14 +106,22 @@ class Connection:
                 self.send({"feed": "account_log", "new_entry": payload})
 
     def _order_update(self, payload: dict[str, Any]) -> None:
+        """An ``open_orders`` update: the order while it is open (``is_cancel`` false); its removal
+        (``is_cancel`` true: fully filled, cancelled or rejected, Kraken's meaning) once it is
+        not. An order this connection never saw open (it filled at once) first comes with its
+        full ``order`` object, so that a client learns what was filled."""
         o = payload["order"]
         feeds = [f for f in ("open_orders", "open_orders_verbose") if f in self.private]
         for feed in feeds:
             if o.is_open:
+                self.seen_orders.add(o.order_id)
                 self.send({"feed": feed, "order": o.ws_order(), "is_cancel": False, "reason": payload["reason"]})
-            else:
-                self.send({"feed": feed, "order_id": o.order_id, "is_cancel": o.status == "cancelled",
-                           "reason": payload["reason"]})
+                continue
+            if o.order_id not in self.seen_orders:
+                self.send({"feed": feed, "order": o.ws_order(), "is_cancel": False, "reason": payload["reason"]})
+            self.send({"feed": feed, "order_id": o.order_id, "is_cancel": True, "reason": payload["reason"]})
+        if not o.is_open:
+            self.seen_orders.discard(o.order_id)
 
     # ------------------------------------------------------------------ requests
     def handle(self, text: str) -> None:
@@ -218,8 +227,9 @@ class Connection:
         hub, e = self.hub, self.engine
         uid = account_uid(account)
         if feed in ("open_orders", "open_orders_verbose"):
-            self.send({"feed": feed + "_snapshot", "account": uid,
-                       "orders": [o.ws_order() for o in e.orders_of(account)]})
+            orders = e.orders_of(account)
+            self.seen_orders.update(o.order_id for o in orders)
+            self.send({"feed": feed + "_snapshot", "account": uid, "orders": [o.ws_order() for o in orders]})
         elif feed == "fills":
             rows = hub.ctx.db.query("SELECT data FROM fut_fills WHERE account=? ORDER BY time DESC, rowid DESC LIMIT 100",
                                     (account,))

@@ -18,7 +18,10 @@ from kraken_ops.exceptions import KrakenUnknownAssetPairError
 from kraken_ops.spot import Funding, Market, Trade
 
 XSTOCKS = {"AAPLxUSD", "TSLAxUSD", "NVDAxUSD"}
-FOREX = {"ZEURZUSD", "ZGBPZUSD"}
+#: the fiat/fiat pairs of the market data (kraken_ops/exchange/data/markets.json) the exchange lists as forex
+FOREX = {"ZEURZUSD", "ZGBPZUSD", "ZUSDZCAD", "ZUSDZJPY", "USDCHF", "AUDUSD", "EURGBP", "EURCHF", "EURCAD", "EURJPY",
+         "AUDJPY"}
+FIAT = {"ZUSD", "ZEUR", "ZGBP", "ZCAD", "CHF", "ZAUD", "ZJPY"}
 
 
 def test_asset_pairs_are_listed_per_class(exchange: Any) -> None:
@@ -45,7 +48,7 @@ def test_assets_are_listed_per_class(exchange: Any) -> None:
     xstocks = c.public("Assets", aclass="tokenized_asset")["result"]
     assert set(xstocks) == {"AAPLx", "TSLAx", "NVDAx"} and xstocks["NVDAx"]["aclass"] == "tokenized_asset"
     fiat = c.public("Assets", aclass="forex")["result"]
-    assert set(fiat) == {"ZUSD", "ZEUR", "ZGBP"} and fiat["ZGBP"]["aclass"] == "forex"
+    assert set(fiat) == FIAT and fiat["ZGBP"]["aclass"] == "forex"
     assert c.public("Assets", asset="AAPLx")["error"] == ["EQuery:Unknown asset"]
 
 

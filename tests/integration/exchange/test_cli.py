@@ -64,3 +64,37 @@ def test_serve_prints_listening_line_and_records_url(tmp_path):
     finally:
         p.terminate()
         p.wait(10)
+
+
+def test_account_add_funds_futures_wallets(tmp_path):
+    from decimal import Decimal
+
+    from kraken_ops.exchange.state import State
+
+    st = ["--state", str(tmp_path)]
+    r = run("account", "add", "fut", "--fund", "USD=1", "--fund-futures", "USD=10000", "--fund-futures", "usd=5",
+            "--fund-futures", "fi_xbtusd:BTC=0.5", *st)
+    assert r.exit_code == 0, r.output
+    db = State(tmp_path)
+    try:
+        rows = {(x["wallet"], x["asset"]): Decimal(x["amount"]) for x in db.query("SELECT * FROM fut_wallets")}
+        assert rows == {("flex", "USD"): Decimal("10005"), ("fi_xbtusd", "XBT"): Decimal("0.5")}
+        infos = [x["info"] for x in db.query("SELECT info FROM fut_log WHERE account='fut'")]
+        assert infos == ["admin transfer"] * 3
+    finally:
+        db.close()
+    bad = run("account", "add", "fut2", "--fund-futures", "fi_xbtusd:USD=1", *st)
+    assert bad.exit_code == 2 and "the fi_xbtusd wallet holds XBT" in bad.output
+    assert run("account", "list", "-o", "json", *st).stdout.count('"name"') == 1  # nothing was created
+
+
+def test_a_server_sees_futures_funds_added_while_it_runs(exchange_factory, tmp_path):
+    server = exchange_factory(seed=5)
+    st = ["--state", str(server.state_dir)]
+    r = run("account", "add", "live-fut", "--fund-futures", "USD=700", "--print-credentials", *st)
+    assert r.exit_code == 0, r.output
+    creds = json.loads(r.stdout)
+    from kraken_ops.futures import User
+
+    wallets = User(key=creds["futures"]["key"], secret=creds["futures"]["secret"], url=server.url).get_wallets()
+    assert str(wallets["accounts"]["flex"]["currencies"]["USD"]["quantity"]) == "700"

@@ -23,7 +23,8 @@ def test_market_buy_fills_with_taker_fee(exchange):
     o = c.ok("QueryOrders", {"txid": txid, "trades": "true"})[txid]
     assert o["status"] == "closed" and o["vol_exec"] == "0.01000000"
     cost, fee = D(o["cost"]), D(o["fee"])
-    assert abs(fee - cost * D("0.0026")) <= D("0.00002") * len(o["trades"])  # fee per fill, rounded
+    # Kraken's first fee tier of the pair (AssetPairs "fees": 0.40 % taker), a fee per fill, rounded
+    assert abs(fee - cost * D("0.0040")) <= D("0.00002") * len(o["trades"])
     bal = c.ok("Balance")
     assert D(bal["XXBT"]) == D("10.01")
     assert D(bal["ZUSD"]) == (D("1000000") - cost - fee).quantize(D("0.0001"))
@@ -38,7 +39,7 @@ def test_limit_order_holds_funds_and_cancel_releases(exchange):
     txid = r["txid"][0]
     assert r["descr"]["order"] == "buy 0.01000000 XBTUSD @ limit 50000.0"
     ex = c.ok("BalanceEx")["ZUSD"]
-    assert D(ex["hold_trade"]) == D("500") * D("1.0026")
+    assert D(ex["hold_trade"]) == D("500") * D("1.0040")
     assert c.error("AddOrder", {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "volume": "0.01",
                                 "price": "50000.0"}) == ["EOrder:Insufficient funds"]
     assert txid in c.ok("OpenOrders", {"userref": "42"})["open"]
@@ -52,7 +53,7 @@ def test_business_errors(exchange):
     a, c = _acct(exchange)
     base = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit"}
     assert c.error("AddOrder", {**base, "volume": "0.00001", "price": "50000.0"}) == ["EOrder:Order minimum not met"]
-    assert c.error("AddOrder", {**base, "pair": "DOTUSD", "volume": "0.5", "price": "0.5"}) == [
+    assert c.error("AddOrder", {**base, "pair": "DOTUSD", "volume": "0.6", "price": "0.5"}) == [
         "EOrder:Cost minimum not met"]
     assert c.error("AddOrder", {**base, "volume": "0.01", "price": "50000.05"}) == ["EOrder:Tick size check failed"]
     assert c.error("AddOrder", {**base, "pair": "FOOBAR", "volume": "1", "price": "1"}) == [
@@ -104,7 +105,7 @@ def test_resting_order_fills_as_maker_when_crossed(exchange):
     assert s["status"] == "closed"
     t = cs.ok("QueryTrades", {"txid": s["trades"][0]})[s["trades"][0]]
     assert t["maker"] is True
-    assert D(t["fee"]) == (D(t["cost"]) * D("0.0016")).quantize(D("0.00001"))
+    assert D(t["fee"]) == (D(t["cost"]) * D("0.0025")).quantize(D("0.00001"))  # the maker tier of AssetPairs
 
 
 def test_post_only_that_would_cross_is_cancelled(exchange):
@@ -171,7 +172,7 @@ def test_fee_in_base(exchange):
     a, c = _acct(exchange)
     txid = c.ok("AddOrder", {"pair": "XBTUSD", "type": "buy", "ordertype": "market", "volume": "0.01",
                              "oflags": "fcib"})["txid"][0]
-    assert D(c.ok("Balance")["XXBT"]) == D("10.01") - D("0.000026")
+    assert D(c.ok("Balance")["XXBT"]) == D("10.01") - D("0.00004")
 
 
 def test_amend_and_order_amends(exchange):
@@ -248,6 +249,9 @@ def test_ledgers_and_trades_history(exchange):
     led = c.ok("QueryLedgers", {"id": ",".join(trade["ledgers"])})
     assert {v["asset"] for v in led.values()} == {"XXBT", "ZUSD"}
     assert c.ok("Ledgers", {"asset": "XBT", "type": "trade"})["count"] == th["count"]
-    assert c.ok("TradeVolume", {"pair": "XBTUSD"})["fees"]["XXBTZUSD"]["fee"] == "0.2600"
+    tv = c.ok("TradeVolume", {"pair": "XBTUSD"})
+    assert tv["fees"]["XXBTZUSD"] == {"fee": "0.4000", "minfee": "0.0500", "maxfee": "0.4000", "nextfee": "0.3500",
+                                      "nextvolume": "10000.0000", "tiervolume": "0.0000"}
+    assert tv["fees_maker"]["XXBTZUSD"]["fee"] == "0.2500"
     assert c.ok("TradeBalance")["eb"]
     assert c.ok("OpenPositions") == {}

@@ -37,10 +37,14 @@ def account(ctx: Any, name: str = "alice", **fund: str) -> Any:
 
 
 def move(ctx: Any, pid: str, price: Any) -> None:
-    """The market maker quotes around ``price`` and a small trade prints near it."""
+    """The market maker quotes around ``price`` and a small trade prints near it. The best level
+    of each side holds one unit of the base asset more than the maker's ladder, so that the
+    tests' market orders fill there (one trade, one position) whatever the pair's ``ordermin``."""
     engine, data = ctx.engine, ctx.markets.data[pid]
     data.mid = data.pair.round_price(D(str(price)))
-    engine.requote(pid, *ctx.simulation.quotes(pid))
+    bids, asks = ctx.simulation.quotes(pid)
+    deep = lambda levels: [(p, q + 1 if i == 0 else q) for i, (p, q) in enumerate(levels)]  # noqa: E731
+    engine.requote(pid, deep(bids), deep(asks))
     engine.crowd_trade(pid, "buy" if data.mid > data.last else "sell", data.pair.ordermin)
 
 
@@ -185,7 +189,8 @@ def test_a_margin_buy_opens_a_position_that_holds_collateral_not_balances(ctx):
     [p] = ctx.engine.open_positions("alice")
     assert p.vol == D("0.1") and p.leverage == 2 and p.side == "buy"
     # only the fees left the balance: the trade fee and the opening fee (0.02 % of the borrowed USD)
-    fee = (p.cost * D("0.0026")).quantize(D("0.00001")) + (p.cost * D("0.0002")).quantize(D("0.0001"))
+    taker = find_pair(XBT).taker_rate  # the first tier of the pair's fee schedule
+    fee = (p.cost * taker).quantize(D("0.00001")) + (p.cost * D("0.0002")).quantize(D("0.0001"))
     assert ctx.db.balances("alice") == {"ZUSD": D("10000") - fee}
     assert ledgers(ctx, "alice")[-1] == {"type": "margin", "asset": "ZUSD", "amount": "0", "fee": str(fee),
                                          "refid": p.posid}
@@ -251,7 +256,7 @@ def test_a_resting_reduce_only_order_is_cancelled_when_its_position_is_gone(ctx)
 def test_leverage_levels_come_from_the_pair(ctx):
     a = account(ctx)
     base = {"type": "buy", "ordertype": "limit", "volume": "0.01", "price": "50000", "validate": "true"}
-    assert error(ctx, a, **base, leverage="7") == "EGeneral:Invalid arguments:leverage"
+    assert error(ctx, a, **base, leverage="11") == "EGeneral:Invalid arguments:leverage"  # XBTUSD: 2 to 10
     assert error(ctx, a, **base, leverage="abc") == "EGeneral:Invalid arguments:leverage"
     assert order(ctx, a, **base, leverage="5:1")["descr"]["order"].endswith("with 5:1 leverage")
     assert order(ctx, a, **base, leverage="none")["descr"]["order"] == "buy 0.01000000 XBTUSD @ limit 50000.0"

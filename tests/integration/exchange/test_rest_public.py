@@ -14,7 +14,7 @@ def test_assets_and_pairs_use_kraken_names(exchange):
     assets = c.public("Assets", asset="XBT,USD")["result"]
     assert set(assets) == {"XXBT", "ZUSD"} and assets["XXBT"]["altname"] == "XBT"
     pairs = c.public("AssetPairs", pair="XBTUSD")["result"]
-    assert pairs["XXBTZUSD"]["wsname"] == "XBT/USD" and pairs["XXBTZUSD"]["ordermin"] == "0.0001"
+    assert pairs["XXBTZUSD"]["wsname"] == "XBT/USD" and pairs["XXBTZUSD"]["ordermin"] == "0.00005"
     assert "BTC/USD" in c.public("AssetPairs", pair="BTC/USD")["result"]
     assert c.public("AssetPairs", pair="XETHXXBT")["result"]["XETHXXBT"]["tick_size"] == "0.00001"
     xstocks = c.public("AssetPairs", aclass_base="tokenized_asset")["result"]

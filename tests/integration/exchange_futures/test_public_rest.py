@@ -7,21 +7,26 @@ from decimal import Decimal
 P = "/derivatives/api/v3"
 
 
-async def test_instruments_lists_three_contracts_with_tick_and_margin_levels(fx):
+#: the instruments of the market data (kraken_ops/exchange/data/markets.json): those the docs' examples use
+SYMBOLS = {"PF_XBTUSD", "PF_ETHUSD", "PF_SOLUSD", "PI_XBTUSD", "PI_ETHUSD"}
+
+
+async def test_instruments_lists_the_contracts_with_tick_and_margin_levels(fx):
     r = await fx.public().public(f"{P}/instruments")
     assert r["result"] == "success" and r["serverTime"].endswith("Z")
     by = {i["symbol"]: i for i in r["instruments"]}
-    assert set(by) == {"PF_XBTUSD", "PF_ETHUSD", "PI_XBTUSD"}
+    assert set(by) == SYMBOLS
     assert by["PF_XBTUSD"]["type"] == "flexible_futures" and by["PI_XBTUSD"]["type"] == "futures_inverse"
     assert by["PI_XBTUSD"]["tickSize"] == Decimal("0.5") and by["PF_ETHUSD"]["tickSize"] == Decimal("0.1")
     assert by["PF_XBTUSD"]["marginLevels"][0]["initialMargin"] == Decimal("0.02")
     assert by["PF_XBTUSD"]["contractValueTradePrecision"] == 4
+    assert by["PI_ETHUSD"]["underlying"] == "rr_ethusd" and by["PF_SOLUSD"]["pair"] == "SOL:USD"
 
 
 async def test_instrument_status_all_and_one(fx):
     api = fx.public()
     r = await api.public(f"{P}/instruments/status")
-    assert {s["tradeable"] for s in r["instrumentStatus"]} == {"PF_XBTUSD", "PF_ETHUSD", "PI_XBTUSD"}
+    assert {s["tradeable"] for s in r["instrumentStatus"]} == SYMBOLS
     one = await api.public(f"{P}/instruments/PF_XBTUSD/status")
     assert one["tradeable"] == "PF_XBTUSD" and one["experiencingDislocation"] is False
     bad = await api.public(f"{P}/instruments/PF_NOPE/status")

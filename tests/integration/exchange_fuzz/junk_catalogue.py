@@ -223,6 +223,10 @@ for _v in ("v2", "v3"):
     FUTURES.append(_f("GET", f"/api/history/{_v}/account-log", ("from", "to"), info="futures trade",
                       **_HISTORY_PAGE))
     FUTURES.append(_f("GET", f"/api/history/{_v}/accountlogcsv"))
+    FUTURES.append(_f("GET", f"/api/history/{_v}/positions", ("continuation_token", "opened", "increased", "decreased",
+                                                               "reversed", "no_change", "trades", "funding_realization",
+                                                               "settlement"), tradeable="PF_XBTUSD", closed="true",
+                      **_HISTORY_PAGE))
 FUTURES += [
     _fp("/api/charts/v1/"), _fp("/api/charts/v1/{tick_type}", {"tick_type": "trade"}),
     _fp("/api/charts/v1/{tick_type}/{symbol}", {"tick_type": "mark", "symbol": "PF_XBTUSD"}),

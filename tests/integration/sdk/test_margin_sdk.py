@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from kraken_ops.exchange.markets import find_pair
 from kraken_ops import exceptions as exc
 from kraken_ops.spot import AsyncUser, Trade, User
 
@@ -123,7 +124,8 @@ def test_websocket_add_order_with_margin_reduce_only_and_a_trailing_stop(exchang
         opened = call(1, order_type="market", side="sell", order_qty=0.01, symbol="BTC/USD", margin=True)
         assert opened["success"], opened
         (pos,) = user.get_open_positions(consolidation="market")
-        assert pos["type"] == "sell" and pos["leverage"] == "5.00000"  # the pair's highest leverage
+        highest = max(find_pair("XBTUSD").leverage_levels("sell"))
+        assert pos["type"] == "sell" and pos["leverage"] == f"{highest}.00000"  # the pair's highest leverage
         trailing = call(2, order_type="trailing-stop", side="buy", order_qty=0.01, symbol="BTC/USD",
                         reduce_only=True, triggers={"reference": "last", "price": 1.5, "price_type": "pct"})
         assert trailing["success"], trailing
