@@ -34,11 +34,8 @@ import asyncio
 import inspect
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import traceback
 import uuid
@@ -48,6 +45,9 @@ from typing import Any
 
 import ccxt
 import ccxt.pro
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _harness import start_exchange, stop_exchange  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -423,41 +423,6 @@ async def futures_ws(x: X, seconds: float) -> None:
 # the local exchange
 
 
-def start_exchange(kraken_ops: str, names: list[str]) -> tuple[subprocess.Popen[str], str, dict[str, Any], str]:
-    state = tempfile.mkdtemp(prefix="ccxt-unified-")
-    accounts: dict[str, Any] = {}
-    for name in names:
-        acct = name.replace(".", "-")
-        out = subprocess.run(
-            [kraken_ops, "exchange", "account", "add", acct, "--state", state, "--print-credentials",
-             "--fund", "ZUSD=1000000", "--fund", "XXBT=20", "--fund", "XETH=200", "--fund", "SOL=1000",
-             "--fund-futures", "USD=500000", "--fund-futures", "fi_xbtusd:XBT=2", "--fund-futures", "fi_ethusd:ETH=10"],
-            check=True, capture_output=True, text=True).stdout
-        creds = json.loads(out)
-        address = "bc1qccxtunified" + "0" * 26
-        subprocess.run([kraken_ops, "exchange", "account", "add-withdraw-key", acct, "XBT", "cold", address,
-                        "--state", state], check=True, capture_output=True, text=True)
-        creds.update(withdraw_key="cold", withdraw_address=address)
-        accounts[name] = creds
-    proc = subprocess.Popen([kraken_ops, "exchange", "serve", "--port", "0", "--state", state, "--seed", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 60
-    url = ""
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        found = re.search(r"listening on (\S+)", line)
-        if found:
-            url = found.group(1).rstrip("/")
-            break
-    if not url:
-        proc.kill()
-        raise SystemExit("the local exchange did not start")
-    return proc, url, accounts, state
-
-
 def point_spot(ex: Any, url: str) -> Any:
     ws = url.replace("http://", "ws://")
     ex.urls["api"]["public"] = ex.urls["api"]["private"] = url
@@ -555,12 +520,7 @@ def main() -> int:
     try:
         tallies = [asyncio.run(run_client(n, url, accounts[n], args.seconds, args.verbose)) for n in names]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(state, ignore_errors=True)
+        stop_exchange(proc, state)
     return report(tallies)
 
 

@@ -88,6 +88,24 @@ async def test_a_fresh_market_has_recent_trades_in_history_and_trade_snapshot(fx
     snap = await ws.recv()
     assert snap["feed"] == "trade_snapshot" and len(snap["trades"]) == 100
     assert all(t["time"] < now_ms for t in snap["trades"])
+    # the full history (ccxt's fetch_trades reads it) holds the same trades
+    execs = (await api.public("/api/history/v2/market/PF_XBTUSD/executions", {"count": 100}))["elements"]
+    newest = (await api.public(f"{P}/history", {"symbol": "PF_XBTUSD"}))["history"]
+    assert len(execs) == 100
+    assert sorted(e["uid"] for e in execs) == sorted(h["uid"] for h in newest)
+
+
+async def test_a_restarted_market_starts_from_its_stored_executions(fx):
+    """After a restart the trade list is the state's last public executions, not a new backfill."""
+    from kraken_ops.exchange.futures import FuturesEngine
+
+    for _ in range(30):
+        fx.engine.tick()
+    before = list(fx.engine.markets["PF_XBTUSD"].trades)[-100:]
+    again = FuturesEngine(fx.ctx)
+    after = list(again.markets["PF_XBTUSD"].trades)
+    assert [(t["uid"], t["price"], t["qty"], t["side"], t["time"]) for t in after] == \
+        [(t["uid"], t["price"], t["qty"], t["side"], t["time"]) for t in before]
 
 
 async def test_historical_funding_rates_v4(fx):
