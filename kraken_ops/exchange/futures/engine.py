@@ -325,6 +325,8 @@ class FuturesEngine:
     """State and behaviour of the Futures side; see the module docstring."""
 
     BOOK_LEVELS = 10
+    #: minutes of the backfilled chart that start the public trade list (Kraken's history answers 100)
+    BACKFILL_TRADES = 100
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
@@ -347,6 +349,7 @@ class FuturesEngine:
             m.last_time = int(now * 1000)
             self.markets[sym] = m
             self._backfill(m, now)
+            self._backfill_trades(m)
             self._requote(m)
             m.published = self._aggregate(sym)
         for row in self.db.query("SELECT data FROM fut_orders WHERE status IN ('untouched','partiallyFilled')"):
@@ -406,6 +409,39 @@ class FuturesEngine:
             spot_s.append((t, pd, ZERO))
         m.series = {"trade": trade_s, "mark": mark_s, "spot": spot_s}
         m.open24h = trade_s[0][1]
+
+    def _backfill_trades(self, m: Market) -> None:
+        """The public trade list (``history``, the WebSocket ``trade_snapshot``) and the public
+        executions history start with the latest trades, as Kraken's always do (a market that
+        had just started answered ``[]`` until its first background trade).
+
+        A state that already holds public executions of the contract (a restart) gives the
+        last :data:`BACKFILL_TRADES` of them. A fresh one gets the last ``BACKFILL_TRADES``
+        minutes of the backfilled chart, one trade a minute at its price and volume, written to
+        the executions history as well. Uses no random numbers, so a seed gives the same market
+        as before; the uids are name-based on the contract and minute."""
+        symbol = m.inst.symbol
+        rows = self.db.query("SELECT time, data FROM fut_events WHERE account=? AND kind='executions' AND symbol=?"
+                             " ORDER BY time DESC, id DESC LIMIT ?", (PUBLIC, symbol, self.BACKFILL_TRADES))
+        if rows:
+            for row in reversed(rows):
+                ex = event_data(row["data"], symbol, row["time"])["event"]["Execution"]["execution"]
+                side = "buy" if ex["takerOrder"]["direction"] == "Buy" else "sell"
+                m.trade_seq += 1
+                m.trades.append({"feed": "trade", "product_id": symbol, "uid": ex["uid"], "side": side,
+                                 "type": "fill", "seq": m.trade_seq, "time": int(row["time"]),
+                                 "qty": D(str(ex["quantity"])), "price": D(str(ex["price"]))})
+            return
+        points = m.series["trade"][-self.BACKFILL_TRADES:]
+        previous = points[0][1] if points else ZERO
+        for t, price, qty in points:
+            m.trade_seq += 1
+            uid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"kraken-ops:backfill:{symbol}:{t}"))
+            side = "buy" if price >= previous else "sell"
+            m.trades.append({"feed": "trade", "product_id": symbol, "uid": uid, "side": side, "type": "fill",
+                             "seq": m.trade_seq, "time": t * 1000, "qty": qty, "price": price})
+            self._event_text(PUBLIC, "executions", symbol, t * 1000, compact_execution(uid, price, qty, price, side))
+            previous = price
 
     def _requote(self, m: Market) -> None:
         inst = m.inst

@@ -68,6 +68,46 @@ async def test_trade_history_with_last_time(fx):
     assert older["history"] == []
 
 
+async def test_a_fresh_market_has_recent_trades_in_history_and_trade_snapshot(fx):
+    """Kraken's history and trade_snapshot always hold the latest trades: before any tick, the
+    list is the backfilled chart's last 100 minutes (ccxt's fetch_trades was [] on a new exchange)."""
+    api = fx.public()
+    now_ms = fx.engine.now_ms()
+    for symbol in ("PF_XBTUSD", "PI_XBTUSD"):
+        hist = (await api.public(f"{P}/history", {"symbol": symbol}))["history"]
+        assert len(hist) == 100, symbol
+        assert [h["trade_id"] for h in hist] == list(range(100, 0, -1))
+        times = [h["time"] for h in hist]
+        assert times == sorted(times, reverse=True)
+        points = fx.engine.markets[symbol].series["trade"][-100:]
+        assert [(h["price"], h["size"]) for h in reversed(hist)] == [(p, q) for _, p, q in points]
+        assert all(h["type"] == "fill" and h["side"] in ("buy", "sell") and h["uid"] for h in hist)
+    ws = await fx.ws()
+    await ws.send({"event": "subscribe", "feed": "trade", "product_ids": ["PF_ETHUSD"]})
+    await ws.recv()
+    snap = await ws.recv()
+    assert snap["feed"] == "trade_snapshot" and len(snap["trades"]) == 100
+    assert all(t["time"] < now_ms for t in snap["trades"])
+    # the full history (ccxt's fetch_trades reads it) holds the same trades
+    execs = (await api.public("/api/history/v2/market/PF_XBTUSD/executions", {"count": 100}))["elements"]
+    newest = (await api.public(f"{P}/history", {"symbol": "PF_XBTUSD"}))["history"]
+    assert len(execs) == 100
+    assert sorted(e["uid"] for e in execs) == sorted(h["uid"] for h in newest)
+
+
+async def test_a_restarted_market_starts_from_its_stored_executions(fx):
+    """After a restart the trade list is the state's last public executions, not a new backfill."""
+    from kraken_ops.exchange.futures import FuturesEngine
+
+    for _ in range(30):
+        fx.engine.tick()
+    before = list(fx.engine.markets["PF_XBTUSD"].trades)[-100:]
+    again = FuturesEngine(fx.ctx)
+    after = list(again.markets["PF_XBTUSD"].trades)
+    assert [(t["uid"], t["price"], t["qty"], t["side"], t["time"]) for t in after] == \
+        [(t["uid"], t["price"], t["qty"], t["side"], t["time"]) for t in before]
+
+
 async def test_historical_funding_rates_v4(fx):
     api = fx.public()
     r = await api.public("/derivatives/api/v4/historicalfundingrates", {"symbol": "PF_XBTUSD"})
