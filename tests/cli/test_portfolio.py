@@ -83,6 +83,17 @@ def test_table_for_people_fits_80_columns_and_shows_every_part(cli):
         assert part in text
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "{" not in text
+    # the amount column: right-aligned with the decimal points aligned (XBT 1, XBT 0.99..., USD 10000...)
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:4] == ["profile", "where", "asset", "amount"])
+    end = lines[header].index("amount") + len("amount")
+    rows = [line for line in lines[header + 1:] if line.strip()][:6]
+    dots = set()
+    for row in rows:
+        cell = row[:end].rstrip()
+        number = cell.rsplit(" ", 1)[-1]
+        dots.add(len(cell) - len(number) + number.index(".") if "." in number else len(cell))  # where its point is or would be
+    assert len(dots) == 1 and len(rows) >= 3, "\n".join(lines[header:header + 7])
 
 
 def test_csv_and_ndjson_have_one_row_per_holding_and_position(cli):

@@ -179,6 +179,32 @@ def shown_asset(holding: Any) -> str:
     return group + suffix if suffix and not group.endswith(suffix) else group
 
 
+def _table(title: str, columns: list[tuple[str, bool]], rows: list[list[str]]) -> Any:
+    """A rich table whose number columns are right-aligned with their decimal points aligned
+    (laid out here: rich would strip the spaces that align the decimals)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from kraken_ops.cli.tables import align_decimals
+
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    cells: list[list[str]] = [[] for _ in rows]
+    for index, (name, numeric) in enumerate(columns):
+        texts = [row[index] for row in rows]
+        if numeric:
+            texts = align_decimals(texts)
+            width = max([len(name), *(len(t) for t in texts)])
+            texts = [t.rjust(width) for t in texts]
+            table.add_column(Text(name.rjust(width)), justify="left", no_wrap=True, width=width)
+        else:
+            table.add_column(name, no_wrap=True)
+        for line, text in zip(cells, texts):
+            line.append(text)
+    for line in cells:
+        table.add_row(*(Text(text) for text in line))
+    return table
+
+
 def render(report: Any, *, color: bool = True, live_interval: Optional[float] = None) -> Any:
     """The report as rich tables (holdings, positions, per asset, per account) and the total."""
     import time as _time
@@ -197,52 +223,46 @@ def render(report: Any, *, color: bool = True, live_interval: Optional[float] = 
         heading += f" (every {live_interval:g}s, Ctrl-C to stop)"
     parts.append(Text(heading, style="bold" if color else ""))
 
-    holdings = Table(title="Holdings", title_justify="left", box=None, pad_edge=False)
-    if multi:
-        holdings.add_column("profile", no_wrap=True)
-    for name, justify in (("where", "left"), ("asset", "left"), ("amount", "right"), (f"value {ccy}", "right")):
-        holdings.add_column(name, justify=justify, no_wrap=True)
+    holdings_rows = []
     for h in report.holdings:
         where = h.source if h.account in (h.source, "spot") or h.source == "earn" else f"{h.source} {h.account}"
         value = _money(h.valuation.value, places) if h.valuation.valued else "not valued"
         row = [where, shown_asset(h), _amount(h.valuation.amount), value]
-        holdings.add_row(*([h.profile] if multi else []), *row)
-    parts.append(holdings if report.holdings else Text("(no holdings)", style="dim" if color else ""))
+        holdings_rows.append([*([h.profile] if multi else []), *row])
+    holdings_cols = [*([("profile", False)] if multi else []), ("where", False), ("asset", False), ("amount", True),
+                     (f"value {ccy}", True)]
+    parts.append(_table("Holdings", holdings_cols, holdings_rows) if report.holdings
+                 else Text("(no holdings)", style="dim" if color else ""))
 
     if report.positions:
-        positions = Table(title="Futures positions", title_justify="left", box=None, pad_edge=False)
-        if multi:
-            positions.add_column("profile", no_wrap=True)
-        for name in ("symbol", "side", "size", "entry", "mark", "P&L", f"value {ccy}"):
-            positions.add_column(name, justify="left" if name in ("symbol", "side") else "right", no_wrap=True)
+        position_rows = []
         for p in report.positions:
             pnl = f"{_amount(p.pnl)} {p.pnl_currency or ''}".strip() if p.pnl is not None else "-"
             value = _money(p.valuation.value, places) if p.valuation is not None and p.valuation.valued else "not valued"
             row = [p.symbol, p.side, _amount(p.size), _amount(p.entry), _amount(p.mark), pnl, value]
-            positions.add_row(*([p.profile] if multi else []), *row)
-        parts.append(positions)
+            position_rows.append([*([p.profile] if multi else []), *row])
+        position_cols = [*([("profile", False)] if multi else []), ("symbol", False), ("side", False), ("size", True),
+                         ("entry", True), ("mark", True), ("P&L", True), (f"value {ccy}", True)]
+        parts.append(_table("Futures positions", position_cols, position_rows))
 
     total = report.total
-    by_asset = Table(title="By asset", title_justify="left", box=None, pad_edge=False)
-    for name, justify in (("asset", "left"), ("amount", "right"), (f"value {ccy}", "right"), ("share", "right")):
-        by_asset.add_column(name, justify=justify, no_wrap=True)
+    asset_rows = []
     for asset, row in report.asset_totals().items():
         share = f"{(row['value'] / total * 100):.1f}%" if total and row["value"] else ""
         if row["value"] is None:
             value = "not valued"
         else:  # "+?": some of it could not be valued and is not in the figure
             value = _money(row["value"], places) + (" +?" if row["unvalued_amount"] else "")
-        by_asset.add_row(asset, _amount(row["amount"]), value, share)
+        asset_rows.append([asset, _amount(row["amount"]), value, share])
     if report.holdings:
-        parts.append(by_asset)
+        parts.append(_table("By asset", [("asset", False), ("amount", True), (f"value {ccy}", True), ("share", True)],
+                            asset_rows))
 
     if multi:
-        accounts = Table(title="By account", title_justify="left", box=None, pad_edge=False)
-        for name in ("profile", "spot", "earn", "futures", "P&L", "total"):
-            accounts.add_column(name, justify="left" if name == "profile" else "right", no_wrap=True)
-        for name, t in report.account_totals().items():
-            accounts.add_row(name, *(_money(t[k], places) for k in ("spot", "earn", "futures", "unrealized_pnl", "total")))
-        parts.append(accounts)
+        account_rows = [[name, *(_money(t[k], places) for k in ("spot", "earn", "futures", "unrealized_pnl", "total"))]
+                        for name, t in report.account_totals().items()]
+        parts.append(_table("By account", [("profile", False), *((n, True) for n in ("spot", "earn", "futures", "P&L",
+                                                                                        "total"))], account_rows))
 
     line = f"Total {_money(total, places)} {ccy}"
     if report.positions:
