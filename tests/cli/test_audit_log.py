@@ -350,6 +350,19 @@ def test_iso_since_without_an_offset_is_local_time():
     assert audit.parse_since("2026-05-01T12:00").utcoffset() == dt.datetime(2026, 5, 1, 12).astimezone().utcoffset()
 
 
+def test_times_for_people_show_the_day_and_year_only_when_they_differ():
+    import datetime as dt
+
+    from kraken_ops.cli.commands.audit import short_time
+
+    now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.timezone.utc).astimezone()
+    at = lambda when: {"time": when.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")}  # noqa: E731
+    assert short_time(at(now.replace(hour=3, minute=4, second=5)), now=now) == "03:04:05"
+    assert short_time(at(now - dt.timedelta(days=2)), now=now) == (now - dt.timedelta(days=2)).strftime("%m-%d %H:%M:%S")
+    assert short_time(at(now.replace(year=2025)), now=now) == now.replace(year=2025).strftime("%Y-%m-%d %H:%M")
+    assert short_time({"time": "junk"}, now=now) == "junk"
+
+
 def test_the_table_never_splits_an_id_at_80_columns(tmp_path):
     import io
 
@@ -398,3 +411,9 @@ def test_at_80_columns_the_command_fits_beside_futures_ids_and_failures_are_brie
     csv_out = io.StringIO()
     run_audit(AuditOptions(), Output("csv", stdout=csv_out), path)
     assert lost in csv_out.getvalue()
+    path.unlink()
+    audit.record("futures orders cancel-all", "bot1", "paper", {}, {"status": "ok", "ids": ids}, path=path)
+    stdout = io.StringIO()
+    run_audit(AuditOptions(), Output("table", color=False, stdout=stdout, width=80), path)
+    lines = stdout.getvalue().splitlines()  # today's entries show the clock alone: room for cancel-all beside the ids
+    assert lines[0].split() == ["time", "profile", "command", "status", "detail"] and any("cancel-all" in line for line in lines), lines

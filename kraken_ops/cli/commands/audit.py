@@ -98,14 +98,19 @@ def rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def short_time(row: dict[str, Any]) -> str:
-    """An entry's time for a person: local, the year only when it is not this one (``05-01 03:04:05``)."""
+def short_time(row: dict[str, Any], *, now: dt.datetime | None = None) -> str:
+    """An entry's time for a person, local: the clock alone today (``03:04:05``), the day too
+    this year (``05-01 03:04:05``), the year too before (``2025-05-01 03:04``) -- as ``ls -l``
+    does, so that the command keeps its column beside a Futures id at 80 columns."""
     text = str(row.get("time") or "")
     try:
         local = dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone()
     except ValueError:
         return text
-    return local.strftime("%m-%d %H:%M:%S" if local.year == dt.datetime.now().year else "%Y-%m-%d %H:%M")
+    today = (now or dt.datetime.now().astimezone()).date()
+    if local.date() == today:
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%m-%d %H:%M:%S" if local.year == today.year else "%Y-%m-%d %H:%M")
 
 
 VIEWS = {
