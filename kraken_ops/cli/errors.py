@@ -383,9 +383,11 @@ def report(
 
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=err)
     if info.category != "partial":
-        print(info.line(), file=err)
+        from kraken_ops.cli.output import say  # wrapped between words on a terminal, one line elsewhere
+
+        say(info.line(), err)
         if info.hint:
-            print(f"hint: {info.hint}", file=err)
+            say(f"hint: {info.hint}", err)
     if envelope is None:
         envelope = not isinstance(exc, PartialFailure) and info.category != "interrupted" and json_mode(options)
     if envelope:

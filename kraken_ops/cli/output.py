@@ -339,14 +339,7 @@ class Output:
         an option is never cut in two), keeping the line's indentation; elsewhere it is one
         line, as a log wants it.
         """
-        if text and _isatty(self.stderr):
-            from kraken_ops.cli import help
-
-            lead = text[: len(text) - len(text.lstrip())]
-            for line in help.wrap(text.strip(), help.width() - 1, lead, lead + "  "):
-                print(line, file=self.stderr)
-            return
-        print(text, file=self.stderr)
+        say(text, self.stderr)
 
     def command_hint(self, command: str) -> None:
         """A command to try next, like the help's examples (continued with `` \\`` on a terminal)."""
@@ -439,6 +432,22 @@ class Output:
         for row in rows:
             writer.writerow([cell(row.get(c)) for c in cols])
         self.stdout.flush()
+
+
+def say(text: str, stream: Any, *, flush: bool = False) -> None:
+    """A message for a person on ``stream``: on a terminal wrapped at its width between words
+    (a path, an id or an option is never cut in two; the continuation indented), elsewhere
+    one line, as a log or a script wants it."""
+    if text and _isatty(stream):
+        from kraken_ops.cli import help
+
+        lead = text[: len(text) - len(text.lstrip())]
+        for line in help.wrap(text.strip(), help.width() - 1, lead, lead + "  "):
+            print(line, file=stream)
+        if flush:
+            stream.flush()
+        return
+    print(text, file=stream, flush=flush)
 
 
 def _isatty(stream: Any) -> bool:

@@ -119,8 +119,10 @@ def parse_tag_name(text: str) -> str:
 
 def usage_error(param: Any, value: Any, reason: str) -> NoReturn:
     """One line on stderr (``error: --volume '1_000' is not ...``) and exit code 2."""
+    from kraken_ops.cli.output import say
+
     name = _option_name(param)
-    print(f"error: {name} {value!r} {reason}", file=sys.stderr)
+    say(f"error: {name} {value!r} {reason}", sys.stderr)
     raise typer.Exit(2)
 
 

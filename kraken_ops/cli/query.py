@@ -111,7 +111,9 @@ def check_or_exit(expression: str) -> None:
     if reason is not None:
         import typer
 
-        print(f"error: {reason}", file=sys.stderr)
+        from kraken_ops.cli.output import say
+
+        say(f"error: {reason}", sys.stderr)
         raise typer.Exit(2)
 
 

@@ -219,7 +219,9 @@ def run_and_print(market: str, url: str, verbose: bool = False, **options: Any) 
         message = str(exc) if not kraken_error or str(exc) == kraken_error else f"{exc} ({kraken_error})"
         if kraken_error and str(exc) == kraken_error:
             message = f"Kraken rejected the request ({kraken_error})"
-        print(f"error: {message}", file=sys.stderr)
+        from kraken_ops.cli.output import say
+
+        say(f"error: {message}", sys.stderr)
         return code
 
 

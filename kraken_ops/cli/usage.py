@@ -37,8 +37,9 @@ def one_line(error: UsageError) -> str:
 
 
 def _show(self: UsageError, file: IO[Any] | None = None) -> None:
-    stream = file if file is not None else sys.stderr
-    print(one_line(self), file=stream, flush=True)
+    from kraken_ops.cli.output import say  # one line for scripts; wrapped between words on a terminal
+
+    say(one_line(self), file if file is not None else sys.stderr, flush=True)
 
 
 def install() -> None:
