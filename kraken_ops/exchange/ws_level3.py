@@ -15,11 +15,10 @@ The connection also answers ``ping`` and sends a heartbeat each second while sub
 from __future__ import annotations
 
 import asyncio
-import json
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from kraken_ops.exchange import books
 from kraken_ops.exchange.markets import Pair, find_pair
@@ -73,23 +72,9 @@ def setup(app: web.Application, ctx: Any) -> None:
         conn = Conn(ctx, ws, True)
         publisher: asyncio.Task[Any] | None = None
         try:
-            await conn.send({"channel": "status", "type": "update", "data": [{
-                "api_version": "v2", "connection_id": ctx.rng.getrandbits(63), "system": ctx.status,
-                "version": "2.0.0"}]})
+            await conn.greet()
             publisher = asyncio.ensure_future(publish(conn))
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                time_in = now_iso(ctx.clock())
-                try:
-                    req = json.loads(msg.data, parse_float=Decimal)
-                    if not isinstance(req, dict):
-                        raise ValueError
-                except ValueError:
-                    await conn.send({"error": "Malformed request", "method": None, "success": False,
-                                     "time_in": time_in, "time_out": now_iso(ctx.clock())})
-                    continue
-                await dispatch(conn, req, time_in)
+            await conn.serve_requests(dispatch)
         except (Drop, ConnectionResetError, asyncio.CancelledError):
             pass
         finally:

@@ -104,6 +104,38 @@ class Conn:
             self.last_sent_at = asyncio.get_running_loop().time()
             await self.ws.send_str(dumps(msg))
 
+    # -- the connection's life -----------------------------------------------
+    async def greet(self) -> None:
+        """The status message Kraken sends first on every WebSocket v2 connection."""
+        await self.send({"channel": "status", "type": "update", "data": [{
+            "api_version": "v2", "connection_id": self.ctx.rng.getrandbits(63), "system": self.ctx.status,
+            "version": "2.0.0"}]})
+
+    async def serve_requests(self, dispatch: Any) -> None:
+        """Every text frame a request: malformed ones answered as Kraken does, the others handed
+        to ``dispatch(conn, request, time_in)``; a bug in it is answered ``EGeneral:Internal
+        error`` and the connection stays (Drop and a closed socket end the loop's caller)."""
+        async for msg in self.ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            time_in = now_iso(self.ctx.clock())
+            try:
+                req = json.loads(msg.data, parse_float=Decimal)
+                if not isinstance(req, dict):
+                    raise ValueError
+            except ValueError:
+                await self.send({"error": "Malformed request", "method": None, "success": False,
+                                 "time_in": time_in, "time_out": now_iso(self.ctx.clock())})
+                continue
+            try:
+                await dispatch(self, req, time_in)
+            except (Drop, ConnectionResetError, asyncio.CancelledError):
+                raise
+            except Exception:  # a bug: answer like Kraken, keep the connection
+                method = req.get("method")
+                self.ctx.internal_error(f"ws {method!r}")
+                await self.send(self.ack(str(method), req.get("req_id"), time_in, error="EGeneral:Internal error"))
+
     # -- helpers -------------------------------------------------------------
     def ack(self, method: str, req_id: Any, time_in: str, result: Any = None, error: str | None = None,
             **extra: Any) -> dict[str, Any]:
@@ -428,32 +460,10 @@ def setup(app: web.Application, ctx: Any) -> None:
         conns.add(conn)
         tasks: list[asyncio.Task[Any]] = []
         try:
-            await conn.send({"channel": "status", "type": "update", "data": [{
-                "api_version": "v2", "connection_id": ctx.rng.getrandbits(63), "system": ctx.status,
-                "version": "2.0.0"}]})
+            await conn.greet()
             tasks.append(asyncio.ensure_future(_publisher(conn)))
             tasks.append(asyncio.ensure_future(_private_pump(conn)))
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                time_in = now_iso(ctx.clock())
-                try:
-                    req = json.loads(msg.data, parse_float=Decimal)
-                    if not isinstance(req, dict):
-                        raise ValueError
-                except ValueError:
-                    await conn.send({"error": "Malformed request", "method": None, "success": False,
-                                     "time_in": time_in, "time_out": now_iso(ctx.clock())})
-                    continue
-                try:
-                    await _dispatch(conn, req, time_in)
-                except (Drop, ConnectionResetError, asyncio.CancelledError):
-                    raise
-                except Exception:  # a bug: answer like Kraken, keep the connection
-                    method = req.get("method")
-                    ctx.internal_error(f"ws {method!r}")
-                    await conn.send(conn.ack(str(method), req.get("req_id"), time_in,
-                                             error="EGeneral:Internal error"))
+            await conn.serve_requests(_dispatch)
         except (Drop, ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
