@@ -50,6 +50,9 @@ SERVICES: dict[str, list[Source]] = {
         # the audit log's entries of the server's profile only (the server passes --profile; see
         # KrakenOpsTools.call): a tool never reads what other accounts on this machine did
         Source(("audit",)),
+        # the server's profile valued in one currency (a tool call returns: --live and its
+        # refresh options are left out)
+        Source(("portfolio",), hide=frozenset({"live", "interval", "count"})),
     ],
     # --url would send the WebSocket token wherever the caller says. `panic` acts on the server's
     # profile only (a tool call never takes --group or --all-profiles: those are global options).

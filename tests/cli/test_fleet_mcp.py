@@ -5,6 +5,7 @@ tool calls are in the audit log as ``"via": "mcp"``; ``audit`` is a read tool of
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -76,3 +77,18 @@ def test_the_audit_tool_reads_the_servers_profile_only(cli, monkeypatch):
     assert cli("profile", "default", "a").exit_code == 0
     by_default = json.loads(KrakenOpsTools(ServerConfig()).call("audit", {}).text)
     assert by_default and {e["profile"] for e in by_default} == {"a"}
+
+
+def test_the_portfolio_tool_values_the_servers_profile_and_always_returns(cli):
+    """`portfolio` is a read tool of the account service: one snapshot of the server's profile
+    (no --live: a tool call must return)."""
+    for name in ("a", "b"):
+        cli.add_profile(name, cli.account({"ZUSD": "1000" if name == "a" else "5"}))
+    tool = {t.name: t for t in build_tools(["account"])}["portfolio"]
+    assert tool.read_only and not tool.destructive
+    assert not {"live", "interval", "count"} & set(tool.input_schema()["properties"])
+    result = KrakenOpsTools(ServerConfig(profile="a")).call("portfolio", {"in": "USD"})
+    assert not result.is_error, result.text
+    report = json.loads(result.text)
+    assert {h["profile"] for h in report["holdings"]} == {"a"}
+    assert Decimal(report["total"]) >= Decimal("1000")
