@@ -8,6 +8,8 @@ PDF, ``python-kraken-sdk-docs.txt``). This module only needs kraken_ops, so it r
     python benchmarks/fidelity/fidelity_sdk_doc_examples.py extract SEED.txt tests/fixtures/python-kraken-sdk-doc-examples.json
     # run them against a fresh local exchange (started by the script) and print one line per example
     python benchmarks/fidelity/fidelity_sdk_doc_examples.py run [tests/fixtures/python-kraken-sdk-doc-examples.json]
+    # run python-kraken-sdk's own example files (a checkout of its examples/) the same way
+    python benchmarks/fidelity/fidelity_sdk_doc_examples.py run --examples-dir /path/to/python-kraken-sdk/examples
 
 Extraction (mechanical, nothing typed by hand):
 
@@ -32,11 +34,27 @@ Extraction (mechanical, nothing typed by hand):
    compiles and no statement after a page break is left of the statement before the break
    unless it starts a definition, a clause (``except``/``else``/...) or the ``__main__``
    guard; others are reported as "export damaged" (the order book template is run from a
-   verified copy by tests/streaming/test_orderbook_reference.py). Code that does not compile
+   verified copy by tests/streaming/test_orderbook_reference.py, and all of them from the
+   reference's own files by ``run --examples-dir``, below). Code that does not compile
    is reported as "no-compile": either the documentation's own error (``account_transfer(
    "asset": "XBT", ...)``, an extra ``)`` in the truncate example, ``while True`` without
    ``:``), which python-kraken-sdk cannot run either, or the export's damage (indentation,
-   reflowed lines); the two cannot be told apart mechanically.
+   reflowed lines); the two cannot be told apart mechanically, so each such listing was compared
+   by hand with its original in python-kraken-sdk's repository: ``ORIGINS`` names the file and
+   the evidence; the reference's own errors are reported as "doc-error", export damage as
+   "no-compile"/"export-damaged" (the test checks that every such listing has its entry).
+
+The reference's own files (``run --examples-dir DIR``, DIR a checkout of python-kraken-sdk's
+examples/, not part of kraken-ops): the usage scripts, bot templates and order book template the
+docs include with literalinclude run from their files, with the same rules. Each file runs in its
+own namespace as ``__main__``; a ``main`` whose docstring says "Uncomment the examples you want to
+run" calls nothing, so each call it leaves commented (``# user_examples()``) then runs as an
+example of its own (one call's Kraken error does not hide the next). An error the script only
+logs (the templates catch and log) fails it; a template's ``sys.exit`` after the budget ended its
+loop counts as run. Docstring listings (the WebSocket HowTos, the order book and Futures
+WebSocket listings) have no file: saved as files (the code-block, dedented, named as in
+``DIR_ORIGINS``) they run the same way. ``--budget`` (default 20 s there) lets the scripts reach
+their loops (they sleep 3-8 s with ``asyncio.sleep``, which is not capped).
 
 Running (mechanical too):
 
