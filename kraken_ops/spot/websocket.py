@@ -413,7 +413,17 @@ class SpotWSClient(ClientLifecycle):
         channel = params["channel"]
         private = channel in self.private_channel_names
         if not private and channel not in self.public_channel_names:
-            raise ValueError(f"unknown channel {channel!r}; public: {self.public_channel_names}, private: {self.private_channel_names}")
+            # as python-kraken-sdk: a channel this client does not know goes to the public
+            # connection and Kraken's answer ("Channel X not found") arrives through on_message;
+            # it is not remembered for the replay after a reconnect
+            if not isinstance(channel, str) or not channel:
+                raise TypeError("params['channel'] must be a non-empty string")
+            message = {"method": method, "params": _numbers({k: v for k, v in params.items() if k != "token"})}
+            if req_id is not None:
+                message["req_id"] = req_id
+            if self._connection_for(False).ready:
+                await self.send_message(message)
+            return
         if channel == "level3":
             conn = await self._level3_connection()
             side = "level3"

@@ -62,10 +62,22 @@ async def test_every_spot_public_channel_delivers_data(exchange: Any, params: di
         await until(lambda: client.active_public_subscriptions == [])
 
 
-async def test_unknown_channel_is_refused_locally() -> None:
-    client = SpotWSClient()
-    with pytest.raises(ValueError, match="unknown channel"):
-        await client.subscribe(params={"channel": "nope"})
+async def test_unknown_channel_is_sent_and_kraken_answers_through_on_message(exchange: Any) -> None:
+    """As python-kraken-sdk: a channel the client does not know (the reference's usage script
+    subscribes to "ohlcv") is sent, Kraken's error ack arrives through on_message, the script goes
+    on, and the channel is not replayed after a reconnect."""
+    got: list[Any] = []
+    async with SpotWSClient(callback=got.append, ws_url=exchange.ws_spot_public, rest_url=exchange.url, **FAST) as client:
+        await client.subscribe(params={"channel": "ohlcv", "interval": 15, "symbol": ["BTC/USD"]}, req_id=7)
+        await until(lambda: any(m.get("method") == "subscribe" for m in got))
+        ack = next(m for m in got if m.get("method") == "subscribe")
+        assert ack["success"] is False and ack["error"] == "Channel ohlcv not found" and ack["req_id"] == 7
+        assert client.active_public_subscriptions == []
+        assert all(key[0] != "ohlcv" for key in client._intent["public"])
+        await client.subscribe(params={"channel": "ticker", "symbol": ["BTC/USD"]})
+        await until(lambda: len(data_of(got, "ticker")) >= 1)
+    with pytest.raises(TypeError):
+        await SpotWSClient().subscribe(params={"channel": ""})
 
 
 # --- Spot order book ----------------------------------------------------------------------------

@@ -76,3 +76,50 @@ def test_every_documented_example_runs_with_kraken_ops(exchange: Any) -> None:
     stale = [i for i in docs.EXPECTED_ERRORS if by_id.get(i) != "expected-error"]
     assert not stale, f"EXPECTED_ERRORS entries that no longer fail as listed: {stale}"
     assert counts["ok"] >= 285, counts
+
+
+def test_every_listing_not_run_is_traced_to_its_original() -> None:
+    """Each listing the export left uncompilable or damaged names the file of python-kraken-sdk it
+    comes from and whether the original has the error too (``ORIGINS``)."""
+    items, skipped = docs.examples(docs.load())
+    not_run = [e.id for e in items if e.note or e.id in docs.DAMAGED or not docs._compiles(e.code)]
+    assert sorted(not_run) == sorted(docs.ORIGINS), set(not_run) ^ set(docs.ORIGINS)
+    own = sorted(i for i, (verdict, _, _) in docs.ORIGINS.items() if verdict == docs.DOCS)
+    assert own == sorted(["L2512#3", "L4528#2", "L5018#3", "L5470", "L5931", "L5974", "L9098#3", "L9130#3", "L9167#3"])
+    assert any(s["line"] == 1050 and s["kind"] == "output" for s in skipped)
+
+
+def test_uncomment_rule_runs_each_commented_call_of_main() -> None:
+    source = ('import os\n\n\ndef first() -> None:\n    print(1)\n\n\ndef second() -> None:\n    print(2)\n\n\n'
+              'def main() -> None:\n    """Uncomment the examples you want to run:"""\n    # NOTE: not a call\n'
+              '    # first()\n    # undefined()\n    #   second()\n\n\nif __name__ == "__main__":\n    main()\n')
+    assert docs.commented_calls(source) == ["first", "second"]
+    assert "    first()\n    # undefined()\n    second()\n" in docs.uncommented(source)
+    # a main without the docstring's instruction is left alone
+    assert docs.commented_calls(source.replace("Uncomment the examples", "Run")) == []
+
+
+def test_examples_dir_runs_files_per_call_and_fails_logged_errors(exchange: Any, tmp_path: Path) -> None:
+    """``run --examples-dir``: each file in its own namespace, each commented call of its main as an
+    example, errors the file only logs fail it, and a file that does not compile is reported."""
+    (tmp_path / "usage.py").write_text(
+        "import os\nfrom kraken.spot import Market, User\n\n\ndef market_part() -> None:\n"
+        "    print(Market().get_system_status()['status'])\n\n\ndef user_part() -> None:\n"
+        "    print(sorted(User(key=os.getenv('SPOT_API_KEY'), secret=os.getenv('SPOT_SECRET_KEY')).get_account_balance()))\n\n\n"
+        "def main() -> None:\n    \"\"\"Uncomment the examples you want to run:\"\"\"\n    # market_part()\n    # user_part()\n\n\n"
+        "if __name__ == '__main__':\n    main()\n")
+    (tmp_path / "swallowing.py").write_text(
+        "import logging\nfrom kraken.spot import Trade\n\ntry:\n"
+        "    Trade(key='k', secret='s').cancel_order(txid='OAAAAA-AAAAA-AAAAAA')\n"
+        "except Exception as exc:\n    logging.getLogger('bot').error('Exception in main: %s', exc)\n")
+    (tmp_path / "broken.py").write_text("while True\n    pass\n")
+    (tmp_path / "notes.txt").write_text("not a script\n")
+    acct = exchange.add_account("dir-examples", fund={"ZUSD": "100"})
+    local = docs.Local(exchange.url, acct.spot_key, acct.spot_secret, acct.futures_key, acct.futures_secret)
+    items = docs.dir_examples(str(tmp_path))
+    assert [e.id for e in items] == ["broken.py", "swallowing.py", "usage.py", "usage.py:market_part", "usage.py:user_part"]
+    outcomes = {o.example.id: o for o in docs.run_dir(items, local, budget=5)}
+    assert outcomes["usage.py:market_part"].status == "ok" and "online" in outcomes["usage.py:market_part"].detail
+    assert outcomes["usage.py:user_part"].status == "ok" and "ZUSD" in outcomes["usage.py:user_part"].detail
+    assert outcomes["swallowing.py"].status == "fail" and "Exception in main" in outcomes["swallowing.py"].detail
+    assert outcomes["broken.py"].status == "no-compile"
