@@ -33,9 +33,9 @@ Extraction (mechanical, nothing typed by hand):
    moved function bodies, e.g. in the order book template). So a script runs only when it
    compiles and no statement after a page break is left of the statement before the break
    unless it starts a definition, a clause (``except``/``else``/...) or the ``__main__``
-   guard; others are reported as "export damaged" (the order book template is run from a
-   verified copy by tests/streaming/test_orderbook_reference.py, and all of them from the
-   reference's own files by ``run --examples-dir``, below). Code that does not compile
+   guard; others are reported as "export damaged" (all of them run from the reference's own
+   files by ``run --examples-dir``, below; tests/streaming/test_orderbook_reference.py runs
+   our own program against the order book template's contract in CI). Code that does not compile
    is reported as "no-compile": either the documentation's own error (``account_transfer(
    "asset": "XBT", ...)``, an extra ``)`` in the truncate example, ``while True`` without
    ``:``), which python-kraken-sdk cannot run either, or the export's damage (indentation,
