@@ -270,7 +270,8 @@ def p_trade_balance(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
         raise KrakenError("EQuery:Unknown asset")
     s = ctx.engine.margin_summary(acct.name, target)
     f = lambda v: fmt_asset(target, v)  # noqa: E731
-    out = {k: f(s[k]) for k in ("eb", "tb", "m", "n", "c", "v", "e", "mf")}
+    out = {k: f(s[k]) for k in ("eb", "tb", "m", "n", "c", "v", "e")}
+    out["mf"] = f(D(out["e"]) - D(out["m"]))  # free margin = equity - margin, as shown (the figures add up)
     if s["ml"] is not None:
         out["ml"] = format(s["ml"].quantize(D("0.01")), "f")
     out["uv"] = f(s["uv"])

@@ -144,3 +144,14 @@ def test_websocket_add_order_with_margin_reduce_only_and_a_trailing_stop(exchang
         bad = call(3, order_type="trailing-stop", side="buy", order_qty=0.01, symbol="BTC/USD",
                    triggers={"price": 1.5, "price_type": "percent"})
         assert bad["success"] is False and bad["error"] == "EGeneral:Invalid arguments:triggers"
+
+
+def test_trade_balance_free_margin_is_equity_minus_margin_as_shown(clients) -> None:
+    """``mf`` is ``e - m`` of the figures shown, to the last decimal, whatever the positions'
+    values round to (it was computed before rounding and could differ by 0.0001)."""
+    _, user, trade = clients
+    for volume in ("0.0123", "0.0077", "0.0311", "0.0049", "0.0213", "0.0007"):
+        trade.create_order(ordertype="market", side="buy", pair="XBTUSD", volume=volume, leverage=2)
+        for asset in ("ZUSD", "XXBT"):
+            balance = user.get_trade_balance(asset=asset)
+            assert Decimal(balance["mf"]) == Decimal(balance["e"]) - Decimal(balance["m"]), (asset, balance)
