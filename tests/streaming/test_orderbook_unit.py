@@ -219,6 +219,60 @@ def test_random_streams_match_the_naive_model_at_every_depth(depth: int, seed: i
     assert dict(book.asks()) == asks and dict(book.bids()) == bids
 
 
+@pytest.mark.parametrize("depth,seed", [(10, 31), (25, 32), (100, 33)])
+def test_reference_dict_read_after_every_update_matches_the_naive_model(depth: int, seed: int) -> None:
+    """``reference_view()`` read after every update (so its side dicts are kept up to date
+    level by level: changes, removals, levels inserted in the middle and pushed below the
+    depth) equals the reference's book built from scratch, order and timestamps included;
+    side dicts held by the caller (a name, a list, an iterator) never change afterwards."""
+    rng = random.Random(seed)
+    book = OrderBook(depth=depth, price_decimals=2, qty_decimals=5)
+    asks = {D(5000) + D(i) / 100: (D(rng.randint(1, 10**7)) / 10**5, None) for i in range(1, depth + 1)}
+    bids = {D(5000) - D(i) / 100: (D(rng.randint(1, 10**7)) / 10**5, None) for i in range(0, depth)}
+
+    def qtys(levels):
+        return {p: q for p, (q, _) in levels.items()}
+
+    def expected(levels, reverse: bool):
+        return [(f"{p:.2f}", (f"{q:.5f}", ts)) for p, (q, ts) in sorted(levels.items(), reverse=reverse)[:depth]]
+
+    assert book.apply(_snapshot([{"price": p, "qty": q} for p, (q, _) in asks.items()], [{"price": p, "qty": q} for p, (q, _) in bids.items()],
+                                book_checksum(qtys(asks).items(), qtys(bids).items(), 2, 5)))
+    held: list[tuple[dict, list]] = []
+    iterators = []
+    for n in range(800):
+        stamp = f"2026-01-01T00:00:{n:06d}Z"
+        changes: dict[str, list] = {"ask": [], "bid": []}
+        for side, levels in (("ask", asks), ("bid", bids)):
+            for _ in range(rng.randint(0, 3)):
+                offset = D(rng.randint(0, 12 if rng.random() < 0.6 else depth + 30)) / 100
+                price = D(5000) + D("0.01") + offset if side == "ask" else D(5000) - offset
+                qty = D(0) if rng.random() < 0.3 else D(rng.randint(1, 10**8)) / 10**5
+                changes[side].append({"price": price, "qty": qty})
+                if qty == 0:
+                    levels.pop(price, None)
+                else:
+                    levels[price] = (qty, stamp)
+        asks = dict(sorted(asks.items())[:depth])
+        bids = dict(sorted(bids.items(), reverse=True)[:depth])
+        item = {"symbol": "BTC/USD", "asks": changes["ask"], "bids": changes["bid"],
+                "checksum": book_checksum(qtys(asks).items(), qtys(bids).items(), 2, 5), "timestamp": stamp}
+        assert book.apply({"channel": "book", "type": "update", "data": [item]})
+        view = book.reference_view()
+        assert list(view["ask"].items()) == expected(asks, False), f"update {n}"
+        assert list(view["bid"].items()) == expected(bids, True), f"update {n}"
+        assert view["valid"] is True
+        roll = rng.random()
+        if roll < 0.05:
+            held.append((view["bid"], list(view["bid"].items())))
+        elif roll < 0.1:
+            iterators.append((iter(view["ask"].items()), list(view["ask"].items())))
+        del view
+    assert held and iterators
+    assert all(list(side.items()) == items for side, items in held)
+    assert all(list(it) == items for it, items in iterators)
+
+
 def test_recorded_fixtures_validate_every_checksum() -> None:
     """The benchmark fixtures (recorded from the local exchange) are a valid Kraken stream."""
     import gzip
