@@ -69,7 +69,7 @@ _OWN_REFS = _own_refs()  # 3 on CPython 3.11-3.13
 # a new level inserted in the middle of a side dict that is kept up to date: the levels
 # after it are moved behind it when there are at most this many, else the dict is built
 # again when read
-_REORDER_IN_PLACE = 12
+_REORDER_IN_PLACE = 4
 
 
 def _as_decimal(value: Any) -> Decimal:
@@ -456,8 +456,8 @@ class OrderBook:
         return _TOP if top else 0
 
     def _price_entry(self, price: str) -> list[Any]:
-        """``[scaled int, checksum token, reference text, JSON number, -scaled int]`` of a
-        price text, remembered in the bounded cache."""
+        """``[scaled int, checksum token, reference text, JSON number (None until a message
+        needs it), -scaled int]`` of a price text, remembered in the bounded cache."""
         ip, _, fp = price.partition(".")
         pd = self.price_decimals
         n = len(fp)
@@ -465,10 +465,10 @@ class OrderBook:
             pad = self._ppad[n:]
             digits = f"{ip}{fp}{pad}"
             scaled = int(digits)
-            entry = [scaled, digits.lstrip("0"), f"{ip}.{fp}{pad}" if pd else ip, _number(price), -scaled]
+            entry = [scaled, digits.lstrip("0"), f"{ip}.{fp}{pad}" if pd else ip, None, -scaled]
         else:  # more decimals than the precision: round half-even like the documented rule
             pi = _scaled(price, pd)
-            entry = [pi, str(pi) if pi else "", _fixed(pi, pd), _number(price), -pi]
+            entry = [pi, str(pi) if pi else "", _fixed(pi, pd), None, -pi]
         cache = self._price_cache
         if len(cache) >= self._price_cache_size:
             cache.clear()
@@ -576,15 +576,21 @@ _LEVEL_TEXTS = re.compile(r'\{"price":([0-9.]+),"qty":([0-9.]+)\}')  # only run 
 _FAST_FRAME_MAX = 320  # characters: the header and about five levels
 
 
+def _price_number(prices: dict[str, list[Any]], price: str) -> Any:
+    """A price text's number as ``loads`` gives it, kept in the book's price cache once made
+    (Decimals are immutable, so messages can share them)."""
+    entry = prices.get(price)
+    if entry is None:
+        return _number(price)
+    number = entry[3]
+    if number is None:
+        number = entry[3] = _number(price)
+    return number
+
+
 def _json_levels(levels: Any, prices: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """The levels as ``loads`` gives them: numbers with a point as Decimal, the others as int
-    (a price's number from the book's price cache when it is there: Decimals are immutable,
-    so messages can share them)."""
-    out = []
-    for price, qty in levels:
-        entry = prices.get(price)
-        out.append({"price": _number(price) if entry is None else entry[3], "qty": Decimal(qty) if "." in qty else int(qty)})
-    return out
+    """The levels as ``loads`` gives them: numbers with a point as Decimal, the others as int."""
+    return [{"price": _price_number(prices, price), "qty": Decimal(qty) if "." in qty else int(qty)} for price, qty in levels]
 
 
 def _precision_from_pair(info: dict[str, Any]) -> tuple[int, int]:
@@ -927,17 +933,25 @@ class SpotOrderBookClient(SpotWSClient):
                             message = {"channel": "book", "type": kind, "data": [item]}
                         else:
                             message = loads(raw)
-                    else:  # at most one level a side (the usual update), its price's number from the price cache
+                    else:  # at most one level a side (the usual update): no loop, no call
                         if bid_price is None:
                             bid_levels = []
-                        else:  # applied last: its cache entry is there
-                            bid_levels = [{"price": book._price_cache[bid_price][3],
-                                           "qty": Decimal(bid_qty) if "." in bid_qty else int(bid_qty)}]
+                        else:  # applied last: its price is in the cache
+                            entry = book._price_cache[bid_price]
+                            number = entry[3]
+                            if number is None:
+                                number = entry[3] = _number(bid_price)
+                            bid_levels = [{"price": number, "qty": Decimal(bid_qty) if "." in bid_qty else int(bid_qty)}]
                         if ask_price is None:
                             ask_levels = []
-                        else:
-                            entry = book._price_cache.get(ask_price)  # gone if a bid level filled the cache
-                            ask_levels = [{"price": _number(ask_price) if entry is None else entry[3],
+                        elif bid_price is None:  # applied last: its price is in the cache
+                            entry = book._price_cache[ask_price]
+                            number = entry[3]
+                            if number is None:
+                                number = entry[3] = _number(ask_price)
+                            ask_levels = [{"price": number, "qty": Decimal(ask_qty) if "." in ask_qty else int(ask_qty)}]
+                        else:  # the bid level may have filled (and so cleared) the cache
+                            ask_levels = [{"price": _price_number(book._price_cache, ask_price),
                                            "qty": Decimal(ask_qty) if "." in ask_qty else int(ask_qty)}]
                         if timestamp is None:
                             message = {"channel": "book", "type": kind, "data": [
