@@ -589,8 +589,19 @@ def _price_number(prices: dict[str, list[Any]], price: str) -> Any:
 
 
 def _json_levels(levels: Any, prices: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """The levels as ``loads`` gives them: numbers with a point as Decimal, the others as int."""
-    return [{"price": _price_number(prices, price), "qty": Decimal(qty) if "." in qty else int(qty)} for price, qty in levels]
+    """The levels as ``loads`` gives them: numbers with a point as Decimal, the others as int
+    (prices' numbers as :func:`_price_number` gives them, without a call per level)."""
+    out = []
+    for price, qty in levels:
+        entry = prices.get(price)
+        if entry is None:
+            number = _number(price)
+        else:
+            number = entry[3]
+            if number is None:
+                number = entry[3] = _number(price)
+        out.append({"price": number, "qty": Decimal(qty) if "." in qty else 0 if qty == "0" else int(qty)})
+    return out
 
 
 def _precision_from_pair(info: dict[str, Any]) -> tuple[int, int]:
@@ -941,7 +952,7 @@ class SpotOrderBookClient(SpotWSClient):
                             number = entry[3]
                             if number is None:
                                 number = entry[3] = _number(bid_price)
-                            bid_levels = [{"price": number, "qty": Decimal(bid_qty) if "." in bid_qty else int(bid_qty)}]
+                            bid_levels = [{"price": number, "qty": Decimal(bid_qty) if "." in bid_qty else 0 if bid_qty == "0" else int(bid_qty)}]
                         if ask_price is None:
                             ask_levels = []
                         elif bid_price is None:  # applied last: its price is in the cache
@@ -949,10 +960,10 @@ class SpotOrderBookClient(SpotWSClient):
                             number = entry[3]
                             if number is None:
                                 number = entry[3] = _number(ask_price)
-                            ask_levels = [{"price": number, "qty": Decimal(ask_qty) if "." in ask_qty else int(ask_qty)}]
+                            ask_levels = [{"price": number, "qty": Decimal(ask_qty) if "." in ask_qty else 0 if ask_qty == "0" else int(ask_qty)}]
                         else:  # the bid level may have filled (and so cleared) the cache
                             ask_levels = [{"price": _price_number(book._price_cache, ask_price),
-                                           "qty": Decimal(ask_qty) if "." in ask_qty else int(ask_qty)}]
+                                           "qty": Decimal(ask_qty) if "." in ask_qty else 0 if ask_qty == "0" else int(ask_qty)}]
                         if timestamp is None:
                             message = {"channel": "book", "type": kind, "data": [
                                 {"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": checksum}]}
