@@ -110,6 +110,9 @@ KrakenConfigError = _mk("KrakenConfigError", "The client is misconfigured.")
 KrakenAuthRequiredError = _mk("KrakenAuthRequiredError", "This endpoint needs an API key and secret.", KrakenConfigError)
 KrakenUnknownError = _mk("KrakenUnknownError", "Kraken returned an error kraken-ops does not classify.")
 KrakenThrottledError = _mk("KrakenThrottledError", "Too many concurrent requests (EService:Throttled).", KrakenApiLimitExceededError)
+KrakenReduceOnlyError = _mk(
+    "KrakenReduceOnlyError", "A reduce-only order has no position to reduce (EOrder:Reduce only:...).", KrakenInvalidOrderError
+)
 KrakenInvalidNonceWindowError = KrakenInvalidNonceError
 
 
@@ -235,6 +238,7 @@ SPOT_ERRORS: dict[str, type[KrakenException]] = {
     "EOrder:Positions limit exceeded": KrakenPositionLimitExceededError,
     "EOrder:Unknown order": KrakenUnknownOrderError,
     "EOrder:Unknown position": KrakenUnknownPositionError,
+    "EOrder:Reduce only": KrakenReduceOnlyError,
     "EFunding:Invalid reference id": KrakenInvalidReferenceIdError,
     "EFunding:Unknown reference id": KrakenUnknownReferenceIdError,
     "EFunding:Unknown withdraw key": KrakenUnknownWithdrawKeyError,

@@ -138,3 +138,16 @@ def exchange_factory() -> Iterator[Any]:
 def unique_name() -> str:
     """A unique account name for this session."""
     return f"acct{next(_names)}"
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """No background exchange outlives the tests: `profile add --paper` and `setup --paper` start one
+    (detached, like a user's) when nothing listens on their URL; stop every one this process started."""
+    import sys
+
+    paper = sys.modules.get("kraken_ops.profiles.paper")
+    if paper is None:
+        return
+    for proc in list(getattr(paper, "_started", [])):
+        if proc.poll() is None:
+            paper.stop_exchange(proc.pid, timeout=5)

@@ -116,6 +116,70 @@ def rest_flows(steps: Steps, url: str, key: str, secret: str) -> None:
                               .fetch_balance(), ccxt.AuthenticationError))
 
 
+def margin_flows(steps: Steps, url: str, key: str, secret: str) -> None:
+    """Margin orders, reduceOnly, trailing stops and positions (issue 11, item 4)."""
+    ex = point_at(ccxt.kraken({"apiKey": key, "secret": secret, "enableRateLimit": False}), url)
+    sym = "BTC/USD"
+    ex.load_markets()
+    opened = steps.run("create_order(market, leverage 2)",
+                       lambda: ex.create_order(sym, "market", "buy", 0.01, None, {"leverage": 2}),
+                       lambda o: o["id"])
+    steps.run("fetch_positions", lambda: ex.fetch_positions([sym]),
+              lambda ps: len(ps) == 1 and ps[0]["side"] == "long" and ps[0]["contracts"] == 0.01
+              and ps[0]["leverage"] == 2 and ps[0]["unrealizedPnl"] is not None and ps[0]["initialMargin"] > 0)
+    if opened:
+        steps.run("fetch_order(margin)", lambda: ex.fetch_order(opened["id"], sym),
+                  lambda o: o["info"]["descr"]["leverage"] == "2:1" and o["status"] == "closed")
+    steps.run("fetch_balance(with a position: the balance moved only by fees)", ex.fetch_balance,
+              lambda b: b["USD"]["total"] > 0 and "BTC" in b)
+    ticker = ex.fetch_ticker(sym)
+    trail = steps.run("create_order(trailingAmount, reduceOnly)",
+                      lambda: ex.create_order(sym, "market", "sell", 0.01, None,
+                                              {"trailingAmount": 500, "reduceOnly": True}),
+                      lambda o: o["id"])
+    if trail:
+        steps.run("fetch_order(trailing-stop)", lambda: ex.fetch_order(trail["id"], sym),
+                  lambda o: o["info"]["descr"]["ordertype"] == "trailing-stop" and o["info"]["descr"]["price"] ==
+                  "+500.0" and o["info"]["reduce_only"] is True)
+        steps.run("cancel_order(trailing-stop)", lambda: ex.cancel_order(trail["id"], sym))
+    pct = steps.run("create_order(trailingPercent, trigger index)",
+                    lambda: ex.create_order(sym, "market", "sell", 0.01, None,
+                                            {"trailingPercent": 2, "trigger": "index", "reduceOnly": True}),
+                    lambda o: o["id"])
+    if pct:
+        steps.run("fetch_order(trailing percent)", lambda: ex.fetch_order(pct["id"], sym),
+                  lambda o: o["info"]["descr"]["price"] == "+2.0000%" and o["info"]["trigger"] == "index")
+        steps.run("cancel_order(trailing percent)", lambda: ex.cancel_order(pct["id"], sym))
+    limit = steps.run("create_order(trailing-stop-limit: trailingAmount + trailingLimitAmount)",
+                      lambda: ex.create_order(sym, "limit", "sell", 0.01, None,
+                                              {"trailingAmount": 300, "trailingLimitAmount": 50, "reduceOnly": True}),
+                      lambda o: o["id"])
+    if limit:
+        steps.run("fetch_order(trailing-stop-limit)", lambda: ex.fetch_order(limit["id"], sym),
+                  lambda o: o["info"]["descr"]["order"].endswith("trailing stop +300.0 -> limit -50.0"))
+        steps.run("cancel_order(trailing-stop-limit)", lambda: ex.cancel_order(limit["id"], sym))
+    steps.run("create_order(limit at a relative price, leverage 3)",
+              lambda: ex.create_order(sym, "limit", "buy", 0.01, None, {"leverage": 3, "price": "-5%"}),
+              lambda o: o["id"])
+    steps.run("cancel_all_orders", lambda: ex.cancel_all_orders())
+    steps.run("create_order(market, reduceOnly) closes the position",
+              lambda: ex.create_order(sym, "market", "sell", 0.05, None, {"reduceOnly": True}),
+              lambda o: o["id"])
+    steps.run("fetch_positions (none left)", lambda: ex.fetch_positions([sym]), lambda ps: ps == [])
+    steps.run("fetch_ledger(margin entries)", lambda: ex.fetch_ledger("USD"),
+              lambda ls: any(e["info"]["type"] == "margin" for e in ls))
+    steps.run("create_order(short, leverage 2) and fetch_positions",
+              lambda: (ex.create_order(sym, "market", "sell", 0.01, None, {"leverage": 2}),
+                       ex.fetch_positions([sym]))[1],
+              lambda ps: len(ps) == 1 and ps[0]["side"] == "short")
+    steps.run("create_order(reduceOnly buy) closes the short",
+              lambda: ex.create_order(sym, "market", "buy", 0.01, None, {"reduceOnly": True}), lambda o: o["id"])
+    steps.run("error mapping: reduceOnly without a position",
+              lambda: _expect(lambda: ex.create_order(sym, "market", "sell", 0.01, None, {"reduceOnly": True}),
+                              ccxt.ExchangeError))
+    del ticker
+
+
 def _expect(fn: Any, cls: type) -> str:
     try:
         answer = fn()
@@ -238,6 +302,7 @@ def main() -> int:
     seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 5.0
     steps = Steps(f"ccxt {ccxt.__version__}", verbose=bool(os.environ.get("FIDELITY_VERBOSE")))
     rest_flows(steps, url, key, secret)
+    margin_flows(steps, url, key, secret)
     asyncio.run(ws_flows(steps, url, key, secret, seconds))
     return steps.summary()
 

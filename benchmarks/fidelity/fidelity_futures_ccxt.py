@@ -76,7 +76,10 @@ def rest_flows(steps: Steps, url: str, key: str, secret: str, spot_key: str, spo
               lambda o: len(o) > 0)
     steps.run("fetch_mark_ohlcv(1m)", lambda: ex.fetch_mark_ohlcv(SYM, "1m", limit=5), lambda o: len(o) > 0)
     steps.run("fetch_index_ohlcv(1m)", lambda: ex.fetch_index_ohlcv(SYM, "1m", limit=5), lambda o: len(o) > 0)
-    steps.run("fetch_funding_rates", lambda: ex.fetch_funding_rates([SYM]), lambda r: SYM in r)
+    # the ticker's fundingRate is absolute (USD a contract pays an hour); ccxt divides it by the
+    # mark price, so a relative rate of a few 1e-5 must come out (issue 11: it was relative before)
+    steps.run("fetch_funding_rates", lambda: ex.fetch_funding_rates([SYM]),
+              lambda r: SYM in r and abs(r[SYM]["fundingRate"]) < 0.001 and r[SYM]["interval"] == "1h")
     steps.run("fetch_funding_rate_history", lambda: ex.fetch_funding_rate_history(SYM), lambda r: len(r) > 0)
     steps.run("fetch_trading_fees", ex.fetch_trading_fees, lambda r: SYM in r)
     steps.run("fetch_leverage_tiers", lambda: ex.fetch_leverage_tiers([SYM]), lambda r: len(r[SYM]) > 0)

@@ -60,6 +60,24 @@ def main() -> int:
             steps.run("CancelOrder", lambda: ok(p("CancelOrder", {"txid": txid})), lambda r: r["count"] == 1)
         steps.run("AddOrder(market)", lambda: ok(p("AddOrder", {"pair": "XBTUSD", "type": "sell", "ordertype": "market",
                                                                 "volume": "0.001"})), lambda r: len(r["txid"]) == 1)
+        # margin (issue 11, item 4): a position, OpenPositions both ways, a reduce-only close
+        steps.run("AddOrder(leverage 3)", lambda: ok(p("AddOrder", {"pair": "XBTUSD", "type": "sell",
+                                                                    "ordertype": "market", "volume": "0.01",
+                                                                    "leverage": "3"})),
+                  lambda r: r["descr"]["order"].endswith("with 3:1 leverage"))
+        steps.run("OpenPositions(docalcs)", lambda: ok(p("OpenPositions", {"docalcs": True})),
+                  lambda r: r and all(x["type"] == "sell" and "net" in x for x in r.values()))
+        steps.run("OpenPositions(consolidation=market)", lambda: ok(p("OpenPositions", {"consolidation": "market"})),
+                  lambda r: len(r) == 1 and r[0]["leverage"] == "3.00000")
+        steps.run("AddOrder(trailing-stop, reduce_only)",
+                  lambda: ok(p("AddOrder", {"pair": "XBTUSD", "type": "buy", "ordertype": "trailing-stop",
+                                            "volume": "0.01", "price": "+1.5%", "reduce_only": True})),
+                  lambda r: r["descr"]["order"].endswith("trailing stop +1.5000%"))
+        steps.run("AddOrder(market, reduce_only)",
+                  lambda: ok(p("AddOrder", {"pair": "XBTUSD", "type": "buy", "ordertype": "market", "volume": "0.01",
+                                            "reduce_only": True})), lambda r: len(r["txid"]) == 1)
+        steps.run("OpenPositions (closed)", lambda: ok(p("OpenPositions")), lambda r: r == {})
+        steps.run("CancelAll", lambda: ok(p("CancelAll")), lambda r: r["count"] == 1)
     steps.run("ClosedOrders", lambda: ok(p("ClosedOrders", {"trades": True})), lambda r: r["count"] >= 1)
     steps.run("TradesHistory", lambda: ok(p("TradesHistory")), lambda r: r["count"] >= 1)
     steps.run("GetWebSocketsToken", lambda: ok(p("GetWebSocketsToken")), lambda r: r["expires"] == 900)

@@ -41,6 +41,9 @@ class Call:
     # used to find out what became of a write whose answer was lost.
     on_error: Callable[[BaseException], Any] | None = None
     delay: float = 0.0  # seconds to wait before sending (a lookup that gives Kraken time)
+    # spot: the otp of a key with 2FA for this call (a string or a callable returning the code);
+    # None: the client's. Set from a method's ``otp=`` (see _core/otp.py); a chain's next Call inherits it.
+    otp: Any = None
 
 
 def and_then(step: Any, after: Callable[[Any], Any]) -> Any:

@@ -9,6 +9,11 @@ A client class is ``<Endpoints mixin>, <Market protocol>, <Executor>``:
 * the **executor** (:class:`SyncExecutor`, :class:`AsyncExecutor`) sends it with
   ``requests`` or ``aiohttp``. The sync ``_call`` returns the result, the async
   ``_call`` returns a coroutine.
+
+A client may carry an *observer* (``observer=`` on the constructor): a function called
+with a :class:`RequestEvent` after every request, whatever its outcome. It is how
+``kraken-ops metrics serve`` measures request latencies and errors without a copy of
+the transport.
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ from kraken_ops import __version__
 from kraken_ops._core import ratelimit
 from kraken_ops._core.call import Call, form_encode, json_encode, merge_extra, parse_json
 from kraken_ops._core.nonce import NonceSource, nonce_for_key
+from kraken_ops._core.otp import OtpSource, call_otp, check_source, current
 from kraken_ops._core.outcome import unresolved
 from kraken_ops.exceptions import (
     FUTURES_OK_STATUSES,
     KrakenApiLimitExceededError,
     KrakenAuthRequiredError,
+    KrakenConfigError,
     KrakenInvalidNonceError,
     KrakenNetworkError,
     KrakenNonceOvertakenError,
@@ -42,6 +49,23 @@ from kraken_ops.exceptions import (
 USER_AGENT = f"kraken-ops/{__version__}"
 PUBLIC_RETRIES = 3  # attempts for public GETs on connection errors and 5xx
 BACKOFF_BASE = 0.2  # seconds; doubled per attempt, with jitter
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEvent:
+    """One finished request, as an observer sees it.
+
+    ``seconds`` runs from sending to the parsed answer (retries of public GETs
+    included, the client-side rate limiter's wait excluded); ``error`` is the
+    exception the request raised, or ``None``.
+    """
+
+    market: str  # "spot" or "futures"
+    method: str
+    path: str  # the URL path without host and query, e.g. "/0/private/Balance"
+    auth: bool
+    seconds: float
+    error: BaseException | None = None
 
 
 @dataclass(slots=True)
@@ -78,9 +102,14 @@ class _Protocol:
         rate_limiter: ratelimit.CallCounter | Any = None,
         user_agent: str | None = None,
         profile: str | None = None,
+        observer: Any = None,
+        otp: OtpSource | None = None,
     ) -> None:
+        if otp is not None and self._market != "spot":
+            raise KrakenConfigError("Kraken Futures API keys have no two-factor authentication: otp= is for Spot clients only")
         self._key = key or ""
         self.__secret = secret or ""
+        self.__otp = check_source(otp)
         self.url = (url or self.URL).rstrip("/")
         self.proxy = proxy
         self.use_custom_exceptions = use_custom_exceptions
@@ -96,6 +125,8 @@ class _Protocol:
         self._user_agent = user_agent or USER_AGENT
         self._session: Any = None
         self.profile = profile  # the kraken-ops profile the client was built from (for messages)
+        #: called with a :class:`RequestEvent` after every request (``None``: nobody listens)
+        self.observer = observer
 
     def __repr__(self) -> str:  # never show the secret
         return f"{type(self).__name__}(url={self.url!r}, key={'<set>' if self._key else '<none>'})"
@@ -103,6 +134,11 @@ class _Protocol:
     @property
     def _secret(self) -> str:
         return self.__secret
+
+    @property
+    def _otp(self) -> OtpSource | None:
+        """The client's otp (a string or a callable), sent with every private Spot request."""
+        return self.__otp
 
     @classmethod
     def from_profile(cls, name: str | None = None, *, public: bool = False, **overrides: Any) -> Any:
@@ -132,6 +168,26 @@ class _Protocol:
     def _require_auth(self) -> None:
         if not self._key or not self.__secret:
             raise KrakenAuthRequiredError("this endpoint needs an API key and secret (key= and secret=, or a profile)")
+
+    @property
+    def rate_limiter(self) -> Any:
+        """The client-side rate limiter of this client's key (``None`` when off or without a key).
+
+        Its ``level`` is the counter's current value and ``maximum`` its limit.
+        """
+        return self._limiter
+
+    def _observe(self, call: Call, started: float, error: BaseException | None) -> None:
+        """Tell the observer (if any) about a finished request; an observer's failure is ignored."""
+        observer = self.observer
+        if observer is None:
+            return
+        path = self._url(call.path).split("://", 1)[-1]
+        path = "/" + path.split("/", 1)[1].split("?", 1)[0] if "/" in path else "/"
+        try:
+            observer(RequestEvent(self._market, call.method.upper(), path, call.auth, time.perf_counter() - started, error))
+        except Exception:
+            pass
 
     # --- rate limit -------------------------------------------------------------------
     def _limit_cost(self, call: Call) -> float:
@@ -235,6 +291,11 @@ class SpotProtocol(_Protocol):
         query = ""
         if call.auth:
             self._require_auth()
+            # otp (keys with 2FA): the call's otp=, else an "otp" of extra_params, else the client's
+            if call.otp is not None or "otp" not in data:
+                otp = current(call.otp if call.otp is not None else self._otp)
+                if otp is not None:
+                    data["otp"] = otp
             data["nonce"] = self.get_nonce()
             text = json_encode(data) if call.do_json else form_encode(data)
             body = text.encode()
@@ -413,12 +474,27 @@ def _failure_name(exc: BaseException) -> str:
     return f"{name} ({type(inner).__name__})" if inner is not None and inner is not exc else name
 
 
+def _stamp(call: Call) -> Call:
+    """Give ``call`` the ``otp=`` of the endpoint method that is building it (see _core/otp.py)."""
+    if call.otp is None:
+        call.otp = call_otp()
+    return call
+
+
+def _next(call: Call, following: Call) -> Call:
+    """The next Call of a chain inherits the otp of the one before."""
+    if following.otp is None:
+        following.otp = call.otp
+    return following
+
+
 class SyncExecutor:
     """Sends calls with one ``requests.Session`` per client."""
 
     _session: Any
 
     def _call(self, call: Call) -> Any:
+        _stamp(call)
         while True:
             try:
                 result = self._send(call)
@@ -427,7 +503,7 @@ class SyncExecutor:
                     raise unresolved(self._market, call, exc, self.profile)  # type: ignore[attr-defined]
                 result = call.on_error(exc)
                 if isinstance(result, Call):
-                    call = result
+                    call = _next(call, result)
                     continue
                 return result
             if call.then is None:
@@ -435,7 +511,7 @@ class SyncExecutor:
             result = call.then(result)
             if not isinstance(result, Call):
                 return result
-            call = result
+            call = _next(call, result)
 
     def _get_session(self) -> Any:
         if self._session is None:
@@ -464,6 +540,7 @@ class SyncExecutor:
         while (wait := self._limit_wait(cost, ticket)) > 0:  # type: ignore[attr-defined]
             time.sleep(wait)
         failure: BaseException | None = None
+        started = time.perf_counter()
         try:
             return self._send_booked(call)
         except BaseException as exc:
@@ -471,6 +548,8 @@ class SyncExecutor:
             raise
         finally:
             self._limit_release(cost, ticket, failure)  # type: ignore[attr-defined]
+            if self.observer is not None:  # type: ignore[attr-defined]
+                self._observe(call, started, failure)  # type: ignore[attr-defined]
 
     def _send_booked(self, call: Call) -> Any:
         import requests
@@ -522,7 +601,7 @@ class AsyncExecutor:
     _session: Any
 
     def _call(self, call: Call) -> Any:
-        return self._run(call)
+        return self._run(_stamp(call))  # stamped now: the coroutine runs after the method has returned
 
     async def _run(self, call: Call) -> Any:
         while True:
@@ -533,7 +612,7 @@ class AsyncExecutor:
                     raise unresolved(self._market, call, exc, self.profile)  # type: ignore[attr-defined]
                 result = call.on_error(exc)
                 if isinstance(result, Call):
-                    call = result
+                    call = _next(call, result)
                     continue
                 return result
             if call.then is None:
@@ -541,7 +620,7 @@ class AsyncExecutor:
             result = call.then(result)
             if not isinstance(result, Call):
                 return result
-            call = result
+            call = _next(call, result)
 
     def _get_session(self) -> Any:
         if self._session is None or self._session.closed:
@@ -560,6 +639,7 @@ class AsyncExecutor:
         while (wait := self._limit_wait(cost, ticket)) > 0:  # type: ignore[attr-defined]
             await asyncio.sleep(wait)
         failure: BaseException | None = None
+        started = time.perf_counter()
         try:
             return await self._send_booked(call)
         except BaseException as exc:
@@ -567,6 +647,8 @@ class AsyncExecutor:
             raise
         finally:
             self._limit_release(cost, ticket, failure)  # type: ignore[attr-defined]
+            if self.observer is not None:  # type: ignore[attr-defined]
+                self._observe(call, started, failure)  # type: ignore[attr-defined]
 
     async def _send_booked(self, call: Call) -> Any:
         import asyncio
@@ -679,4 +761,4 @@ async def _async_in_flight(nonce: Any):  # type: ignore[no-untyped-def]
         yield
 
 
-__all__ = ["SpotProtocol", "FuturesProtocol", "SyncExecutor", "AsyncExecutor", "check_futures_envelope", "Prepared"]
+__all__ = ["SpotProtocol", "FuturesProtocol", "SyncExecutor", "AsyncExecutor", "check_futures_envelope", "Prepared", "RequestEvent"]

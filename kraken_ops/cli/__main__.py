@@ -1,5 +1,5 @@
 """``python -m kraken_ops.cli``: the ``kraken-ops`` command."""
 
-from kraken_ops.cli.app import main
+from kraken_ops.cli.launcher import main
 
 main()

@@ -111,9 +111,19 @@ def run_read(spec: str, fetch: Fetch, view: View, options: GlobalOptions, out: O
     return results
 
 
-async def gather_profiles(spec: str, names: list[str], fetch: Fetch, options: GlobalOptions) -> tuple[dict[str, Any], dict[str, BaseException]]:
-    """Query every profile concurrently; return ``(results, errors)`` keyed by profile."""
+async def gather_profiles(
+    spec: str, names: list[str], fetch: Fetch, options: GlobalOptions, *, display: Any = None
+) -> tuple[dict[str, Any], dict[str, BaseException]]:
+    """Query every profile concurrently; return ``(results, errors)`` keyed by profile.
+
+    When the profiles take longer than a second, a terminal's stderr shows one line per
+    profile, pending or done (:class:`kraken_ops.cli.progress.ProfilesProgress`, or ``display``).
+    """
     import asyncio
+
+    from kraken_ops.cli import progress as drawing
+
+    shown = display if display is not None else drawing.ProfilesProgress(names, drawing.console(options))
 
     async def one(name: str) -> Any:
         client = make_client(spec, name, options, asynchronous=True)
@@ -121,7 +131,11 @@ async def gather_profiles(spec: str, names: list[str], fetch: Fetch, options: Gl
             value = fetch(client)
             if isinstance(value, Awaitable):
                 value = await value
+            shown.done(name, True)
             return value
+        except BaseException:
+            shown.done(name, False)
+            raise
         finally:
             closer = getattr(client, "close", None)
             if closer is not None:
@@ -130,7 +144,13 @@ async def gather_profiles(spec: str, names: list[str], fetch: Fetch, options: Gl
                 except Exception:
                     pass
 
-    outcomes = await asyncio.gather(*(one(n) for n in names), return_exceptions=True)
+    timer = asyncio.get_running_loop().call_later(shown.show_after, shown.start) if shown.target is not None else None
+    try:
+        outcomes = await asyncio.gather(*(one(n) for n in names), return_exceptions=True)
+    finally:
+        if timer is not None:
+            timer.cancel()
+        shown.stop()
     results: dict[str, Any] = {}
     errors: dict[str, BaseException] = {}
     for name, outcome in zip(names, outcomes):

@@ -1,6 +1,6 @@
 """Option values without pydantic on the common paths (start-up time).
 
-typer (0.16+) coerces every option value, even an absent one, through a pydantic
+typer 0.29 coerces every option value, even an absent one, through a pydantic
 ``TypeAdapter`` that it builds on first use; importing pydantic and building the
 adapters costs about 80 ms, more than a whole ``kraken-ops market time`` otherwise
 needs. :func:`enable` gives every typer parameter a
@@ -10,21 +10,38 @@ lists of those) exactly as typer's adapter would, and hands everything else (an
 invalid value, a path, a value outside ``min``/``max``) to typer's own adapter, so
 error messages stay typer's.
 
-With a typer that does not coerce through pydantic, :func:`enable` does nothing.
+typer offers no public hook for this, so the module relies on a private one:
+``typer.core._TyperParameter.get_runtime_param`` and the ``typer._coercion`` runtime
+parameters. To survive a typer upgrade:
+
+* pyproject.toml pins typer to the tested range (:data:`TESTED_TYPER`);
+* :func:`problems` compares the private API with the one this module was written for
+  (names, dataclass fields, signatures); :func:`enable` does nothing unless it matches,
+  so a changed typer costs start-up time, never correctness;
+* ``tests/cli/test_startup.py`` fails with :func:`problems`' list when it does not
+  match, and checks that ``kraken-ops market time`` imports no pydantic.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, get_args, get_origin
 
-try:  # typer's private coercion layer (typer >= 0.16); absent in older typers
-    from typer._coercion import RuntimeParam, build_runtime_param
+TESTED_TYPER = ">=0.29.0,<0.30"  # the range pyproject.toml pins; update both together
+
+try:  # typer's private coercion layer (typer 0.29)
+    from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
     from typer._param_types import coerce_cli_choice
-except ImportError:  # pragma: no cover - older typer: nothing to speed up
+except ImportError as _exc:  # pragma: no cover - another typer: nothing to speed up
     RuntimeParam = None  # type: ignore[assignment,misc]
+    _IMPORT_PROBLEM: str | None = f"typer._coercion/typer._param_types: {_exc}"
+else:
+    _IMPORT_PROBLEM = None
 
 _INT = re.compile(r"[+-]?[0-9]+\Z")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
@@ -90,7 +107,44 @@ def fast_coerce(annotation: Any, info: Any, value: Any, ctx: Any = None) -> Any:
     return _leaf(annotation, info, value, ctx)
 
 
-if RuntimeParam is not None:
+def _parameters(func: Any) -> list[str]:
+    return list(inspect.signature(func).parameters)
+
+
+@functools.cache
+def problems() -> tuple[str, ...]:
+    """How typer's private coercion API differs from what this module expects (empty: it matches)."""
+    if _IMPORT_PROBLEM is not None:
+        return (_IMPORT_PROBLEM,)
+    found: list[str] = []
+
+    def expect(what: str, got: Any, wanted: Any) -> None:
+        if got != wanted:
+            found.append(f"{what} is {got!r}, expected {wanted!r}")
+
+    try:
+        from typer.core import _TyperParameter
+        from typer.models import ParameterInfo
+
+        expect("dataclass fields of typer._coercion.RuntimeParam", [f.name for f in dataclasses.fields(RuntimeParam)], ["parameter_info", "annotation"])
+        expect("RuntimeParam is frozen", RuntimeParam.__dataclass_params__.frozen, True)  # type: ignore[attr-defined]
+        expect("parameters of RuntimeParam._coerce_value", _parameters(RuntimeParam._coerce_value), ["self", "value", "param", "ctx"])
+        expect("parameters of typer._coercion.build_runtime_param", _parameters(build_runtime_param), ["descriptor"])
+        expect(
+            "dataclass fields of typer._coercion.TypeDescriptor",
+            [f.name for f in dataclasses.fields(TypeDescriptor)],
+            ["annotation", "parameter_info", "file_annotation"],
+        )
+        expect("parameters of typer._param_types.coerce_cli_choice", _parameters(coerce_cli_choice), ["value", "choices", "case_sensitive", "ctx"])
+        expect("parameters of typer.core._TyperParameter.get_runtime_param", _parameters(_TyperParameter.get_runtime_param), ["self"])
+        missing = [a for a in ("parser", "min", "max", "clamp", "case_sensitive") if not hasattr(ParameterInfo(), a)]
+        expect("ParameterInfo attributes missing", missing, [])
+    except (AttributeError, TypeError, ValueError, ImportError) as exc:
+        found.append(f"{type(exc).__name__}: {exc}")
+    return tuple(found)
+
+
+if RuntimeParam is not None and not problems():
 
     @dataclass(frozen=True)
     class DeferredRuntimeParam(RuntimeParam):  # type: ignore[misc,valid-type]
@@ -117,20 +171,19 @@ def enable() -> None:
     Patches ``typer.core._TyperParameter.get_runtime_param`` (typer builds a parameter's
     coercion lazily there), so that options created late (``--help``, the completion
     options) are covered too. Called when ``kraken-ops`` parses its command line, not
-    on import.
+    on import. Does nothing when typer's private API is not the expected one
+    (:func:`problems`): typer then coerces through pydantic, as it would without us.
     """
-    if RuntimeParam is None or _enabled[0]:
+    if _enabled[0] or RuntimeParam is None or problems():
         return
     from typer.core import _TyperParameter
 
-    original = getattr(_TyperParameter, "get_runtime_param", None)
-    if original is None:  # pragma: no cover - a typer without lazy runtime params
-        return
+    original = _TyperParameter.get_runtime_param
 
     def get_runtime_param(self: Any) -> Any:
-        if self._runtime_param is None and self.type_descriptor.file_annotation is None:
-            d = self.type_descriptor
-            self._runtime_param = DeferredRuntimeParam(parameter_info=d.parameter_info, annotation=d.annotation, descriptor=d)
+        descriptor = getattr(self, "type_descriptor", None)
+        if getattr(self, "_runtime_param", False) is None and descriptor is not None and descriptor.file_annotation is None:
+            self._runtime_param = DeferredRuntimeParam(parameter_info=descriptor.parameter_info, annotation=descriptor.annotation, descriptor=descriptor)
         return original(self)
 
     _TyperParameter.get_runtime_param = get_runtime_param  # type: ignore[method-assign]

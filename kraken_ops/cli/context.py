@@ -1,7 +1,7 @@
 """Global options shared by every command, and the decorator that adds them.
 
 Every ``kraken-ops`` command accepts the global options (``--profile``, ``-o``,
-``--json``, ``-v``, ``--no-color``, ``--yes``, ``--timeout``, ``--all-profiles``)
+``--json``, ``--query``, ``-v``, ``--no-color``, ``--yes``, ``--timeout``, ``--all-profiles``)
 both before the group (``kraken-ops -o json orders list``) and after the command
 (``kraken-ops orders list -o json``). The root callback stores the first set in
 ``ctx.obj``; :func:`command` appends the same options to each command's signature,
@@ -24,13 +24,16 @@ from typing import Any, Callable, Optional
 
 import typer
 
-OUTPUT_FORMATS = ("table", "json", "ndjson", "csv")
+from kraken_ops.cli import meta
+
+OUTPUT_FORMATS = ("table", "wide", "json", "ndjson", "csv")
 
 
 class OutputFormat(str, Enum):
-    """Values of ``-o/--output``."""
+    """Values of ``-o/--output`` (``wide``: the table with every column, however wide)."""
 
     table = "table"
+    wide = "wide"
     json = "json"
     ndjson = "ndjson"
     csv = "csv"
@@ -62,6 +65,7 @@ class GlobalOptions:
     no_color: bool = False
     yes: bool = False
     timeout: float | None = None
+    query: str | None = None  # a JMESPath expression applied to JSON output (kraken_ops.cli.query)
     kind: Kind = Kind.public
     command_path: str = ""
 
@@ -86,6 +90,7 @@ class GlobalOptions:
             no_color=self.no_color or other.no_color,
             yes=self.yes or other.yes,
             timeout=other.timeout if other.timeout is not None else self.timeout,
+            query=other.query if other.query is not None else self.query,
         )
 
 
@@ -130,7 +135,23 @@ def _profile_option(repeatable: bool) -> Any:
     )
 
 
-def _common_params(kind: Kind) -> list[inspect.Parameter]:
+QUERY_HELP = "Filter the JSON output with a JMESPath expression."
+
+
+def _check_query(value: Optional[str]) -> Optional[str]:
+    """Option callback of ``--query``: compile the expression now, before anything is sent."""
+    if value is not None:
+        from kraken_ops.cli import query
+
+        query.check_or_exit(value)
+    return value
+
+
+def _query_option() -> Any:
+    return typer.Option(None, "--query", help=QUERY_HELP, metavar="EXPR", callback=_check_query, show_default=False)
+
+
+def _common_params(kind: Kind, taken: frozenset[str] = frozenset()) -> list[inspect.Parameter]:
     """The global options a command of ``kind`` takes, as signature parameters."""
     repeatable = kind in (Kind.read,)
     KW = inspect.Parameter.KEYWORD_ONLY
@@ -156,6 +177,7 @@ def _common_params(kind: Kind) -> list[inspect.Parameter]:
             annotation=Optional[OutputFormat],
         ),
         inspect.Parameter("_g_json", KW, default=typer.Option(False, "--json", help="Same as -o json."), annotation=bool),
+        inspect.Parameter("_g_query", KW, default=_query_option(), annotation=Optional[str]),
         inspect.Parameter("_g_verbose", KW, default=typer.Option(False, "--verbose", "-v", help="Tracebacks and HTTP details on stderr."), annotation=bool),
         inspect.Parameter("_g_no_color", KW, default=typer.Option(False, "--no-color", help="No colour (also NO_COLOR=1)."), annotation=bool),
         inspect.Parameter(
@@ -167,7 +189,16 @@ def _common_params(kind: Kind) -> list[inspect.Parameter]:
     ]
     if kind is Kind.write:
         params.append(inspect.Parameter("_g_yes", KW, default=typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."), annotation=bool))
-    return params
+    # a command's own option of the same name wins (the raw commands' --query is python-kraken-sdk's)
+    return [p for p in params if not set(getattr(p.default, "param_decls", ()) or ()) & taken]
+
+
+def _option_names(params: list[inspect.Parameter]) -> frozenset[str]:
+    """The option strings (``--query``, ``-q`` ...) that a function's own parameters declare."""
+    names: set[str] = set()
+    for p in params:
+        names.update(getattr(p.default, "param_decls", ()) or ())
+    return frozenset(names)
 
 
 def options_from_kwargs(kwargs: dict[str, Any], kind: Kind) -> GlobalOptions:
@@ -185,6 +216,7 @@ def options_from_kwargs(kwargs: dict[str, Any], kind: Kind) -> GlobalOptions:
         no_color=bool(kwargs.pop("_g_no_color", False)),
         yes=bool(kwargs.pop("_g_yes", False)),
         timeout=kwargs.pop("_g_timeout", None),
+        query=kwargs.pop("_g_query", None),
         kind=kind,
     )
 
@@ -200,6 +232,7 @@ def root_options(
     no_color: bool = typer.Option(False, "--no-color", help="No colour (also NO_COLOR=1)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (commands that move money)."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="HTTP timeout in seconds.", min=0.1, metavar="SECONDS"),
+    query: Optional[str] = None,
 ) -> GlobalOptions:
     """Build the root-level :class:`GlobalOptions` (called by the app's callback)."""
     return GlobalOptions(
@@ -210,7 +243,13 @@ def root_options(
         no_color=no_color,
         yes=yes,
         timeout=timeout,
+        query=query,
     )
+
+
+def inherited() -> GlobalOptions:
+    """The global options given before the command (for commands that take none after it)."""
+    return _root_of(typer_get_current_context())
 
 
 def _root_of(ctx: Any) -> GlobalOptions:
@@ -233,13 +272,11 @@ def command(app: typer.Typer, name: str, kind: Kind | str = Kind.read, **typer_k
         hints = typing.get_type_hints(func, include_extras=True)
         sig = inspect.signature(func)
         own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
-        common = _common_params(kind)
+        common = _common_params(kind, _option_names(own))
         new_sig = sig.replace(parameters=own + common, return_annotation=inspect.Signature.empty)
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from kraken_ops.cli.errors import guarded
-
             ctx = typer_get_current_context()
             local = options_from_kwargs(kwargs, kind)
             options = _root_of(ctx).merged(local)
@@ -248,17 +285,40 @@ def command(app: typer.Typer, name: str, kind: Kind | str = Kind.read, **typer_k
             _enable_verbose(options)
             token = _current.set(options)
             try:
-                return guarded(options, lambda: func(*args, **kwargs))
+                with _one_otp_question():
+                    return _run(options, lambda: func(*args, **kwargs))
             finally:
                 _current.reset(token)
 
         del wrapper.__wrapped__  # typer must see the new signature, not the original one
         wrapper.__signature__ = new_sig  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in new_sig.parameters.values()}
+        meta.record(wrapper, kind=kind.value)  # for the catalog (kraken-ops commands)
         app.command(name, **typer_kwargs)(wrapper)
         return func
 
     return decorate
+
+
+def _one_otp_question() -> Any:
+    """A profile with ``otp = "prompt"`` is asked for its 2FA code once per command, however many clients it builds."""
+    from kraken_ops._core.otp import prompt_scope
+
+    return prompt_scope()
+
+
+def _run(options: GlobalOptions, body: Callable[[], Any]) -> Any:
+    """Run a command body in the error handler; say so when ``--query`` found no JSON to apply to."""
+    from kraken_ops.cli.errors import guarded
+
+    if options.query is None:
+        return guarded(options, body)
+    from kraken_ops.cli import query
+
+    query.reset_used()
+    result = guarded(options, body)
+    query.warn_if_unused()
+    return result
 
 
 def _enable_verbose(options: GlobalOptions) -> None:
@@ -288,12 +348,10 @@ def callback(app: typer.Typer, kind: Kind | str = Kind.read, **typer_kwargs: Any
         hints = typing.get_type_hints(func, include_extras=True)
         sig = inspect.signature(func)
         own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
-        new_sig = sig.replace(parameters=own + _common_params(kind), return_annotation=inspect.Signature.empty)
+        new_sig = sig.replace(parameters=own + _common_params(kind, _option_names(own)), return_annotation=inspect.Signature.empty)
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from kraken_ops.cli.errors import guarded
-
             ctx = typer_get_current_context()
             local = options_from_kwargs(kwargs, kind)
             options = _root_of(ctx).merged(local)
@@ -305,13 +363,15 @@ def callback(app: typer.Typer, kind: Kind | str = Kind.read, **typer_kwargs: Any
             _enable_verbose(options)
             token = _current.set(options)
             try:
-                return guarded(options, lambda: func(*args, **kwargs))
+                with _one_otp_question():
+                    return _run(options, lambda: func(*args, **kwargs))
             finally:
                 _current.reset(token)
 
         del wrapper.__wrapped__
         wrapper.__signature__ = new_sig  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in new_sig.parameters.values()}
+        meta.record(wrapper, kind=kind.value)
         app.callback(invoke_without_command=True, **typer_kwargs)(wrapper)
         return func
 

@@ -175,6 +175,10 @@ HINTS: dict[type[BaseException], str] = {
     kx.KrakenTickSizeInvalidCheckError: "round the price with --truncate, or see the pair's tick_size: kraken-ops market pairs PAIR",
     kx.KrakenAuthRequiredError: "choose a profile with --profile NAME (kraken-ops profile list), or set KRAKEN_OPS_API_KEY and KRAKEN_OPS_SECRET_KEY",
     kx.KrakenServiceUnavailableError: "Kraken is busy or in maintenance; check: kraken-ops market status",
+    kx.KrakenInvalidSignatureError: (
+        "check the profile's API secret and, if the spot key requires 2FA, its otp (kraken-ops profile add NAME --otp ...): "
+        "kraken-ops profile show NAME"
+    ),
 }
 
 
@@ -289,35 +293,81 @@ def describe(exc: BaseException, profile: str | None = None) -> ErrorInfo:
     return ErrorInfo(category, _message(exc), kraken_error, hint, profile, retryable_override=retryable if isinstance(retryable, bool) else None, extra=extra)
 
 
-# --- "unknown pair": suggest the closest known pair ---------------------------------------
+# --- "unknown pair": suggest the closest known pair, named as the interface in use names it ---
+# REST names a pair XBTUSD (altname) or XXBTZUSD (its key); WebSocket v2 names it BTC/USD. The
+# wsname of REST's AssetPairs (XBT/USD) is neither, so a hint never suggests it.
 _pair_context: dict[str, Any] = {}
+WS_V2_ASSETS = {"XBT": "BTC", "XDG": "DOGE"}  # REST altnames that WebSocket v2 spells differently
 
 
-def note_pair(pair: str | None, lookup: Callable[[], Any] | None) -> None:
-    """Remember the pair a command asked for, and how to list known pairs, for the hint."""
+def ws_v2_name(wsname: str) -> str:
+    """The WebSocket v2 symbol of a pair from REST's ``wsname``.
+
+    >>> ws_v2_name("XBT/USD"), ws_v2_name("XDG/EUR"), ws_v2_name("AAPLx/USD")
+    ('BTC/USD', 'DOGE/EUR', 'AAPLx/USD')
+    """
+    return "/".join(WS_V2_ASSETS.get(part, part) for part in str(wsname).split("/"))
+
+
+def note_pair(pair: str | None, lookup: Callable[[], Any] | None, *, interface: str = "rest") -> None:
+    """Remember the pair a command asked for, how to list known pairs, and the interface
+    (``rest`` or ``ws``) whose names the hint should use."""
     _pair_context["pair"] = pair
     _pair_context["lookup"] = lookup
+    _pair_context["interface"] = interface
+
+
+def pair_names(known: Any, interface: str) -> dict[str, str]:
+    """Every name of every known pair (upper case) -> the name to suggest on ``interface``.
+
+    REST suggests ``XBTUSD (XXBTZUSD)``: the altname, and Kraken's key when it differs;
+    WebSocket v2 suggests ``BTC/USD``.
+    """
+    names: dict[str, str] = {}
+    for key, info in (known or {}).items():
+        info = info or {}
+        altname = str(info.get("altname") or key)
+        wsname = info.get("wsname")
+        v2 = ws_v2_name(wsname) if wsname else None
+        if interface == "ws":
+            display = v2 or altname
+        else:
+            display = altname if altname == key else f"{altname} ({key})"
+        aliases = {key, altname, wsname, v2, v2.replace("/", "") if v2 else None}
+        for alias in aliases:
+            if alias:
+                names[str(alias).upper()] = display
+    return names
 
 
 def closest_pair_hint() -> str | None:
-    """``did you mean XBT/USD?`` from the pair the command asked for and the known pairs."""
+    """``did you mean XBTUSD (XXBTZUSD)?`` on REST, ``did you mean BTC/USD?`` on WebSocket v2."""
     pair, lookup = _pair_context.get("pair"), _pair_context.get("lookup")
+    interface = _pair_context.get("interface", "rest")
     if not pair or lookup is None:
         return None
     try:
         known = lookup()
     except Exception:
         return None
-    names: dict[str, str] = {}
-    for key, info in (known or {}).items():
-        display = (info or {}).get("wsname") or key
-        for alias in (key, (info or {}).get("altname"), (info or {}).get("wsname")):
-            if alias:
-                names[str(alias).upper()] = str(display)
+    return pair_hint(str(pair), known, interface)
+
+
+def pair_hint(pair: str, known: Any, interface: str = "rest") -> str | None:
+    """The hint for an unknown ``pair`` among ``known`` (AssetPairs' result), or None."""
     import difflib
 
-    match = difflib.get_close_matches(str(pair).upper(), list(names), n=1, cutoff=0.5)
-    return f"did you mean {names[match[0]]}? (list pairs with: kraken-ops market pairs)" if match else None
+    names = pair_names(known, interface)
+    wanted = pair.upper()
+    if wanted in names:  # a real pair in the other interface's spelling (XBTUSD on WebSocket v2)
+        match = wanted
+    else:
+        found = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.5)
+        if not found:
+            return None
+        match = found[0]
+    where = "WebSocket v2 names pairs like BTC/USD; " if interface == "ws" else ""
+    return f"did you mean {names[match]}? ({where}list pairs with: kraken-ops market pairs)"
 
 
 # --- reporting ---------------------------------------------------------------------------------

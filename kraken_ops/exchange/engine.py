@@ -13,21 +13,31 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable
 
-from kraken_ops.exchange.markets import MAKER_RATE, TAKER_RATE, Markets, Pair, find_pair
+from kraken_ops.exchange import margin as mg
+from kraken_ops.exchange import relprice
+from kraken_ops.exchange.markets import ASSETS, MAKER_RATE, PAIRS, TAKER_RATE, Markets, Pair, find_pair
+from kraken_ops.exchange.relprice import Relative
 from kraken_ops.exchange.state import Account, State, new_id
 
 D = Decimal
 ZERO = D(0)
 
-ORDER_TYPES = ("market", "limit", "stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit")
-TRIGGERED = ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit")
+#: order types of a conditional close (``close[ordertype]``)
+CLOSE_TYPES = ("market", "limit", "stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit")
+TRAILING = ("trailing-stop", "trailing-stop-limit")
+ORDER_TYPES = CLOSE_TYPES + TRAILING + ("settle-position",)
+TRIGGERED = ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit") + TRAILING
+LIMIT_TRIGGERED = ("stop-loss-limit", "take-profit-limit", "trailing-stop-limit")
 OFLAGS = ("post", "fcib", "fciq", "nompp", "viqc")
 MAX_OPEN_PER_PAIR = 80
+#: reason of the rest of a reduce-only order that would flip its position (Kraken's error string)
+REDUCE_ONLY_CLOSED = "Reduce only:Position is closed"
 
 
 class KrakenError(Exception):
@@ -211,11 +221,23 @@ class Order:
     quote_volume: Decimal | None = None  # viqc market buys: quote to spend
     source: str = "rest"
     amends: int = 0
+    leverage: Decimal | None = None  # a margin order (``leverage=2``): opens or closes positions
+    reduce_only: bool = False  # only closes positions (never opens one)
+    trigger: str = "last"  # the price that triggers stops: last (traded) or index
+    trail: Relative | None = None  # trailing offset of trailing-stop(-limit) orders
+    trail_limit: Relative | None = None  # limit offset (from the trigger price) of trailing-stop-limit
+    peak: Decimal | None = None  # best reference price since a trailing stop was placed
+    misc: str = ""
 
     # -- derived ------------------------------------------------------------
     @property
     def remaining(self) -> Decimal:
         return self.volume - self.vol_exec
+
+    @property
+    def is_margin(self) -> bool:
+        """A margin order: opens or closes margin positions instead of moving balances."""
+        return self.leverage is not None or self.reduce_only
 
     @property
     def is_user(self) -> bool:
@@ -230,7 +252,7 @@ class Order:
         """Price at which the order rests in the book (limit orders, triggered limits)."""
         if self.ordertype == "limit":
             return self.price
-        if self.ordertype in ("stop-loss-limit", "take-profit-limit") and self.triggered:
+        if self.ordertype in LIMIT_TRIGGERED and self.triggered:
             return self.price2
         return None
 
@@ -242,15 +264,24 @@ class Order:
         p = self.pair
         head = f"{self.side} {p.fmt_vol(self.volume)} {p.altname} @ "
         t = self.ordertype
+        lev = f" with {self.leverage}:1 leverage" if self.leverage is not None else ""
         if t == "market":
-            return head + "market"
+            return head + "market" + lev
         if t == "limit":
-            return head + f"limit {p.fmt_price(self.price)}"
+            return head + f"limit {p.fmt_price(self.price)}" + lev
+        if t == "settle-position":
+            return head + "settle position" + lev
+        if t in TRAILING:
+            assert self.trail is not None
+            s = head + f"trailing stop {self.trail.text(p.fmt_price)}"
+            if self.trail_limit is not None:
+                s += f" -> limit {self.trail_limit.text(p.fmt_price)}"
+            return s + lev
         words = "stop loss" if t.startswith("stop-loss") else "take profit"
         s = head + f"{words} {p.fmt_price(self.price)}"
         if t.endswith("-limit"):
             s += f" -> limit {p.fmt_price(self.price2)}"
-        return s
+        return s + lev
 
     def descr_close(self) -> str:
         if not self.close:
@@ -288,9 +319,10 @@ class Order:
                 "pair": p.altname,
                 "type": self.side,
                 "ordertype": self.ordertype,
-                "price": p.fmt_price(price),
-                "price2": p.fmt_price(price2),
-                "leverage": "none",
+                "price": self.trail.text(p.fmt_price) if self.trail is not None else p.fmt_price(price),
+                "price2": self.trail_limit.text(p.fmt_price) if self.trail_limit is not None
+                else p.fmt_price(price2),
+                "leverage": f"{self.leverage}:1" if self.leverage is not None else "none",
                 "order": self.descr_order(),
                 "close": self.descr_close(),
             },
@@ -302,9 +334,15 @@ class Order:
             "stopprice": p.fmt_price(self.price) if self.ordertype in TRIGGERED else "0.00000",
             "limitprice": p.fmt_price(self.price2) if self.ordertype.endswith("-limit") else (
                 p.fmt_price(self.price) if self.ordertype == "limit" else "0.00000"),
-            "misc": "",
+            "misc": self.misc,
             "oflags": ",".join(f for f in OFLAGS if f in self.oflags) or ("fcib" if self.fee_in_base else "fciq"),
         })
+        if self.is_margin:
+            out["margin"] = True
+        if self.reduce_only:
+            out["reduce_only"] = True
+        if self.trigger != "last" and self.ordertype in TRIGGERED:
+            out["trigger"] = self.trigger
         if self.display_qty is not None:
             out["display_volume"] = p.fmt_vol(self.display_qty)
         if self.status in ("closed", "canceled", "expired"):
@@ -328,6 +366,10 @@ class Order:
             "display_qty": None if self.display_qty is None else str(self.display_qty),
             "quote_volume": None if self.quote_volume is None else str(self.quote_volume),
             "source": self.source, "amends": self.amends,
+            "leverage": None if self.leverage is None else str(self.leverage), "reduce_only": self.reduce_only,
+            "trigger": self.trigger, "trail": None if self.trail is None else self.trail.raw(),
+            "trail_limit": None if self.trail_limit is None else self.trail_limit.raw(),
+            "peak": None if self.peak is None else str(self.peak), "misc": self.misc,
         })
 
     @classmethod
@@ -344,8 +386,24 @@ class Order:
             cost=D(r["cost"]), fee=D(r["fee"]), reason=r["reason"], closetm=r["closetm"], trades=r["trades"],
             close=r["close"], triggered=r["triggered"], seq=r["seq"], amended_at=r["amended_at"],
             display_qty=dn(r["display_qty"]), quote_volume=dn(r["quote_volume"]), source=r.get("source", "rest"),
-            amends=r.get("amends", 0),
+            amends=r.get("amends", 0), leverage=dn(r.get("leverage")), reduce_only=bool(r.get("reduce_only")),
+            trigger=r.get("trigger") or "last", trail=_stored_relative(r.get("trail")),
+            trail_limit=_stored_relative(r.get("trail_limit")), peak=dn(r.get("peak")), misc=r.get("misc") or "",
         )
+
+
+def _decimals(asset: str) -> int:
+    """Decimals of an asset's balances (Kraken's ``decimals``)."""
+    a = ASSETS.get(asset)
+    return a.decimals if a is not None else 10
+
+
+def _stored_relative(text: str | None) -> Relative | None:
+    """A relative price as :meth:`Relative.raw` wrote it."""
+    if not text:
+        return None
+    pct = text.endswith("%")
+    return Relative(text[0], D(text[1:-1] if pct else text[1:]), pct)
 
 
 @dataclass
@@ -459,6 +517,12 @@ class Engine:
         self.listeners: list[Listener] = []
         self.book_version: dict[str, int] = {pid: 0 for pid in markets.data}
         self._trigger_queue: list[str] = []
+        #: open margin positions by position id (the opening trade's id)
+        self.positions: dict[str, mg.Position] = {}
+        #: accounts in a margin call: account -> pair ids whose margin_call level the account's
+        #: margin level has reached (new positions on them are refused until it recovers)
+        self.margin_calls: dict[str, set[str]] = {}
+        self.db.conn.executescript(mg.SCHEMA)
         self._load()
 
     # -- persistence ------------------------------------------------------------
@@ -471,6 +535,15 @@ class Engine:
                 self.stops[o.pair.id].append(o)
             elif o.resting_price is not None:
                 self.books[o.pair.id].insert(o)
+        for row in self.db.query("SELECT data FROM margin_positions WHERE status='open' ORDER BY time, rowid"):
+            p = mg.Position.from_record(row["data"])
+            self.positions[p.posid] = p
+
+    def _save_position(self, p: mg.Position) -> None:
+        self.db.execute("INSERT OR REPLACE INTO margin_positions(posid, account, status, time, data) VALUES(?,?,?,?,?)",
+                        (p.posid, p.account, p.status, p.time, p.to_record()))
+        if p.status != "open":
+            self.positions.pop(p.posid, None)
 
     def _save(self, o: Order) -> None:
         if o.account is None:
@@ -502,6 +575,8 @@ class Engine:
         return out
 
     def _hold_of(self, o: Order) -> tuple[str, Decimal]:
+        if o.is_margin:  # margin orders hold no balance: their margin counts against free margin
+            return o.pair.quote, ZERO
         if o.side == "sell":
             return o.pair.base, o.remaining
         price = o.resting_price or o.price2 or o.price or self.markets.data[o.pair.id].last
@@ -532,21 +607,36 @@ class Engine:
             raise invalid("ordertype")
         if "volume" not in params:
             raise invalid("volume")
-        volume = parse_decimal(params["volume"], "volume")
+        settle = ordertype == "settle-position"
+        volume = parse_decimal(params["volume"], "volume", positive=not settle)
         oflags = set(as_list(params.get("oflags")))
         if not oflags <= set(OFLAGS) or ("fcib" in oflags and "fciq" in oflags):
             raise invalid("oflags")
         if "viqc" in oflags and not (ordertype == "market" and side == "buy"):
             raise invalid("oflags")
+        trigger = str(params.get("trigger") or "last").lower()
+        if trigger not in ("last", "index"):
+            raise invalid("trigger")
+        try:
+            leverage = mg.parse_leverage(params.get("leverage"))
+        except ValueError:
+            raise invalid("leverage") from None
+        if leverage is not None and int(leverage) not in pair.leverage_levels(side):
+            raise invalid("leverage")
+        reduce_only = parse_bool(params.get("reduce_only"), "reduce_only")
+        if (leverage is not None or reduce_only) and "viqc" in oflags:
+            raise invalid("oflags")
+        last = self.markets.data[pair.id].last
         price = price2 = None
-        if ordertype != "market":
-            if params.get("price") in (None, ""):
-                raise invalid("price")
-            price = parse_decimal(params["price"], "price")
-        if ordertype.endswith("-limit"):
-            if params.get("price2") in (None, ""):
-                raise invalid("price2")
-            price2 = parse_decimal(params["price2"], "price2")
+        trail = trail_limit = None
+        if ordertype in TRAILING:
+            trail = self._offset(params.get("price"), "price", ("+",), positive=True)
+            if ordertype == "trailing-stop-limit":
+                trail_limit = self._offset(params.get("price2"), "price2", ("+", "-"), positive=False)
+        elif ordertype not in ("market", "settle-position"):
+            price = self._price(params.get("price"), "price", pair, ordertype, side, last)
+            if ordertype.endswith("-limit"):
+                price2 = self._price(params.get("price2"), "price2", pair, ordertype, side, last)
         tif = str(params.get("timeinforce") or "GTC").upper()
         if tif not in ("GTC", "IOC", "GTD"):
             raise invalid("timeinforce")
@@ -580,12 +670,14 @@ class Engine:
         ctype = params.get("close[ordertype]")
         if ctype:
             ctype = str(ctype).lower()
-            if ctype not in ORDER_TYPES:
+            if ctype not in CLOSE_TYPES:
                 raise invalid("close[ordertype]")
             close = {"ordertype": ctype}
             for k in ("price", "price2"):
                 v = params.get(f"close[{k}]")
-                if v not in (None, ""):
+                if v not in (None, ""):  # absolute prices only: a relative one has no reference yet
+                    if str(v).strip()[:1] in ("+", "-", "#") or str(v).strip().endswith("%"):
+                        raise invalid(f"close[{k}]")
                     close[k] = str(parse_decimal(v, f"close[{k}]"))
             if ctype != "market" and "price" not in close:
                 raise invalid("close[price]")
@@ -596,10 +688,55 @@ class Engine:
             txid=new_id("O"), account=account.name, pair=pair, side=side, ordertype=ordertype, volume=volume,
             price=price, price2=price2, oflags=oflags, timeinforce=tif, userref=userref, cl_ord_id=cl_ord_id,
             opentm=now, starttm=starttm, expiretm=expiretm, close=close, display_qty=display,
-            quote_volume=quote_volume,
+            quote_volume=quote_volume, leverage=leverage, reduce_only=reduce_only, trigger=trigger, trail=trail,
+            trail_limit=trail_limit,
         )
-        self._check_business(o)
+        if trail is not None:
+            self._trail(o, self._reference(o))
+        if not settle:
+            self._check_business(o)
         return o
+
+    def _price(self, value: Any, name: str, pair: Pair, ordertype: str, side: str, last: Decimal) -> Decimal:
+        """An absolute price, or a relative one (``+N``, ``-N``, ``#N``, with ``%``) from ``last``."""
+        if value in (None, ""):
+            raise invalid(name)
+        spec = relprice.parse_price(value, name, invalid, parse_decimal)
+        if isinstance(spec, Decimal):
+            return spec
+        return relprice.checked_price(relprice.resolve(spec, last, ordertype, side), NUMBER_LIMIT, pair.round_price,
+                                      lambda: KrakenError("EOrder:Invalid price"))
+
+    @staticmethod
+    def _offset(value: Any, name: str, signs: tuple[str, ...], positive: bool) -> Relative:
+        """A trailing-stop offset: a relative price with one of ``signs``."""
+        if value in (None, ""):
+            raise invalid(name)
+        spec = relprice.parse_price(value, name, invalid, parse_decimal)
+        if not isinstance(spec, Relative) or spec.sign not in signs or (positive and spec.amount <= 0):
+            raise invalid(name)
+        return spec
+
+    def _reference(self, o: Order) -> Decimal:
+        """The price that triggers ``o``: the pair's last traded price, or its index
+        (``trigger=index``: the market's reference price the market maker quotes around)."""
+        data = self.markets.data[o.pair.id]
+        return data.mid if o.trigger == "index" else data.last
+
+    def _trail(self, o: Order, reference: Decimal) -> bool:
+        """Move a trailing stop's peak (sell) or trough (buy) to ``reference`` if it is better,
+        and its trigger (and limit) price with it; returns whether anything changed."""
+        assert o.trail is not None
+        if o.peak is not None and (reference <= o.peak if o.side == "sell" else reference >= o.peak):
+            return False
+        o.peak = reference
+        error = lambda: KrakenError("EOrder:Invalid price")  # noqa: E731
+        stop = relprice.trailing_stop_price(o.side, reference, o.trail)
+        o.price = relprice.checked_price(stop, NUMBER_LIMIT, o.pair.round_price, error)
+        if o.trail_limit is not None:
+            limit = relprice.resolve(o.trail_limit, o.price, o.ordertype, o.side)
+            o.price2 = relprice.checked_price(limit, NUMBER_LIMIT, o.pair.round_price, error)
+        return True
 
     def _check_business(self, o: Order) -> None:
         p = o.pair
@@ -617,6 +754,8 @@ class Engine:
             raise KrakenError("EOrder:Order minimum not met")
         if cost < p.costmin:
             raise KrakenError("EOrder:Cost minimum not met")
+        if o.ordertype in TRAILING:  # computed prices are on the tick already; offsets need not be
+            return
         for value in (o.price, o.price2):
             if value is not None and value % p.tick_size != 0:
                 raise KrakenError("EOrder:Tick size check failed")
@@ -634,6 +773,12 @@ class Engine:
             o.oflags.add("post")
 
     def _check_funds(self, o: Order, account: str) -> None:
+        if o.ordertype == "settle-position":
+            self._settle_plan(o)
+            return
+        if o.is_margin:
+            self._check_margin(o)
+            return
         if o.side == "sell":
             need = o.volume
             asset = o.pair.base
@@ -657,6 +802,152 @@ class Engine:
         if remaining > 0:
             cost += remaining * self.markets.data[o.pair.id].last
         return cost * (1 + (ZERO if o.fee_in_base else TAKER_RATE))
+
+    # -- margin -------------------------------------------------------------------------
+    def value_in(self, asset: str, amount: Decimal, target: str) -> Decimal:
+        """``amount`` of ``asset`` valued in ``target`` at the markets' mid prices (0 when no
+        pair connects them, directly or through USD)."""
+        if asset == target or not amount:
+            return amount
+        for p in PAIRS.values():
+            if p.base == asset and p.quote == target:
+                return amount * self.markets.data[p.id].mid
+            if p.quote == asset and p.base == target:
+                return amount / self.markets.data[p.id].mid
+        if asset != "ZUSD" and target != "ZUSD":
+            usd = self.value_in(asset, amount, "ZUSD")
+            if usd:
+                return self.value_in("ZUSD", usd, target)
+        return ZERO
+
+    def open_positions(self, account: str) -> list[mg.Position]:
+        """The account's open margin positions, oldest first."""
+        return [p for p in self.positions.values() if p.account == account]
+
+    def position_price(self, pair: Pair) -> Decimal:
+        """The price positions are valued (and margin levels computed) at: the last trade."""
+        return self.markets.data[pair.id].last
+
+    def margin_summary(self, account: str, target: str = "ZUSD") -> dict[str, Decimal | None]:
+        """TradeBalance's figures in ``target``: ``eb`` every balance, ``tb`` the collateral
+        (balances times their ``collateral_value``), ``m`` margin of open positions, ``n`` their
+        unrealised P&L, ``c`` their cost basis, ``v`` their value, ``e = tb + n``, ``mf = e - m``,
+        ``ml = e / m * 100`` (None without positions), ``uv`` the value of unfilled orders."""
+        eb = tb = m = n = c = v = uv = ZERO
+        for asset, amount in self.db.balances(account).items():
+            value = self.value_in(asset, amount, target)
+            eb += value
+            a = ASSETS.get(asset)
+            if a is not None and a.collateral_value is not None:
+                tb += value * D(repr(a.collateral_value))
+        for p in self.open_positions(account):
+            price = self.position_price(p.pair)
+            quote = p.pair.quote
+            m += self.value_in(quote, p.margin_remaining, target)
+            n += self.value_in(quote, p.net(price), target)
+            c += self.value_in(quote, p.cost_remaining, target)
+            v += self.value_in(quote, p.value(price), target)
+        for o in self.orders.values():
+            if o.account == account:
+                price = o.resting_price or o.price or self.markets.data[o.pair.id].last
+                uv += self.value_in(o.pair.quote, o.remaining * price, target)
+        e = tb + n
+        return {"eb": eb, "tb": tb, "m": m, "n": n, "c": c, "v": v, "e": e, "mf": e - m,
+                "ml": e / m * 100 if m > 0 else None, "uv": uv}
+
+    def _closable(self, o: Order) -> list[mg.Position]:
+        """The positions an order on ``o``'s pair and side closes (the opposite side), oldest first."""
+        return [p for p in self.positions.values()
+                if p.account == o.account and p.pair is o.pair and p.side != o.side and p.remaining > 0]
+
+    def _fill_cap(self, o: Order) -> Decimal:
+        """How much of ``o`` may still fill: a reduce-only order no more than its positions."""
+        if not o.reduce_only or o.account is None:
+            return o.remaining
+        return min(o.remaining, sum((p.remaining for p in self._closable(o)), ZERO))
+
+    def _check_margin(self, o: Order) -> None:
+        """A margin order may open only what the account's free margin carries."""
+        assert o.account is not None
+        closable = sum((p.remaining for p in self._closable(o)), ZERO)
+        if o.reduce_only:
+            if closable <= 0:
+                raise KrakenError("EOrder:Reduce only:No position exists")
+            return
+        opening = o.volume - closable
+        if opening <= 0:
+            return
+        pair = o.pair
+        if pair.id in self.margin_calls.get(o.account, set()):
+            raise KrakenError("EOrder:Margin level too low")
+        same = sum((p.remaining for p in self.positions.values()
+                    if p.account == o.account and p.pair is pair and p.side == o.side), ZERO)
+        if same + opening > (pair.long_position_limit if o.side == "buy" else pair.short_position_limit):
+            raise KrakenError("EOrder:Margin position size exceeded")
+        assert o.leverage is not None
+        summary = self.margin_summary(o.account)
+        pending = sum((self._opening_margin(x) for x in self.orders.values()
+                       if x.account == o.account and x.leverage is not None and not x.reduce_only), ZERO)
+        if summary["mf"] - pending < self._opening_margin(o, opening):  # type: ignore[operator]
+            raise KrakenError("EOrder:Margin level too low")
+
+    def _opening_margin(self, o: Order, volume: Decimal | None = None) -> Decimal:
+        """Margin (plus trade and opening fees) in USD that opening ``volume`` of ``o`` takes."""
+        assert o.leverage is not None
+        price = o.resting_price or o.price2 or o.price or self.markets.data[o.pair.id].last
+        cost = (o.remaining if volume is None else volume) * price
+        need = cost / o.leverage + cost * (TAKER_RATE + mg.margin_rate(o.pair, o.side))
+        return self.value_in(o.pair.quote, need, "ZUSD")
+
+    def _settle_plan(self, o: Order) -> list[tuple[mg.Position, Decimal]]:
+        """The positions (and volumes) a settle-position order settles, first in first out;
+        refuses when there is none or the balance cannot pay for them."""
+        positions = self._closable(o)
+        if not positions:
+            raise KrakenError("EOrder:Unknown position")
+        left = o.volume if o.volume > 0 else sum((p.remaining for p in positions), ZERO)
+        plan: list[tuple[mg.Position, Decimal]] = []
+        for p in positions:
+            take = min(left, p.remaining)
+            if take <= 0:
+                break
+            plan.append((p, take))
+            left -= take
+        long = positions[0].side == "buy"
+        asset = o.pair.quote if long else o.pair.base
+        need = sum((p.cost * take / p.vol if long else take for p, take in plan), ZERO)
+        assert o.account is not None
+        if self.available(o.account, asset) < need:
+            raise KrakenError("EOrder:Insufficient funds")
+        return plan
+
+    def _settle_position(self, o: Order, now: float) -> None:
+        """Settle positions with the balance, no trade: a long pays its opening cost (quote) and
+        keeps the base it bought; a short delivers the base and receives its opening proceeds."""
+        assert o.account is not None
+        plan = self._settle_plan(o)
+        pair = o.pair
+        refid = new_id("T")
+        entries = []
+        with self.db.transaction():
+            for p, take in plan:
+                cost = p.cost * take / p.vol
+                sign = 1 if p.side == "buy" else -1
+                for asset, amount in ((pair.quote, -sign * cost), (pair.base, sign * take)):
+                    lid, bal = self.db.credit(o.account, asset, amount, type="settled", refid=refid, now=now)
+                    entries.append((lid, asset, amount, bal))
+                p.vol_closed += take
+                if p.remaining <= 0:
+                    p.status = "closed"
+                self._save_position(p)
+                o.vol_exec += take
+                o.cost += cost
+        o.volume = o.vol_exec
+        o.trades.append(refid)
+        for lid, asset, amount, bal in entries:
+            self._emit("ledger", o.account, {"ledger_id": lid, "ref_id": refid, "time": now, "type": "settled",
+                                             "asset": asset, "amount": amount, "fee": ZERO, "balance": bal})
+        self._finish(o, "closed", None, now)
 
     def add_order(self, account: Account, params: dict[str, Any], *, source: str = "rest",
                   pair: Pair | None = None, counter: bool = True) -> dict[str, Any]:
@@ -691,9 +982,11 @@ class Engine:
             self.orders[o.txid] = o
             self._save(o)
             self._emit("order", o.account, {"event": "new", "order": o})
+        if o.ordertype == "settle-position":
+            self._settle_position(o, now)
+            return
         if o.ordertype in TRIGGERED:
-            last = self.markets.data[o.pair.id].last
-            if self._should_trigger(o, last):
+            if self._should_trigger(o):
                 self._trigger(o)
             else:
                 self.stops[o.pair.id].append(o)
@@ -712,6 +1005,10 @@ class Engine:
                 return
         self._match(o, limit, now)
         if o.status != "open":
+            return
+        if o.reduce_only and o.remaining > 0 and self._fill_cap(o) <= 0:
+            # a reduce-only order never flips its position: the rest is cancelled
+            self._finish(o, "canceled", REDUCE_ONLY_CLOSED, now)
             return
         if o.remaining <= 0 or (o.quote_volume is not None and o.ordertype == "market"):
             self._finish(o, "closed", None, now)
@@ -738,6 +1035,12 @@ class Engine:
                 # self-trade prevention, cancel-newest (Kraken's default)
                 self._finish(taker, "canceled", "Self trade prevention", now)
                 return
+            if maker.reduce_only and self._fill_cap(maker) <= 0:  # its positions are closed
+                opp.pop(0)
+                self._finish(maker, "canceled", REDUCE_ONLY_CLOSED, now)
+                continue
+            if taker.reduce_only and self._fill_cap(taker) <= 0:
+                break  # the rest is cancelled by _execute
             if taker.quote_volume is not None and taker.ordertype == "market":
                 spent = taker.cost
                 left = taker.quote_volume - spent
@@ -745,7 +1048,7 @@ class Engine:
                 if qty <= 0:
                     break
             else:
-                qty = min(taker.remaining, maker.remaining)
+                qty = min(self._fill_cap(taker), self._fill_cap(maker))
                 if qty <= 0:
                     break
             self._fill(maker, taker, qty, mp, now)
@@ -774,6 +1077,8 @@ class Engine:
         self._trigger_queue.append(pair.id)
 
     def _settle(self, o: Order, qty: Decimal, price: Decimal, maker: bool, public_id: int, now: float) -> Fill:
+        if o.is_margin:
+            return self._settle_margin(o, qty, price, maker, public_id, now)
         pair = o.pair
         rate = MAKER_RATE if maker else TAKER_RATE
         cost = qty * price
@@ -805,6 +1110,121 @@ class Engine:
                                              "asset": asset, "amount": amount, "fee": fee_, "balance": bal})
         return Fill(tid, public_id, price, qty, cost, fee, maker, now, [l1, l2])
 
+    def _settle_margin(self, o: Order, qty: Decimal, price: Decimal, maker: bool, public_id: int,
+                       now: float) -> Fill:
+        """A fill of a margin order: it closes the account's opposite positions on the pair first
+        (first in, first out; the P&L goes into the quote balance) and opens a position with the
+        rest (not a reduce-only order). Ledger ``margin`` entries carry the P&L and the fees."""
+        assert o.account is not None
+        pair = o.pair
+        cost = qty * price
+        tid = new_id("T")
+        q_cost = D(1).scaleb(-pair.cost_decimals)
+        fee = (cost * (MAKER_RATE if maker else TAKER_RATE)).quantize(q_cost)
+        closes: list[tuple[mg.Position, Decimal]] = []
+        left = qty
+        for p in self._closable(o):
+            if left <= 0:
+                break
+            c = min(left, p.remaining)
+            closes.append((p, c))
+            left -= c
+        if o.reduce_only or o.leverage is None:  # never opens (its fills are capped to its positions)
+            left = ZERO
+        closed = qty - left
+        close_fee = (fee * closed / qty).quantize(q_cost)
+        open_fee = fee - close_fee
+        entries: list[tuple[str, str, Decimal, Decimal, Decimal]] = []
+        opened: mg.Position | None = None
+        with self.db.transaction():
+            if closes:
+                pnl = ZERO
+                for p, c in closes:
+                    gain = p.pnl(c, price)
+                    pnl += gain
+                    p.vol_closed += c
+                    p.closed_cost += c * price
+                    p.closed_fee += close_fee * c / closed
+                    p.realized += gain
+                    p.closing_trades.append(tid)
+                    if p.remaining <= 0:
+                        p.status = "closed"
+                    self._save_position(p)
+                    self._record_closing(p)
+                pnl = pnl.quantize(D(1).scaleb(-_decimals(pair.quote)))
+                lid, bal = self.db.credit(o.account, pair.quote, pnl, type="margin", refid=tid, fee=close_fee,
+                                          now=now)
+                entries.append((lid, pair.quote, pnl, close_fee, bal))
+            if left > 0:
+                assert o.leverage is not None
+                rate = mg.margin_rate(pair, o.side)
+                open_cost = left * price
+                fee_asset, margin_fee, in_quote = self._margin_fee(o.account, pair, o.side, open_cost, left, rate,
+                                                                   price)
+                fees = [(pair.quote, open_fee + (margin_fee if fee_asset == pair.quote else ZERO))]
+                if fee_asset != pair.quote:
+                    fees.append((fee_asset, margin_fee))
+                for asset, f in fees:
+                    lid, bal = self.db.credit(o.account, asset, ZERO, type="margin", refid=tid, fee=f, now=now)
+                    entries.append((lid, asset, ZERO, f, bal))
+                opened = mg.Position(
+                    posid=tid, account=o.account, pair=pair, side=o.side, ordertxid=o.txid, ordertype=o.ordertype,
+                    time=now, vol=left, cost=open_cost, leverage=o.leverage, rate=rate,
+                    rollovertm=now + mg.ROLLOVER_INTERVAL, fee=open_fee + in_quote,
+                    oflags=",".join(f for f in OFLAGS if f in o.oflags),
+                )
+                self.positions[tid] = opened
+                self._save_position(opened)
+            trade: dict[str, Any] = {
+                "ordertxid": o.txid, "postxid": closes[0][0].posid if closes else tid, "pair": pair.id,
+                "time": round(now, 4), "type": o.side, "ordertype": o.ordertype, "price": pair.fmt_price(price),
+                "cost": pair.fmt_cost(cost), "fee": pair.fmt_cost(fee),
+                "vol": pair.fmt_vol(qty), "margin": pair.fmt_cost(opened.margin if opened else ZERO),
+                "leverage": str(o.leverage) if o.leverage is not None else "0",
+                "misc": ",".join(m for m in ("closing" if closes else "", o.misc) if m),
+                "trade_id": public_id, "maker": maker, "ledgers": [e[0] for e in entries],
+            }
+            if opened is not None:
+                trade["posstatus"] = "open"
+            self.db.conn.execute("INSERT INTO trades(txid, account, time, data) VALUES(?,?,?,?)",
+                                 (tid, o.account, now, json.dumps(trade)))
+        for lid, asset, amount, fee_, bal in entries:
+            self._emit("ledger", o.account, {"ledger_id": lid, "ref_id": tid, "time": now, "type": "margin",
+                                             "asset": asset, "amount": amount, "fee": fee_, "balance": bal})
+        return Fill(tid, public_id, price, qty, cost, fee, maker, now, [e[0] for e in entries])
+
+    def _margin_fee(self, account: str, pair: Pair, side: str, cost: Decimal, volume: Decimal, rate: Decimal,
+                    price: Decimal) -> tuple[str, Decimal, Decimal]:
+        """A margin (opening or rollover) fee at ``rate`` on ``volume`` (``cost`` in the quote
+        currency): in the borrowed currency (the quote for a long, the base for a short) when the
+        balance holds enough of it, else its value in the quote currency. Returns (asset, fee,
+        fee in the quote currency)."""
+        borrowed = mg.borrowed_asset(pair, side)
+        if borrowed == pair.quote:
+            fee = (cost * rate).quantize(D(1).scaleb(-_decimals(pair.quote)))
+            return pair.quote, fee, fee
+        fee = (volume * rate).quantize(D(1).scaleb(-_decimals(borrowed)))
+        if self.db.balance(account, borrowed) >= fee:
+            return borrowed, fee, fee * price
+        fee = (volume * price * rate).quantize(D(1).scaleb(-_decimals(pair.quote)))
+        return pair.quote, fee, fee
+
+    def _record_closing(self, p: mg.Position) -> None:
+        """Keep the opening trade's position fields (TradesHistory) in step with its position."""
+        rows = self.db.conn.execute("SELECT data FROM trades WHERE txid=?", (p.posid,)).fetchall()
+        if not rows:
+            return
+        d = json.loads(rows[0]["data"])
+        pair = p.pair
+        net = p.realized - p.closed_fee
+        d.update({
+            "posstatus": p.status, "cprice": pair.fmt_price(p.closed_cost / p.vol_closed),
+            "ccost": pair.fmt_cost(p.closed_cost), "cfee": pair.fmt_cost(p.closed_fee),
+            "cvol": pair.fmt_vol(p.vol_closed), "cmargin": pair.fmt_cost(p.margin * p.vol_closed / p.vol),
+            "net": ("+" if net >= 0 else "-") + pair.fmt_cost(abs(net)), "trades": list(p.closing_trades),
+        })
+        self.db.conn.execute("UPDATE trades SET data=? WHERE txid=?", (json.dumps(d), p.posid))
+
     def _finish(self, o: Order, status: str, reason: str | None, now: float) -> None:
         o.status = status
         o.reason = reason
@@ -823,9 +1243,10 @@ class Engine:
         c = o.close
         close = Order(
             txid=new_id("O"), account=o.account, pair=o.pair, side="sell" if o.side == "buy" else "buy",
-            ordertype=c["ordertype"], volume=o.vol_exec if not o.fee_in_base or o.side == "sell"
+            ordertype=c["ordertype"], volume=o.vol_exec if not o.fee_in_base or o.side == "sell" or o.is_margin
             else o.vol_exec - o.fee, price=D(c["price"]) if c.get("price") else None,
             price2=D(c["price2"]) if c.get("price2") else None, opentm=now, source=o.source,
+            leverage=o.leverage, trigger=o.trigger,  # a margin order's close closes its position
         )
         if close.ordertype.endswith("-limit") and close.price2 is None:
             close.price2 = close.price
@@ -836,13 +1257,20 @@ class Engine:
         self.place(close)
 
     # -- triggers -----------------------------------------------------------------
-    @staticmethod
-    def _should_trigger(o: Order, last: Decimal) -> bool:
+    def _should_trigger(self, o: Order) -> bool:
+        """Whether ``o`` triggers at its reference price (last trade or index); a trailing stop
+        first follows the price's peak (sell) or trough (buy)."""
+        ref = self._reference(o)
+        if o.trail is not None:
+            if self._trail(o, ref) and o.is_user and o.status == "open":
+                self._save(o)
+            assert o.price is not None
+            return ref <= o.price if o.side == "sell" else ref >= o.price
         assert o.price is not None
         stop = o.ordertype.startswith("stop-loss")
         if o.side == "sell":
-            return last <= o.price if stop else last >= o.price
-        return last >= o.price if stop else last <= o.price
+            return ref <= o.price if stop else ref >= o.price
+        return ref >= o.price if stop else ref <= o.price
 
     def _trigger(self, o: Order) -> None:
         o.triggered = True
@@ -856,8 +1284,7 @@ class Engine:
         while self._trigger_queue and guard < 1000:
             guard += 1
             pid = self._trigger_queue.pop(0)
-            last = self.markets.data[pid].last
-            for o in [s for s in self.stops[pid] if self._should_trigger(s, last)]:
+            for o in [s for s in self.stops[pid] if self._should_trigger(s)]:
                 if o.status == "open" and not o.triggered:
                     self._trigger(o)
 
@@ -1033,8 +1460,8 @@ class Engine:
                 raise KrakenError("EOrder:Tick size check failed")
         if lp is not None and o.ordertype not in ("limit", "stop-loss-limit", "take-profit-limit"):
             raise invalid("limit_price")
-        if tp is not None and o.ordertype not in TRIGGERED:
-            raise invalid("trigger_price")
+        if tp is not None and (o.ordertype not in TRIGGERED or o.ordertype in TRAILING):
+            raise invalid("trigger_price")  # a trailing stop's trigger price follows the market
         post_only = parse_bool(params.get("post_only"), "post_only")
         # funds for the new hold
         old_state = (o.volume, o.price, o.price2)
@@ -1079,7 +1506,7 @@ class Engine:
             self._execute(o, now)  # may match at the new price
             self._run_triggers()
         elif o.ordertype in TRIGGERED and not o.triggered:
-            if self._should_trigger(o, self.markets.data[o.pair.id].last):
+            if self._should_trigger(o):
                 self._trigger(o)
                 self._run_triggers()
         self.book_version[o.pair.id] += 1
@@ -1142,8 +1569,12 @@ class Engine:
         new_params: dict[str, Any] = {
             "pair": pair.id, "type": old.side, "ordertype": old.ordertype,
             "volume": params.get("volume") or str(old.volume),
-            "price": params.get("price") or (None if old.price is None else str(old.price)),
-            "price2": params.get("price2") or (None if old.price2 is None else str(old.price2)),
+            "price": params.get("price") or (old.trail.raw() if old.trail is not None
+                                             else None if old.price is None else str(old.price)),
+            "price2": params.get("price2") or (old.trail_limit.raw() if old.trail_limit is not None
+                                               else None if old.price2 is None else str(old.price2)),
+            "leverage": None if old.leverage is None else str(old.leverage),
+            "reduce_only": old.reduce_only, "trigger": old.trigger,
             "oflags": params.get("oflags") if params.get("oflags") is not None else ",".join(sorted(old.oflags)),
             "timeinforce": old.timeinforce,
             "expiretm": str(old.expiretm) if old.expiretm else None,
@@ -1193,6 +1624,72 @@ class Engine:
                 del self.dead_man[name]
                 for o in [o for o in self.orders.values() if o.account == name]:
                     self._cancel(o, "Dead man's switch", now)
+        self.roll_over(now)
+        for account in sorted({p.account for p in self.positions.values()}):
+            self.check_margin_level(account, now)
+
+    # -- margin: rollovers, margin calls and liquidation ------------------------------
+    def roll_over(self, now: float) -> None:
+        """Charge every position whose rollover time has come its rollover fee (every 4 hours of
+        the exchange's clock, in the borrowed currency), ledger ``rollover``."""
+        for p in list(self.positions.values()):
+            charged = 0
+            while p.status == "open" and p.rollovertm <= now and charged < 1000:
+                price = self.position_price(p.pair)
+                asset, fee, in_quote = self._margin_fee(p.account, p.pair, p.side, p.cost_remaining, p.remaining,
+                                                        p.rate, price)
+                lid, bal = self.db.credit(p.account, asset, ZERO, type="rollover", refid=p.posid, fee=fee,
+                                          now=p.rollovertm)
+                p.fee += in_quote
+                p.rollovertm += mg.ROLLOVER_INTERVAL
+                charged += 1
+                self._emit("ledger", p.account, {"ledger_id": lid, "ref_id": p.posid, "time": now,
+                                                 "type": "rollover", "asset": asset, "amount": ZERO, "fee": fee,
+                                                 "balance": bal})
+            if charged:
+                self._save_position(p)
+
+    def check_margin_level(self, account: str, now: float) -> None:
+        """Margin call and stop: when the account's margin level (TradeBalance ``ml``) is at or
+        below a pair's ``margin_call``, new positions on that pair are refused; at or below its
+        ``margin_stop`` the account's positions on it are closed at the market (liquidated)."""
+        log = logging.getLogger("kraken_ops.exchange")
+        for _ in range(len(PAIRS) + 1):  # a liquidation may lift the level above the other pairs' stops
+            ml = self.margin_summary(account)["ml"]
+            if ml is None:
+                self.margin_calls.pop(account, None)
+                return
+            pairs = {p.pair.id: p.pair for p in self.open_positions(account)}
+            calls = {pid for pid, pair in pairs.items() if ml <= pair.margin_call}
+            for pid in sorted(calls - self.margin_calls.get(account, set())):
+                log.warning("margin call: account %s, margin level %.2f%% (%s calls at %s%%)", account, ml, pid,
+                            pairs[pid].margin_call)
+            if calls:
+                self.margin_calls[account] = calls
+            else:
+                self.margin_calls.pop(account, None)
+            stops = [pair for pair in pairs.values() if ml <= pair.margin_stop]
+            if not stops:
+                return
+            for pair in stops:
+                log.warning("margin stop: account %s, margin level %.2f%%: closing its %s positions", account, ml,
+                            pair.id)
+                self.liquidate(account, pair, now)
+
+    def liquidate(self, account: str, pair: Pair, now: float) -> None:
+        """Close the account's positions on ``pair`` with reduce-only market orders (``misc``
+        ``liquidated``), after cancelling its open orders on the pair."""
+        for o in [o for o in self.orders.values() if o.account == account and o.pair is pair]:
+            self._cancel(o, "Liquidation", now)
+        for side in ("buy", "sell"):
+            ps = [p for p in self.open_positions(account) if p.pair is pair and p.side == side]
+            volume = sum((p.remaining for p in ps), ZERO)
+            if volume <= 0:
+                continue
+            o = Order(txid=new_id("O"), account=account, pair=pair, side="sell" if side == "buy" else "buy",
+                      ordertype="market", volume=volume, opentm=now, reduce_only=True, leverage=ps[0].leverage,
+                      misc="liquidated", source="liquidation")
+            self.place(o)
 
     # -- market maker hooks --------------------------------------------------------
     def requote(self, pair_id: str, bids: list[tuple[Decimal, Decimal]], asks: list[tuple[Decimal, Decimal]]) -> None:
@@ -1219,6 +1716,7 @@ class Engine:
                 lst.extend(resting)
                 lst.sort(key=Book._key)
         self.book_version[pair_id] += 1
+        self._trigger_queue.append(pair_id)  # the index moved: stops triggered by it, trailing stops
         self._run_triggers()
 
     def crowd_trade(self, pair_id: str, side: str, qty: Decimal) -> None:

@@ -104,6 +104,22 @@ class Pair:
     start_price: Decimal
     aclass_base: str = "currency"
     leverage: tuple[int, ...] = (2, 3, 4, 5)
+    #: Spot margin: the leverage levels of buy and sell orders (AssetPairs ``leverage_buy`` /
+    #: ``leverage_sell``; ``None``: the pair's ``leverage``), the margin levels (percent) at which
+    #: a margin call is made and positions are closed (``margin_call`` / ``margin_stop``, Kraken's
+    #: documented 80 and 40), and the largest long and short position in the base asset
+    #: (``long_position_limit`` / ``short_position_limit``)
+    leverage_buy: tuple[int, ...] | None = None
+    leverage_sell: tuple[int, ...] | None = None
+    margin_call: int = 80
+    margin_stop: int = 40
+    long_position_limit: int = 250
+    short_position_limit: int = 200
+
+    def leverage_levels(self, side: str) -> tuple[int, ...]:
+        """The leverage a margin order on ``side`` (buy or sell) may use; empty: no margin."""
+        levels = self.leverage_buy if side == "buy" else self.leverage_sell
+        return self.leverage if levels is None else levels
 
     @property
     def base_alt(self) -> str:
@@ -131,11 +147,11 @@ class Pair:
 
     def to_kraken(self, info: str = "info") -> dict[str, Any]:
         if info == "leverage":
-            return {"leverage_buy": list(self.leverage), "leverage_sell": list(self.leverage)}
+            return {"leverage_buy": list(self.leverage_levels("buy")), "leverage_sell": list(self.leverage_levels("sell"))}
         if info == "fees":
             return {"fees": FEES_TAKER, "fee_volume_currency": "ZUSD"}
         if info == "margin":
-            return {"margin_call": 80, "margin_stop": 40}
+            return {"margin_call": self.margin_call, "margin_stop": self.margin_stop}
         return {
             "altname": self.altname,
             "wsname": self.wsname,
@@ -148,19 +164,19 @@ class Pair:
             "pair_decimals": self.pair_decimals,
             "lot_decimals": self.lot_decimals,
             "lot_multiplier": 1,
-            "leverage_buy": list(self.leverage),
-            "leverage_sell": list(self.leverage),
+            "leverage_buy": list(self.leverage_levels("buy")),
+            "leverage_sell": list(self.leverage_levels("sell")),
             "fees": FEES_TAKER,
             "fees_maker": FEES_MAKER,
             "fee_volume_currency": "ZUSD",
-            "margin_call": 80,
-            "margin_stop": 40,
+            "margin_call": self.margin_call,
+            "margin_stop": self.margin_stop,
             "ordermin": str(self.ordermin),
             "costmin": str(self.costmin),
             "tick_size": str(self.tick_size),
             "status": "online",
-            "long_position_limit": 250,
-            "short_position_limit": 200,
+            "long_position_limit": self.long_position_limit,
+            "short_position_limit": self.short_position_limit,
         }
 
     def to_ws_instrument(self) -> dict[str, Any]:
@@ -173,12 +189,12 @@ class Pair:
             "qty_increment": D(1).scaleb(-self.lot_decimals),
             "price_precision": self.pair_decimals,
             "cost_precision": self.cost_decimals,
-            "marginable": self.aclass_base == "currency",
+            "marginable": bool(self.leverage_levels("buy") or self.leverage_levels("sell")),
             "has_index": True,
             "cost_min": self.costmin,
             "margin_initial": D("0.2"),
-            "position_limit_long": 250,
-            "position_limit_short": 200,
+            "position_limit_long": self.long_position_limit,
+            "position_limit_short": self.short_position_limit,
             "tick_size": self.tick_size,
             "price_increment": self.tick_size,
             "qty_min": self.ordermin,

@@ -1,8 +1,8 @@
 """Spot REST: ``/0/public/*`` and ``/0/private/*`` (kraken-protocol.md §1-§2).
 
 Private requests are checked in Kraken's order (§7.1): key, signature over the raw
-body, nonce (with the account's window), permission, REST call counter, then the
-endpoint's own validation and business rules.
+body, the ``otp`` of a key with 2FA, nonce (with the account's window), permission,
+REST call counter, then the endpoint's own validation and business rules.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from kraken_ops.exchange import auth
+from kraken_ops.exchange import auth, books
 from kraken_ops.exchange.engine import (NUMBER_LIMIT, TIME_LIMIT, KrakenError, Order, Params, as_list, invalid,
                                         parse_bool, parse_decimal, ref_list)
+from kraken_ops.exchange.margin import consolidate as margin_consolidate
 from kraken_ops.exchange.markets import (ASSET_CLASSES, ASSETS, INTERVALS, MAKER_RATE, PAIRS, TAKER_RATE, find_pair,
                                          fmt_asset, normalize_asset, pair_in_class, result_key)
 from kraken_ops.exchange.state import Account, StateError, new_id, readable_amount
@@ -229,9 +230,15 @@ def pub_spread(ctx: Any, params: dict[str, Any]) -> Any:
     return {key: out, "last": out[-1][0] if out else int(ctx.clock())}
 
 
+def pub_grouped_book(ctx: Any, params: dict[str, Any]) -> Any:
+    key, p = _one_pair(params)
+    return books.grouped_book(ctx, p, key, params)
+
+
 PUBLIC: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "Time": pub_time, "SystemStatus": pub_status, "Assets": pub_assets, "AssetPairs": pub_asset_pairs,
     "Ticker": pub_ticker, "OHLC": pub_ohlc, "Depth": pub_depth, "Trades": pub_trades, "Spread": pub_spread,
+    "GroupedBook": pub_grouped_book,
 }
 
 
@@ -251,27 +258,22 @@ def p_balance_ex(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 def _value_in(ctx: Any, asset: str, amount: Decimal, target: str) -> Decimal:
-    if asset == target or not amount:
-        return amount
-    for p in PAIRS.values():
-        if p.base == asset and p.quote == target:
-            return amount * ctx.markets.data[p.id].mid
-        if p.quote == asset and p.base == target:
-            return amount / ctx.markets.data[p.id].mid
-    usd = _value_in(ctx, asset, amount, "ZUSD") if asset != "ZUSD" and target != "ZUSD" else None
-    if usd is not None and usd != amount:
-        return _value_in(ctx, "ZUSD", usd, target)
-    return D(0)
+    return ctx.engine.value_in(asset, amount, target)
 
 
 def p_trade_balance(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
+    """TradeBalance, computed from the balances and the open margin positions (see
+    :meth:`Engine.margin_summary`); ``ml`` only while there are positions, as at Kraken."""
     target = normalize_asset(params.get("asset") or "ZUSD")
     if target is None:
         raise KrakenError("EQuery:Unknown asset")
-    eb = sum((_value_in(ctx, a, v, target) for a, v in ctx.db.balances(acct.name).items()), D(0))
-    z = "0.0000"
+    s = ctx.engine.margin_summary(acct.name, target)
     f = lambda v: fmt_asset(target, v)  # noqa: E731
-    return {"eb": f(eb), "tb": f(eb), "m": z, "n": z, "c": z, "v": z, "e": f(eb), "mf": f(eb), "uv": z}
+    out = {k: f(s[k]) for k in ("eb", "tb", "m", "n", "c", "v", "e", "mf")}
+    if s["ml"] is not None:
+        out["ml"] = format(s["ml"].quantize(D("0.01")), "f")
+    out["uv"] = f(s["uv"])
+    return out
 
 
 def _order_matches(o: Order, params: dict[str, Any]) -> bool:
@@ -371,14 +373,28 @@ def p_trades_history(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
     with_ledgers = parse_bool(params.get("ledgers"), "ledgers")
     rows = [(t, d) for t, d in _trades_rows(ctx, acct)
             if (start is None or d["time"] > start) and (end is None or d["time"] <= end)]
-    if typ in ("closed position", "closing position"):
-        rows = []
+    rows = [(t, d) for t, d in rows if _position_kind(ctx, d, typ)]
     out = {}
     for t, d in rows[ofs:ofs + 50]:
         if not with_ledgers:
             d = {k: v for k, v in d.items() if k != "ledgers"}
         out[t] = d
     return {"trades": out, "count": len(rows)}
+
+
+def _position_kind(ctx: Any, trade: dict[str, Any], kind: str) -> bool:
+    """TradesHistory ``type``: any position (margin trades), closed position (trades that opened
+    a position now closed), closing position (trades that closed one), no position (spot)."""
+    if kind == "all":
+        return True
+    margin = "posstatus" in trade or "closing" in trade.get("misc", "").split(",")
+    if kind == "no position":
+        return not margin
+    if kind == "any position":
+        return margin
+    if kind == "closing position":
+        return "closing" in trade.get("misc", "").split(",")
+    return trade.get("posstatus") == "closed"
 
 
 def p_query_trades(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
@@ -397,7 +413,22 @@ def p_query_trades(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 def p_open_positions(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
-    return {}
+    """OpenPositions: by position id (the opening trade's id), ``txid`` filters (position ids
+    or the orders that opened them), ``docalcs`` adds ``value`` and ``net`` at the last traded
+    price, ``consolidation=market`` answers one entry per pair and side (a list)."""
+    docalcs = parse_bool(params.get("docalcs"), "docalcs")
+    consolidation = params.get("consolidation")
+    if consolidation not in (None, "", "market"):
+        raise invalid("consolidation")
+    wanted = set(as_list(params.get("txid")))
+    engine = ctx.engine
+    positions = [p for p in engine.open_positions(acct.name)
+                 if not wanted or p.posid in wanted or p.ordertxid in wanted]
+    quote_fmt = lambda pair: (lambda v: fmt_asset(pair.quote, v))  # noqa: E731
+    if consolidation:
+        return margin_consolidate(positions, engine.position_price, docalcs, quote_fmt)
+    return {p.posid: p.to_kraken(engine.position_price(p.pair) if docalcs else None, quote_fmt(p.pair))
+            for p in positions}
 
 
 def _ledger_dict(r: Any) -> dict[str, Any]:
@@ -477,19 +508,24 @@ def p_trade_volume(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
 
 
 def p_credit_lines(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
-    return None
+    return None  # as Kraken answers for an account without a credit line (result: null)
+
+
+def p_level3(ctx: Any, acct: Account, params: dict[str, Any]) -> Any:
+    key, p = _one_pair(params)
+    return books.level3_rest(ctx, p, key, params)
+
+
+# balance endpoints that take rebase_multiplier (xStocks: rebased = underlying equity, base = SPV
+# tokens); the local exchange's xStocks have a multiplier of 1, so both views are equal
+REBASE_ENDPOINTS = {"Balance", "BalanceEx", "TradeBalance", "CreditLines"}
+REBASE_MULTIPLIERS = ("rebased", "base")
 
 
 # ------------------------------------------------------------------ private: trading
 def _order_params(params: dict[str, Any]) -> dict[str, Any]:
-    lev = params.get("leverage")
-    if lev not in (None, "", "none", "1", "1:1"):
-        raise KrakenError("EOrder:Margin allowance exceeded")
-    if parse_bool(params.get("reduce_only"), "reduce_only"):
-        raise KrakenError("EOrder:Cannot open position")
-    trig = params.get("trigger")
-    if trig not in (None, "", "last", "index"):
-        raise invalid("trigger")
+    """Checks of AddOrder parameters the engine does not read (``leverage``, ``reduce_only``
+    and ``trigger`` are the engine's: margin orders and trailing stops)."""
     stp = params.get("stptype")
     if stp not in (None, "", "cancel-newest", "cancel-oldest", "cancel-both"):
         raise invalid("stptype")
@@ -1081,6 +1117,7 @@ PRIVATE: dict[str, tuple[Handler, str]] = {
     "BalanceEx": (p_balance_ex, "query_funds"),
     "TradeBalance": (p_trade_balance, "query_funds"),
     "CreditLines": (p_credit_lines, "query_funds"),
+    "Level3": (p_level3, "query_orders"),
     "OpenOrders": (p_open_orders, "query_orders"),
     "ClosedOrders": (p_closed_orders, "query_orders"),
     "QueryOrders": (p_query_orders, "query_orders"),
@@ -1133,6 +1170,7 @@ LIST_PARAMS: dict[str, frozenset[str]] = {
     "Ledgers": frozenset({"asset"}), "TradeVolume": frozenset({"pair"}), "AddOrder": frozenset({"oflags"}),
     "EditOrder": frozenset({"oflags"}), "AddOrderBatch": frozenset({"orders"}), "CancelOrder": frozenset({"txid"}),
     "CancelOrderBatch": frozenset({"orders", "cl_ord_ids"}), "AddExport": frozenset({"fields"}),
+    "OpenPositions": frozenset({"txid"}),
     "Earn/Strategies": frozenset({"lock_type"}),
 }
 
@@ -1200,6 +1238,8 @@ def setup(app: web.Application, ctx: Any) -> None:
         nonce_s = str(nonce_raw) if nonce_raw is not None else ""
         if not auth.verify_spot(acct.spot_secret, request.path, nonce_s, raw, request.headers.get("API-Sign", "")):
             return err("EAPI:Invalid signature")
+        if not auth.otp_accepted(acct.otp, acct.otp_secret, params.get("otp"), ctx.clock()):  # keys with 2FA
+            return err(auth.OTP_ERROR)
         try:
             nonce = int(nonce_s)
         except ValueError:
@@ -1216,6 +1256,8 @@ def setup(app: web.Application, ctx: Any) -> None:
             return err("EService:Unavailable")
         params.pop("nonce", None)
         params.pop("otp", None)
+        if method in REBASE_ENDPOINTS and params.get("rebase_multiplier") not in (None, *REBASE_MULTIPLIERS):
+            return err("EGeneral:Invalid arguments:rebase_multiplier")
         try:
             result = handler(ctx, acct, Params(params, LIST_PARAMS.get(method, ())))
         except KrakenError as exc:

@@ -218,12 +218,13 @@ async def _prune_periodically(ctx: Context, poll: float = 1.0) -> None:
 
 def create_app(ctx: Context) -> web.Application:
     """The aiohttp application serving ``ctx``."""
-    from kraken_ops.exchange import rest_spot, ws_spot
+    from kraken_ops.exchange import rest_spot, ws_level3, ws_spot
 
     app = web.Application(middlewares=[_lost_response_middleware, _inflight_middleware, _faults_middleware, _internal_error_middleware])
     app[CTX_KEY] = ctx
     rest_spot.setup(app, ctx)
     ws_spot.setup(app, ctx)
+    ws_level3.setup(app, ctx)
     try:
         from kraken_ops.exchange import futures  # type: ignore[attr-defined]
     except ImportError:

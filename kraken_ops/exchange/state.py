@@ -85,6 +85,11 @@ CREATE TABLE IF NOT EXISTS accounts (
     email TEXT,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS account_otp (
+    account TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    secret TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS nonces (
     key TEXT PRIMARY KEY,
     last_nonce INTEGER NOT NULL
@@ -219,6 +224,9 @@ class Account:
     tier: str = "pro"
     nonce_window: int = 0
     parent: str | None = None
+    # Spot key 2FA: None, "password" (otp_secret is a salted hash) or "totp" (otp_secret is the base32 seed)
+    otp: str | None = None
+    otp_secret: str | None = field(default=None, repr=False)
 
     def public_dict(self) -> dict[str, Any]:
         return {
@@ -228,6 +236,7 @@ class Account:
             "permissions": sorted(self.permissions),
             "tier": self.tier,
             "nonce_window": self.nonce_window,
+            "otp": self.otp,
         }
 
 
@@ -249,6 +258,26 @@ def check_admin_amount(amount: Any) -> Decimal:
     if amount >= BALANCE_LIMIT:
         raise AmountError(f"amount {shown!r} is too large (must be below 1e15)")
     return amount
+
+
+def _otp_setting(password: str | None, seed: str | None) -> tuple[str | None, str | None]:
+    """``(kind, stored secret)`` of a new account's 2FA: a password is kept as a salted hash, a TOTP seed as is."""
+    from kraken_ops.exchange import auth
+
+    if password is not None and seed is not None:
+        raise StateError("a key has one kind of 2FA: a static password or a TOTP seed, not both")
+    if password is not None:
+        if not password:
+            raise StateError("the 2FA password is empty")
+        return "password", auth.hash_password(password)
+    if seed is not None:
+        try:
+            if len(auth._seed_bytes(seed)) < 10:
+                raise ValueError
+        except (ValueError, TypeError):
+            raise StateError("the TOTP seed must be base32 of at least 80 bits (16 characters)") from None
+        return "totp", "".join(seed.split()).upper()
+    return None, None
 
 
 def default_state_dir() -> Path:
@@ -311,7 +340,9 @@ class State:
             return
         self._accounts_version = version
         accounts: dict[str, Account] = {}
+        otp = {r["account"]: (r["kind"], r["secret"]) for r in self.conn.execute("SELECT * FROM account_otp").fetchall()}
         for r in self.conn.execute("SELECT * FROM accounts").fetchall():
+            kind, otp_secret = otp.get(r["name"], (None, None))
             accounts[r["name"]] = Account(
                 name=r["name"],
                 spot_key=r["spot_key"],
@@ -322,6 +353,8 @@ class State:
                 tier=r["tier"],
                 nonce_window=int(r["nonce_window"]),
                 parent=r["parent"],
+                otp=kind,
+                otp_secret=otp_secret,
             )
         self._accounts = accounts
         self._by_spot = {a.spot_key: a for a in accounts.values()}
@@ -358,7 +391,10 @@ class State:
         nonce_window: int = 0,
         parent: str | None = None,
         email: str | None = None,
+        otp_password: str | None = None,
+        otp_totp_seed: str | None = None,
     ) -> Account:
+        """Create an account; ``otp_password`` or ``otp_totp_seed`` (base32) makes its Spot key require an otp."""
         if not name or len(name) > 64:
             raise StateError("account name must be 1-64 characters")
         if tier not in TIERS:
@@ -369,7 +405,9 @@ class State:
             raise StateError(f"unknown permission(s) {', '.join(sorted(unknown))} (known: {', '.join(ALL_PERMISSIONS)})")
         if nonce_window < 0:
             raise StateError("nonce window must be >= 0")
-        acct = Account(name, new_spot_key(), new_secret(), new_futures_key(), new_secret(), perms, tier, nonce_window, parent)
+        otp_kind, otp_secret = _otp_setting(otp_password, otp_totp_seed)
+        acct = Account(name, new_spot_key(), new_secret(), new_futures_key(), new_secret(), perms, tier, nonce_window, parent,
+                       otp_kind, otp_secret)
         with self._lock:
             try:
                 self.conn.execute(
@@ -380,6 +418,8 @@ class State:
                 )
             except sqlite3.IntegrityError:
                 raise StateError(f"account {name!r} already exists") from None
+            if otp_kind is not None:
+                self.conn.execute("INSERT OR REPLACE INTO account_otp(account, kind, secret) VALUES(?,?,?)", (name, otp_kind, otp_secret))
             self.invalidate_accounts()
         return acct
 
@@ -389,6 +429,7 @@ class State:
             if cur.rowcount == 0:
                 raise StateError(f"no account named {name!r}")
             self.conn.execute("DELETE FROM balances WHERE account=?", (name,))
+            self.conn.execute("DELETE FROM account_otp WHERE account=?", (name,))
             self.invalidate_accounts()
 
     # -- nonces -------------------------------------------------------------

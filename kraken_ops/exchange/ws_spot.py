@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from kraken_ops.exchange.engine import KrakenError, Order
+from kraken_ops.exchange.engine import TRIGGERED, KrakenError, Order, parse_bool
 from kraken_ops.exchange.markets import ASSETS, INTERVALS, PAIRS, Pair, find_pair
 
 D = Decimal
@@ -227,8 +227,7 @@ def order_exec_item(o: Order, exec_type: str, fill: Any = None, ts: float | None
     p = o.pair
     status = {"open": "partially_filled" if o.vol_exec > 0 else "new", "closed": "filled",
               "canceled": "canceled", "expired": "expired"}.get(o.status, o.status)
-    if o.ordertype in ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit") and not o.triggered \
-            and o.status == "open":
+    if o.ordertype in TRIGGERED and not o.triggered and o.status == "open":
         status = "new"
     item: dict[str, Any] = {
         "order_id": o.txid, "symbol": p.ws_symbol, "order_qty": D(p.fmt_vol(o.volume)),
@@ -249,9 +248,15 @@ def order_exec_item(o: Order, exec_type: str, fill: Any = None, ts: float | None
         item["limit_price_type"] = "static"
     elif o.ordertype.endswith("-limit"):
         item["limit_price"] = D(p.fmt_price(o.price2))
-    if o.ordertype in ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit"):
-        item["triggers"] = {"reference": "last", "price": D(p.fmt_price(o.price)), "price_type": "static",
+    if o.ordertype in TRIGGERED:
+        item["triggers"] = {"reference": o.trigger, "price": D(p.fmt_price(o.price)), "price_type": "static",
                             "status": "triggered" if o.triggered else "untriggered"}
+        if o.trail is not None:  # a trailing stop: its offset, as add_order takes it
+            item["triggers"].update({"price": o.trail.amount, "price_type": "pct" if o.trail.pct else "quote"})
+    if o.is_margin:
+        item["margin"] = True
+    if o.reduce_only:
+        item["reduce_only"] = True
     if o.status in ("canceled", "expired") and o.reason:
         item["reason"] = o.reason
     if fill is not None:
@@ -301,7 +306,7 @@ def _ws_time(value: Any) -> str:
         raise KrakenError("EGeneral:Invalid arguments:expire_time") from None
 
 
-def ws_order_to_rest(params: dict[str, Any], with_symbol: bool = True) -> dict[str, Any]:
+def ws_order_to_rest(params: dict[str, Any], with_symbol: bool = True, symbol: Any = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if with_symbol:
         out["pair"] = params.get("symbol")
@@ -315,12 +320,17 @@ def ws_order_to_rest(params: dict[str, Any], with_symbol: bool = True) -> dict[s
         out["volume"] = params.get("order_qty")
         flags = []
     trig = params.get("triggers") or {}
-    if ot in ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit"):
-        out["price"] = trig.get("price") if isinstance(trig, dict) else None
+    trailing = ot in ("trailing-stop", "trailing-stop-limit")
+    if ot in ("stop-loss", "take-profit", "stop-loss-limit", "take-profit-limit") or trailing:
+        if isinstance(trig, dict):
+            out["price"] = _ws_price(trig.get("price"), trig.get("price_type"), "triggers", trailing)
+            if trig.get("reference") is not None:
+                out["trigger"] = trig["reference"]
         if str(ot).endswith("-limit"):
-            out["price2"] = params.get("limit_price")
+            out["price2"] = _ws_price(params.get("limit_price"), params.get("limit_price_type"), "limit_price_type",
+                                      ot == "trailing-stop-limit")
     elif params.get("limit_price") is not None:
-        out["price"] = params["limit_price"]
+        out["price"] = _ws_price(params["limit_price"], params.get("limit_price_type"), "limit_price_type", False)
     if params.get("post_only"):
         flags.append("post")
     if params.get("no_mpp"):
@@ -351,9 +361,37 @@ def ws_order_to_rest(params: dict[str, Any], with_symbol: bool = True) -> dict[s
                 out["close[price2]"] = cond["limit_price"]
         elif cond.get("limit_price") is not None:
             out["close[price]"] = cond["limit_price"]
-    if params.get("margin") or params.get("reduce_only"):
-        raise KrakenError("EOrder:Margin allowance exceeded")
+    if parse_bool(params.get("margin"), "margin"):
+        # funded on margin at the pair's highest leverage (the v2 API names no level)
+        pair = find_pair(str(params.get("symbol") or symbol or ""))
+        levels = pair.leverage_levels(str(params.get("side"))) if pair is not None else ()
+        if pair is not None and not levels:
+            raise KrakenError("EGeneral:Invalid arguments:margin")
+        out["leverage"] = str(max(levels)) if levels else None
+    if params.get("reduce_only") is not None:
+        out["reduce_only"] = params["reduce_only"]
     return {k: v for k, v in out.items() if v is not None}
+
+
+def _ws_price(value: Any, price_type: Any, name: str, offset: bool) -> Any:
+    """A v2 price with its ``*_price_type`` as a REST price: ``static`` as it is (for a trailing
+    stop's limit: an offset from the trigger price), ``quote`` an offset in the quote currency
+    (``+N``/``-N``), ``pct`` a percentage offset (``+N%``). Offsets of trailing stops are
+    relative by definition (kraken-protocol.md §4.5; Kraken's add_order: trailing stops use
+    ``pct`` or ``quote``, and a trailing-stop-limit's limit price is an offset)."""
+    kind = "static" if price_type is None else price_type
+    if kind not in ("static", "pct", "quote"):
+        raise KrakenError(f"EGeneral:Invalid arguments:{name}")
+    if value is None or (kind == "static" and not offset):
+        return value
+    try:
+        number = Decimal(str(value))
+    except (ArithmeticError, ValueError):
+        raise KrakenError(f"EGeneral:Invalid arguments:{name}") from None
+    if not number.is_finite() or isinstance(value, (bool, list, dict)):
+        raise KrakenError(f"EGeneral:Invalid arguments:{name}")
+    sign = "-" if number < 0 else "+"
+    return f"{sign}{abs(number)}{'%' if kind == 'pct' else ''}"
 
 
 # ------------------------------------------------------------------ setup
@@ -773,7 +811,7 @@ def setup(app: web.Application, ctx: Any) -> None:
                 for o in orders:
                     if not isinstance(o, dict):
                         raise KrakenError("EGeneral:Invalid arguments:orders")
-                    converted.append(ws_order_to_rest(o, with_symbol=False))
+                    converted.append(ws_order_to_rest(o, with_symbol=False, symbol=params.get("symbol")))
                 res = eng.add_order_batch(acct, params.get("symbol"), converted, params.get("validate"),
                                           params.get("deadline"), source="ws")
                 result = []

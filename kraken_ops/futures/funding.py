@@ -29,6 +29,17 @@ class _FundingEndpoints:
         """
         return self._call(Call("GET", "/derivatives/api/v4/historicalfundingrates", query={"symbol": symbol}, extra_params=extra_params))
 
+    def get_transfers(self, lastTransferTime: str | None = None, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Recent transfers in and out of the Futures wallets, newest first (``transfers``,
+        private; ``lastTransferTime`` (ISO 8601) pages back; a kraken-ops addition beyond
+        python-kraken-sdk).
+
+        >>> Funding(key="...", secret="...").get_transfers()["transfers"][0]["asset"]  # doctest: +SKIP
+        'usd'
+        """
+        query = params(lastTransferTime=lastTransferTime)
+        return self._call(Call("GET", "/derivatives/api/v3/transfers", query=query, auth=True, extra_params=extra_params))
+
     def initiate_wallet_transfer(
         self, amount: Amount, fromAccount: str, toAccount: str, unit: str, *, extra_params: dict[str, Any] | None = None
     ) -> dict[str, Any]:

@@ -172,6 +172,33 @@ class _MarketEndpoints:
         """
         return self._call(Call("GET", "/derivatives/api/v3/tickers", extra_params=extra_params))
 
+    def get_ticker(self, symbol: str, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The ticker of one contract or index (``tickers/{symbol}``; a kraken-ops addition
+        beyond python-kraken-sdk).
+
+        >>> Market().get_ticker(symbol="PF_XBTUSD")["ticker"]["markPrice"]  # doctest: +SKIP
+        Decimal('27922.5')
+        """
+        return self._call(Call("GET", f"/derivatives/api/v3/tickers/{segment(symbol)}", extra_params=extra_params))
+
+    def get_trading_instruments(
+        self, contractType: str | list[str] | None = None, *, extra_params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The contracts this account may trade, with the margin levels that apply to it
+        (``trading/instruments``, private; a kraken-ops addition beyond python-kraken-sdk).
+
+        ``contractType`` is one or several of ``futures_inverse``, ``futures_vanilla``,
+        ``flexible_futures``, ``options``, ``all`` (sent as repeated query keys); by default
+        Kraken returns every futures type.
+
+        >>> Market(key="...", secret="...").get_trading_instruments(contractType="flexible_futures")["instruments"][0]["symbol"]  # doctest: +SKIP
+        'PF_XBTUSD'
+        """
+        types = [contractType] if isinstance(contractType, str) else contractType
+        return self._call(
+            Call("GET", "/derivatives/api/v3/trading/instruments", query=params(contractType=types or None), auth=True, extra_params=extra_params)
+        )
+
     def get_instruments(self, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Contract specifications: tick size, contract size, margin levels, ...
 

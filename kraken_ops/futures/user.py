@@ -42,6 +42,15 @@ class _UserEndpoints:
         """
         return self._call(Call("GET", "/derivatives/api/v3/unwindqueue", auth=True, extra_params=extra_params))
 
+    def get_assignment_programs(self, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The account's current assignment-program preferences (``assignmentprogram/current``;
+        a kraken-ops addition beyond python-kraken-sdk).
+
+        >>> User(key="...", secret="...").get_assignment_programs()  # doctest: +SKIP
+        {'result': 'success', 'participants': [], 'serverTime': '...'}
+        """
+        return self._call(Call("GET", "/derivatives/api/v3/assignmentprogram/current", auth=True, extra_params=extra_params))
+
     def get_notifications(self, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Kraken's current notifications (maintenance, post-only markets, ...).
 

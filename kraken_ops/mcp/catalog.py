@@ -1,25 +1,24 @@
-"""MCP tools generated from the ``kraken-ops`` typer apps (nothing is declared twice).
+"""MCP tools generated from the command catalog (nothing is declared twice).
 
-Each service names the CLI groups it serves (a table, :data:`SERVICES`). For every
-command of those groups, :func:`build_tools` reads the click parameters of
-``typer.main.get_command(group.app)`` and produces one :class:`ToolSpec`: the tool's
-name (``orders_create``), description (the command's help), JSON schema (names, types,
-enum choices, ranges, required, help, defaults) and how to turn a call's arguments back
-into the command line that the CLI parses. The global options (``--profile``, ``-o``,
-``--yes`` ...) are not tool parameters: the server supplies them.
+Each service names the CLI commands it serves by their path prefix (a table,
+:data:`SERVICES`). The tools are the runnable commands of the app's catalog
+(:mod:`kraken_ops.cli.catalog`, the source of ``kraken-ops commands -o json``, the help,
+``docs/cli.md`` and the completions) under those prefixes. Each :class:`ToolSpec` has the
+tool's name (``orders_create``), description (the command's help), JSON schema (names,
+types, enum choices, ranges, required, help, defaults) and how to turn a call's
+arguments back into the command line that the CLI parses. The global options
+(``--profile``, ``-o``, ``--yes`` ...) are not tool parameters: the server supplies them.
 
-A command moves money when it takes ``--yes`` (the CLI gives that option to every
-``kind="write"`` command, see :mod:`kraken_ops.cli.context`); :data:`EXTRA_DESTRUCTIVE`
-lists the few local-exchange commands that destroy state without being ``write``.
+A tool is destructive when its command is dangerous in the catalog: it moves money
+(``kind="write"``, the commands that take ``--yes``) or declares
+``@annotate(dangerous=True)`` (``exchange account remove``); it is read-only when the
+catalog says so (``kind`` public or read).
 """
 
 from __future__ import annotations
 
 import enum
-import importlib
-import typing
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Any, Callable
 
 SERVICES_DEFAULT = ("market", "account")
@@ -27,51 +26,42 @@ SERVICES_DEFAULT = ("market", "account")
 
 @dataclass(frozen=True)
 class Source:
-    """One CLI group served by a service.
+    """CLI commands served by a service.
 
-    ``target`` is ``module:app`` (a typer app) or ``module:function`` (a
-    ``register_top_level(root)`` function that adds commands to a root app);
-    ``prefix`` is the command words in front (``("orders",)``); ``only`` keeps
-    ``"reads"`` (commands that move no money), ``"writes"`` or everything (``None``).
+    ``prefix`` is the command words they start with (``("orders",)``); ``only`` keeps
+    ``"reads"`` (commands that are not dangerous), ``"writes"`` or everything (``None``).
     """
 
-    target: str
-    prefix: tuple[str, ...] = ()
+    prefix: tuple[str, ...]
     only: str | None = None
     skip: frozenset[str] = frozenset()  # sub-command paths left out, e.g. "serve"
-    hide: frozenset[str] = frozenset()  # click parameter names left out (files on the server's disk, endpoints)
+    hide: frozenset[str] = frozenset()  # parameter names left out (files on the server's disk, endpoints)
 
 
-C = "kraken_ops.cli.commands."
 SERVICES: dict[str, list[Source]] = {
-    "market": [Source(C + "market:app", ("market",))],
+    "market": [Source(("market",))],
     "account": [
-        Source(C + "balances:app", ("balances",)),
-        Source(C + "balances:register_top_level"),
-        Source(C + "positions:register_top_level"),
-        Source(C + "orders:app", ("orders",), only="reads"),
-        Source(C + "trades:app", ("trades",)),
-        Source(C + "ledgers:app", ("ledgers",)),
+        Source(("balances",)),
+        Source(("trade-balance",)),
+        Source(("positions",), only="reads"),
+        Source(("orders",), only="reads"),
+        Source(("trades",)),
+        Source(("ledgers",)),
     ],
     # --url would send the WebSocket token wherever the caller says
-    "trade": [Source(C + "orders:app", ("orders",)), Source(C + "ws:app", ("ws",), hide=frozenset({"url"}))],
-    "funding": [Source(C + "funding:app", ("funding",)), Source(C + "subaccounts:app", ("subaccounts",))],
-    "earn": [Source(C + "earn:app", ("earn",))],
+    "trade": [Source(("orders",)), Source(("positions",), only="writes"), Source(("ws",), hide=frozenset({"url"}))],
+    "funding": [Source(("funding",)), Source(("subaccounts",))],
+    "earn": [Source(("earn",))],
     # --csv PATH would write anywhere on the server's disk
-    "futures": [Source(C + "futures:app", ("futures",), skip=frozenset({"url"}), hide=frozenset({"csv_path"}))],
+    "futures": [Source(("futures",), skip=frozenset({"url"}), hide=frozenset({"csv_path"}))],
     # the local exchange's accounts; `serve` runs forever and is left out
-    "paper": [Source(C + "exchange:app", ("exchange",), skip=frozenset({"serve"}))],
+    "paper": [Source(("exchange",), skip=frozenset({"serve"}))],
 }
 
-# parameters never exposed: the global options (the server sets them), shell completion,
-# and anything that would print secrets
-HIDDEN_PREFIX = "_g_"
-HIDDEN_PARAMS = frozenset({"install_completion", "show_completion", "print_credentials", "help"})
-# commands that destroy state although they take no --yes
-EXTRA_DESTRUCTIVE = frozenset({"exchange_account_remove"})
+# parameters never exposed: anything that would print secrets (the global options, shell
+# completion and --help are not in a catalog entry's params)
+HIDDEN_PARAMS = frozenset({"print_credentials"})
 ACK = "acknowledged"
-
-JSON_TYPES: dict[type, str] = {bool: "boolean", int: "integer", float: "number", str: "string"}
 
 
 @dataclass
@@ -166,146 +156,110 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _load(target: str) -> Any:
-    """The click command of ``module:app`` or of the commands ``module:function`` registers."""
-    import typer
-    import typer.main
-
-    module_name, attr = target.split(":")
-    obj = getattr(importlib.import_module(module_name), attr)
-    if isinstance(obj, typer.Typer):
-        return typer.main.get_command(obj)
-    holder = typer.Typer()
-    holder.callback()(lambda: None)  # a callback keeps even one command a group
-    obj(holder)
-    return typer.main.get_command(holder)
+JSON_TYPES = {"boolean": "boolean", "integer": "integer", "number": "number"}
 
 
-def _schema_of(param: Any) -> tuple[dict[str, Any], bool]:
-    """The JSON schema of one click parameter (from typer's annotation), and whether it repeats."""
-    annotation = param.type_descriptor.annotation
-    many = False
-    origin = typing.get_origin(annotation)
-    if origin in (list, tuple, set):
-        many = True
-        args = typing.get_args(annotation)
-        annotation = args[0] if args else str
-    if getattr(param, "multiple", False) or (getattr(param, "nargs", 1) or 1) < 0:
-        many = True
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        item: dict[str, Any] = {"type": "string", "enum": [str(m.value) for m in annotation]}
-    elif isinstance(annotation, type) and issubclass(annotation, PurePath):
+def _schema(param: Any) -> dict[str, Any]:
+    """The JSON schema of one catalog parameter."""
+    item: dict[str, Any]
+    if param.choices:
+        item = {"type": "string", "enum": list(param.choices)}
+    elif param.type == "path":
         item = {"type": "string", "format": "path"}
     else:
-        item = {"type": JSON_TYPES.get(annotation, "string")} if isinstance(annotation, type) else {"type": "string"}
+        item = {"type": JSON_TYPES.get(param.type, "string")}
     if item["type"] in ("integer", "number"):
-        if getattr(param, "min", None) is not None:
-            item["minimum"] = param.min
-        if getattr(param, "max", None) is not None:
-            item["maximum"] = param.max
-    schema = {"type": "array", "items": item} if many else dict(item)
-    help_text = getattr(param, "help", None)
-    if help_text:
-        schema["description"] = " ".join(str(help_text).split())
+        if param.minimum is not None:
+            item["minimum"] = param.minimum
+        if param.maximum is not None:
+            item["maximum"] = param.maximum
+    schema = {"type": "array", "items": item} if param.repeatable else dict(item)
+    if param.help:
+        schema["description"] = param.help
     default = param.default
-    if isinstance(default, enum.Enum):
-        default = default.value
-    if default is not None and not callable(default) and default != [] and default != () and not isinstance(default, PurePath):
+    if default is not None and default != []:
         if isinstance(default, (str, int, float, bool)) or (isinstance(default, list) and all(isinstance(v, (str, int)) for v in default)):
             schema["default"] = default
-    return schema, many
+    return schema
 
 
-def _property_name(param: Any) -> str:
-    if param.param_type_name == "option":
-        longs = [o for o in param.opts if o.startswith("--")] or list(param.opts)
-        return max(longs, key=len).lstrip("-").replace("-", "_")
-    return str(param.name).rstrip("_")
-
-
-def _param_specs(command: Any, hide: frozenset[str] = frozenset()) -> list[ParamSpec]:
+def _param_specs(params: list[Any], hide: frozenset[str]) -> list[ParamSpec]:
     specs: list[ParamSpec] = []
-    for param in command.params:
-        name = str(param.name or "")
-        if name.startswith(HIDDEN_PREFIX) or name in HIDDEN_PARAMS or name in hide or getattr(param, "hidden", False):
+    for param in params:
+        if param.dest in HIDDEN_PARAMS or param.dest in hide or param.name in hide:
             continue
-        schema, many = _schema_of(param)
-        is_flag = bool(getattr(param, "is_flag", False))
         longs = sorted((o for o in param.opts if o.startswith("--")), key=len, reverse=True) or list(param.opts)
         specs.append(
             ParamSpec(
-                name=_property_name(param),
-                kind=param.param_type_name,
+                name=param.name,
+                kind=param.kind,
                 opts=longs,
-                secondary_opts=list(getattr(param, "secondary_opts", []) or []),
-                schema=schema,
-                required=bool(param.required),
-                is_flag=is_flag,
-                many=many,
+                secondary_opts=list(param.secondary_opts),
+                schema=_schema(param),
+                required=param.required,
+                is_flag=param.flag,
+                many=param.repeatable,
             )
         )
     return specs
 
 
-def _description(command: Any, line: str) -> str:
-    text = (command.help or getattr(command, "short_help", None) or "").replace("\b\n", "").strip()
-    return f"{text}\n\n(CLI: {line})" if text else f"CLI: {line}"
+def _description(spec: Any) -> str:
+    text = spec.description or spec.summary
+    return f"{text}\n\n(CLI: {spec.name})" if text else f"CLI: {spec.name}"
 
 
-def _walk(command: Any, path: tuple[str, ...], skip: frozenset[str]) -> list[tuple[tuple[str, ...], Any]]:
-    """Every runnable (path, command) under ``command``; a group runs itself when it has a callback body."""
-    if " ".join(path) in skip:
-        return []
-    subcommands = getattr(command, "commands", None)
-    if subcommands is None:
-        return [(path, command)]
-    found: list[tuple[tuple[str, ...], Any]] = []
-    if getattr(command, "invoke_without_command", False) and any(str(p.name).startswith(HIDDEN_PREFIX) for p in command.params):
-        found.append((path, command))
-    for name, sub in subcommands.items():
-        if getattr(sub, "hidden", False):
-            continue
-        found.extend(_walk(sub, (*path, name), skip))
-    return found
+def _click_command(root: Any, path: tuple[str, ...]) -> Any:
+    """The loaded click command at ``path`` below the app's root."""
+    from typer._click.core import Context
+
+    command, ctx = root, Context(root, info_name="kraken-ops")
+    for word in path:
+        command = command.get_command(ctx, word)
+        ctx = Context(command, info_name=word, parent=ctx)
+    return command
 
 
 def build_tools(services: list[str] | tuple[str, ...], *, include_destructive: bool = True) -> list[ToolSpec]:
     """The tools of ``services`` (unknown names raise ``ValueError``), without duplicates."""
+    from kraken_ops.cli import catalog
+    from kraken_ops.cli.app import build_all
+
     unknown = [s for s in services if s not in SERVICES]
     if unknown:
         raise ValueError(f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICES)}")
+    root = build_all()
+    commands = catalog.build(root).runnable()
     tools: dict[str, ToolSpec] = {}
     for service in services:
         for source in SERVICES[service]:
-            root = _load(source.target)
-            for path, command in _walk(root, (), source.skip):
-                spec = _tool(service, source, root, path, command)
-                if source.only == "reads" and spec.destructive or source.only == "writes" and not spec.destructive:
+            n = len(source.prefix)
+            for spec in commands:
+                if tuple(spec.path[:n]) != source.prefix or " ".join(spec.path[n:]) in source.skip:
                     continue
-                if spec.destructive and not include_destructive:
+                tool = _tool(service, source, spec, _click_command(root, source.prefix))
+                if source.only == "reads" and tool.destructive or source.only == "writes" and not tool.destructive:
                     continue
-                tools.setdefault(spec.name, spec)
+                if tool.destructive and not include_destructive:
+                    continue
+                tools.setdefault(tool.name, tool)
     return list(tools.values())
 
 
-def _tool(service: str, source: Source, root: Any, path: tuple[str, ...], command: Any) -> ToolSpec:
-    names = {str(p.name) for p in command.params}
-    words = (*source.prefix, *path)
-    name = "_".join(words).replace("-", "_")
-    takes_yes = "_g_yes" in names
-    destructive = takes_yes or name in EXTRA_DESTRUCTIVE
+def _tool(service: str, source: Source, spec: Any, root: Any) -> ToolSpec:
+    takes = {opt for p in spec.global_options for opt in p.opts}
     return ToolSpec(
-        name=name,
+        name="_".join(spec.path).replace("-", "_"),
         service=service,
-        path=path,
+        path=tuple(spec.path[len(source.prefix) :]),
         prefix=source.prefix,
-        description=_description(command, " ".join(("kraken-ops", *words))),
-        params=_param_specs(command, source.hide),
-        destructive=destructive,
-        read_only="_g_all_profiles" in names or service == "market",
-        takes_profile="_g_profile" in names,
-        takes_output="_g_output" in names,
-        takes_yes=takes_yes,
+        description=_description(spec),
+        params=_param_specs(spec.params, source.hide),
+        destructive=bool(spec.dangerous),
+        read_only=bool(spec.read_only),
+        takes_profile="--profile" in takes,
+        takes_output="--output" in takes,
+        takes_yes="--yes" in takes,
         root=root,
     )
 

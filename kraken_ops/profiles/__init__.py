@@ -103,7 +103,9 @@ def client_kwargs(name: str | None = None, market: str = "spot", *, public: bool
     ``rate_limiter`` (the cross-process
     :class:`~kraken_ops.profiles.rate_store.SharedCallCounter` of the key, so that all
     processes on one key wait instead of tripping Kraken's limit together) and, for a
-    Futures sandbox profile, ``sandbox=True``.
+    Futures sandbox profile, ``sandbox=True``. A spot profile whose key requires 2FA
+    (``otp``) also gets ``otp``: its password, a :class:`~kraken_ops._core.otp.TOTP`
+    computing codes from its seed, or the code typed at a prompt (see :mod:`.otp`).
 
     With no profile chosen and no config, ``KRAKEN_OPS_API_KEY`` and
     ``KRAKEN_OPS_SECRET_KEY`` alone give a production client (for CI).
@@ -138,6 +140,10 @@ def client_kwargs(name: str | None = None, market: str = "spot", *, public: bool
     credentials = secrets.resolve(profile, market)
     kwargs = _kwargs(profile, market, credentials.key, credentials.secret)
     kwargs["url"] = url
+    if market == "spot" and profile.otp is not None:  # the spot key requires 2FA (Futures keys have none)
+        from kraken_ops.profiles.otp import client_otp
+
+        kwargs["otp"] = client_otp(profile)
     return kwargs
 
 

@@ -16,6 +16,7 @@ config dir)::
     confirm = true                      # ask before money moves (default: production only)
     description = "market maker, BTC/USD"
     # secret_command = "pass show kraken/bot1-{market}"
+    # otp = "totp"                      # the spot key requires 2FA: password | totp | prompt (the value is never here)
 
 It never holds a secret. It is read with :mod:`tomllib` and written with ``tomli_w``
 atomically (a temporary file in the same directory, fsync, ``os.replace``) with mode
@@ -51,6 +52,11 @@ CONFIG_ENV = "KRAKEN_OPS_CONFIG"
 STATE_ENV = "KRAKEN_OPS_STATE_DIR"
 
 MARKETS = ("spot", "futures")
+# How a profile's Spot key gives its 2FA otp: a static password or a TOTP seed stored beside
+# the secret (keyring entry "<id>/<profile>:spot-otp", the paper secrets file, or secret_command
+# with {market} = spot-otp), or a code asked on the terminal once per command. Futures keys have no 2FA.
+OTP_TYPES = ("password", "totp", "prompt")
+OTP_SLOT = "spot-otp"  # the "market" part of the stored otp value's entry name
 ENVIRONMENTS = ("production", "sandbox", "paper", "custom")
 TIERS = ("starter", "intermediate", "pro")
 
@@ -125,6 +131,7 @@ class Profile:
     secret_command: str | list[str] | None = None
     secret_command_timeout: float = DEFAULT_SECRET_COMMAND_TIMEOUT
     secret_file: str | None = None  # paper profiles without a keyring: the local exchange's secrets file
+    otp: str | None = None  # the spot key's 2FA: None, "password", "totp" or "prompt" (OTP_TYPES)
     # The id of the config file the profile was read from (its keyring namespace); not a field of the file.
     namespace: str | None = field(default=None, compare=False, repr=False)
 
@@ -137,6 +144,11 @@ class Profile:
     def markets(self) -> tuple[str, ...]:
         """The markets this profile holds a key for."""
         return tuple(m for m in MARKETS if self.key(m))
+
+    @property
+    def stores_otp(self) -> bool:
+        """Whether the profile keeps an otp value (a password or a TOTP seed) beside its spot secret."""
+        return self.otp in ("password", "totp")
 
     @property
     def needs_confirmation(self) -> bool:
@@ -243,6 +255,12 @@ class Profile:
             )
         if secret_file is not None and (command is not None or not os.path.isabs(os.path.expanduser(secret_file))):
             raise ConfigFileError(f"{prefix}secret_file must be an absolute path, and not set together with secret_command")
+        otp = typed("otp", str, None)
+        if otp is not None and otp not in OTP_TYPES:
+            raise ConfigFileError(
+                f"{prefix}unknown otp {otp!r}; choose one of {', '.join(OTP_TYPES)} (the type only: the password or seed lives "
+                f"in the keyring, set it with `kraken-ops profile add {name} --otp TYPE`)"
+            )
         timeout = typed("secret_command_timeout", (int, float), DEFAULT_SECRET_COMMAND_TIMEOUT)
         if timeout <= 0:
             raise ConfigFileError(f"{prefix}secret_command_timeout must be positive")
@@ -260,6 +278,7 @@ class Profile:
             secret_command=command,
             secret_command_timeout=float(timeout),
             secret_file=secret_file,
+            otp=otp,
         )
 
 
@@ -677,6 +696,8 @@ __all__ = [
     "check_name",
     "check_key",
     "MARKETS",
+    "OTP_TYPES",
+    "OTP_SLOT",
     "ENVIRONMENTS",
     "TIERS",
     "PAPER_URL",

@@ -18,6 +18,8 @@ from kraken_ops.profiles import secrets
 from kraken_ops.profiles.config import (
     ENVIRONMENTS,
     MARKETS,
+    OTP_SLOT,
+    OTP_TYPES,
     TIERS,
     Config,
     Profile,
@@ -145,20 +147,31 @@ def add_profile(
     make_default: bool = False,
     allow_shared_key: bool = False,
     replace_key: bool = False,
+    otp: str | None = None,
+    otp_value: str | None = None,
+    replace_otp: bool = False,
     path: Path | None = None,
 ) -> AddResult:
     """Create profile ``name`` or add a market key to it; store the secret in the keyring.
 
     Settings left as None keep their current value (or the default for a new profile).
+    ``otp`` (``password``, ``totp``, ``prompt``, or ``none`` to drop it) says how the spot
+    key gives its 2FA code; ``otp_value`` is the password or TOTP seed, stored beside the
+    secret. An otp setting the profile already has is changed only with ``replace_otp``.
     """
     check_name(name)
     _check_choice(market, MARKETS, "market")
     _check_choice(environment, ENVIRONMENTS, "environment")
     _check_choice(tier, TIERS, "tier")
+    _check_choice(otp, (*OTP_TYPES, "none"), "otp")
+    if otp is not None and market != "spot":
+        raise ProfileError("Kraken Futures API keys have no two-factor authentication: otp is for the spot key")
     if key is not None:
         key = check_key(key, f"{market} API key")
     with transaction(path) as (config, tx):
         existing = config.profiles.get(name)
+        if otp is not None and existing is not None and existing.otp is not None and not replace_otp and otp != "none":
+            raise ProfileError(f"profile {name!r} already requires an otp ({existing.otp}); pass --replace to change it")
         base = existing or Profile(name=name)
         changes: dict[str, Any] = {
             k: v
@@ -176,6 +189,8 @@ def add_profile(
         }
         if environment is not None and environment not in ("paper", "custom") and url is None:
             changes["url"] = None
+        if otp is not None:
+            changes["otp"] = None if otp == "none" else otp
         profile = replace(base, **changes)
         shared: list[str] = []
         if key is not None:
@@ -197,12 +212,36 @@ def add_profile(
             tx.put(name, market, secrets.validate_secret(secret, market), profile.secret_file)
         elif secret is not None and profile.secret_command is None and profile.key(market):
             tx.put(name, market, secrets.validate_secret(secret, market), profile.secret_file)
+        if otp is not None:
+            _store_otp(tx, existing, profile, otp_value)
         config.profiles[name] = profile
         became_default = False
         if make_default or config.default is None:
             became_default = config.default != name
             config.default = name
     return AddResult(profile, existing is None, became_default, shared)
+
+
+def _store_otp(tx: SecretTransaction, existing: Profile | None, profile: Profile, value: str | None) -> None:
+    """Store the otp value of ``profile`` (password or seed) beside its secret; drop the old one it no longer needs."""
+    from kraken_ops.profiles.otp import check_value
+
+    had = existing is not None and existing.stores_otp and existing.secret_command is None
+    if profile.stores_otp and profile.secret_command is not None:
+        if not secrets.command_names_market(profile):
+            raise ProfileError(
+                f"profile {profile.name!r} takes its secrets from secret_command, which has no {{market}}: it could not give the "
+                f"{secrets.OTP_WHAT[profile.otp or '']} apart from the secret; add {{market}} to it (it becomes {OTP_SLOT}), or use --otp prompt"
+            )
+    elif profile.stores_otp:
+        if value is None:
+            raise ProfileError(f"no {secrets.OTP_WHAT[profile.otp or '']} given for profile {profile.name!r}")
+        tx.put(profile.name, OTP_SLOT, check_value(profile.otp or "", value), profile.secret_file)
+        if had and existing is not None and existing.secret_file != profile.secret_file:
+            tx.delete_later(profile.name, OTP_SLOT, existing.secret_file)
+        return
+    if had and existing is not None:
+        tx.delete_later(profile.name, OTP_SLOT, existing.secret_file)
 
 
 def store_paper_profile(
@@ -219,8 +258,12 @@ def store_paper_profile(
     path: Path | None = None,
     replace: bool = False,
     secret_dir: Path | str | None = None,
+    otp: tuple[str, str] | None = None,
 ) -> Profile:
     """Write an ``environment = "paper"`` profile and its secrets (for the local exchange).
+
+    ``otp``: ``("password", PASSWORD)`` or ``("totp", SEED)`` when the account's spot key
+    requires 2FA; the value is stored beside the secrets.
 
     An existing profile of that name is refused, unless ``replace=True`` and it is a
     paper profile (a profile of another environment is never replaced). Secrets go to
@@ -262,6 +305,8 @@ def store_paper_profile(
             table["tier"] = tier
         if store is not None:
             table["secret_file"] = store
+        if otp is not None:
+            table["otp"] = otp[0]
         table["description"] = description if description is not None else (existing.description if existing else "local exchange account")
         for market, (key, _secret) in pairs.items():
             if key is not None:
@@ -270,10 +315,16 @@ def store_paper_profile(
         for market, (key, secret) in pairs.items():
             if key is not None and secret is not None:
                 tx.put(name, market, secrets.validate_secret(secret, market), store)
+        if otp is not None:
+            from kraken_ops.profiles.otp import check_value
+
+            tx.put(name, OTP_SLOT, check_value(otp[0], otp[1]), store)
         if existing is not None and existing.secret_command is None:
             for market in existing.markets:
                 if existing.secret_file != store or pairs[market][0] is None:
                     tx.delete_later(name, market, existing.secret_file)  # the old account's secret no longer belongs here
+            if existing.stores_otp and (existing.secret_file != store or otp is None):
+                tx.delete_later(name, OTP_SLOT, existing.secret_file)
         config.profiles[name] = replace_(profile, namespace=config.id)
         if config.default is None:
             config.default = name
@@ -291,7 +342,7 @@ def remove_profile(name: str, *, path: Path | None = None) -> list[str]:
         del config.profiles[name]
         if config.default == name:
             config.default = None
-        for market in MARKETS:  # a secret_command profile may have entries from before, too
+        for market in (*MARKETS, OTP_SLOT):  # a secret_command profile may have entries from before, too
             tx.delete_later(name, market, profile.secret_file)
     warnings = list(tx.warnings)
     if config.id is not None and profile.secret_file is None:
@@ -317,8 +368,9 @@ def rename_profile(old: str, new: str, *, path: Path | None = None) -> list[str]
         if new in config.profiles:
             raise ProfileError(f"profile {new!r} already exists; remove it first or choose another name")
         store = profile.secret_file
-        for market in MARKETS:
-            secret = tx.get(old, market, store) if profile.key(market) and profile.secret_command is None else None
+        for market in (*MARKETS, OTP_SLOT):  # the otp password or seed moves with the secrets
+            has = profile.stores_otp if market == OTP_SLOT else bool(profile.key(market))
+            secret = tx.get(old, market, store) if has and profile.secret_command is None else None
             if secret:
                 tx.put(new, market, secret, store)
             tx.delete_later(old, market, store)
@@ -339,7 +391,7 @@ def set_default(name: str, *, path: Path | None = None) -> None:
 @dataclass
 class ImportResult:
     imported: list[str]
-    needs_secret: list[tuple[str, str]]  # (profile, market)
+    needs_secret: list[tuple[str, str]]  # (profile, market); market "spot-otp": the otp password or seed
     default: str | None
 
 
@@ -381,7 +433,7 @@ def import_profiles(
         default = config.default
     for name, profile in sorted(incoming.profiles.items()):
         if profile.secret_command is None:
-            for market in profile.markets:
+            for market in (*profile.markets, *((OTP_SLOT,) if profile.stores_otp else ())):
                 try:
                     present = read_secret(profile.secret_file, name, market, config.id)
                 except ProfileError:

@@ -16,6 +16,10 @@
    keyring backend (or only keyrings.alt's file store, not chosen on purpose) storing
    one fails with :data:`NO_BACKEND_HELP`.
 
+The otp value of a Spot key with 2FA (``otp = "password"`` or ``"totp"``: the static
+password or the TOTP seed) is stored and found the same way, under the market name
+``spot-otp`` (:func:`resolve_otp`).
+
 No function here logs a secret or puts one in an exception message.
 """
 
@@ -27,7 +31,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-from kraken_ops.profiles.config import Profile
+from kraken_ops.profiles.config import OTP_SLOT, Profile
 from kraken_ops.profiles.errors import NoKeyringError, ProfileError, SecretStoreError
 
 SERVICE = "kraken-ops"
@@ -326,6 +330,73 @@ def resolve(profile: Profile, market: str) -> Credentials:
     return Credentials(key, secret, "keyring")
 
 
+OTP_WHAT = {"password": "2FA password", "totp": "TOTP seed"}
+
+
+def command_names_market(profile: Profile) -> bool:
+    """Whether the profile's ``secret_command`` contains ``{market}`` (so it can tell the otp from the secret)."""
+    command = profile.secret_command
+    parts = [command] if isinstance(command, str) else list(command or [])
+    return any("{market}" in part for part in parts)
+
+
+def resolve_otp(profile: Profile) -> str | None:
+    """The stored otp value of ``profile``'s spot key: its 2FA password or TOTP seed.
+
+    None when the profile stores none (no 2FA, or ``otp = "prompt"``). Found like the
+    secret: ``secret_command`` (with ``{market}`` = ``spot-otp``), the paper secrets
+    file, or the keyring entry ``<config id>/<profile>:spot-otp``.
+    """
+    if not profile.stores_otp:
+        return None
+    what = OTP_WHAT[profile.otp or ""]
+    again = f"store it with `kraken-ops profile add {profile.name} --otp {profile.otp} --replace`"
+    if profile.secret_command is not None:
+        if not command_names_market(profile):
+            raise ProfileError(
+                f"profile {profile.name!r} has otp = {profile.otp!r} but its secret_command has no {{market}}, so it cannot give the "
+                f"{what} apart from the secret: add {{market}} to it (it becomes {OTP_SLOT}), or set otp = \"prompt\""
+            )
+        return run_secret_command(profile, OTP_SLOT)
+    if profile.secret_file is not None:
+        from kraken_ops.profiles import secret_file
+
+        value = secret_file.get(profile.secret_file, entry_name(profile.name, OTP_SLOT, profile.namespace))
+        where = str(profile.secret_file)
+    else:
+        value = keyring_get(profile.name, OTP_SLOT, profile.namespace)
+        where = f"the keyring ({keyring_name()})"
+    if not value:
+        raise ProfileError(f"profile {profile.name!r} requires an otp ({profile.otp}) but no {what} is stored in {where}: {again}")
+    return value
+
+
+def otp_source(profile: Profile) -> str:
+    """Where the otp value of ``profile`` would come from, without reading it (for ``profile show``).
+
+    ``prompt`` (asked each command), ``secret_command``, ``file PATH``, ``keyring``,
+    ``missing``, ``keyring unavailable: ...``; ``-`` for a key without 2FA.
+    """
+    if profile.otp is None:
+        return "-"
+    if profile.otp == "prompt":
+        return "prompt"
+    if profile.secret_command is not None:
+        return "secret_command" if command_names_market(profile) else "secret_command without {market}: unusable"
+    if profile.secret_file is not None:
+        from kraken_ops.profiles import secret_file
+
+        try:
+            found = secret_file.get(profile.secret_file, entry_name(profile.name, OTP_SLOT, profile.namespace))
+        except SecretStoreError as exc:
+            return f"file unusable: {exc}"
+        return f"file {profile.secret_file}" if found else "missing"
+    try:
+        return "keyring" if keyring_get(profile.name, OTP_SLOT, profile.namespace) else "missing"
+    except SecretStoreError as exc:
+        return f"keyring unavailable: {exc}"
+
+
 def secret_source(profile: Profile, market: str) -> str:
     """Where the secret of ``profile``/``market`` would come from, without reading it.
 
@@ -386,6 +457,8 @@ __all__ = [
     "NO_BACKEND_HELP",
     "run_secret_command",
     "resolve",
+    "resolve_otp",
+    "otp_source",
     "secret_source",
     "validate_secret",
     "environment_credentials",

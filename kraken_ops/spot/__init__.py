@@ -16,6 +16,7 @@ from kraken_ops._core.lazy import lazy_exports
 _EXPORTS = {
     "SpotClient": "base",
     "SpotAsyncClient": "base",
+    "TOTP": "base",
     "Market": "market",
     "AsyncMarket": "market",
     "User": "user",
@@ -28,6 +29,7 @@ _EXPORTS = {
     "AsyncEarn": "earn",
     "SpotWSClient": "websocket",
     "SpotOrderBookClient": "orderbook",
+    "Level3Book": "level3",
 }
 
 __all__ = sorted(_EXPORTS)

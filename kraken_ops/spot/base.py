@@ -1,4 +1,8 @@
-"""Spot base clients: :class:`SpotClient` (sync) and :class:`SpotAsyncClient` (async)."""
+"""Spot base clients: :class:`SpotClient` (sync) and :class:`SpotAsyncClient` (async).
+
+A key with two-factor authentication takes ``otp=`` (a password, a code, or a callable
+such as :class:`TOTP`) per client or per call; see :mod:`kraken_ops._core.otp`.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from typing import Any
 
 from kraken_ops._core.call import Call
 from kraken_ops._core.client import AsyncExecutor, SpotProtocol, SyncExecutor
+from kraken_ops._core.otp import TOTP, per_call_otp
 
 
+@per_call_otp  # every method takes otp= (keys with 2FA; see _core/otp.py)
 class _SpotRequest:
     """The ``request()`` escape hatch, shared by the sync and async clients."""
 
@@ -52,3 +58,6 @@ class SpotClient(_SpotRequest, SpotProtocol, SyncExecutor):
 
 class SpotAsyncClient(_SpotRequest, SpotProtocol, AsyncExecutor):
     """Asynchronous base client for Kraken Spot (``aiohttp``); every method returns a coroutine."""
+
+
+__all__ = ["SpotClient", "SpotAsyncClient", "TOTP"]

@@ -10,11 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from kraken_ops._core.call import Call, params
+from kraken_ops._core.otp import per_call_otp
 from kraken_ops.spot.base import SpotAsyncClient, SpotClient
 
 Amount = str | int | Decimal | float
 
 
+@per_call_otp  # every method takes otp= (keys with 2FA; see _core/otp.py)
 class _EarnEndpoints:
     """Earn endpoint definitions shared by :class:`Earn` and :class:`AsyncEarn`."""
 

@@ -139,6 +139,48 @@ class _MarketEndpoints:
             Call("GET", "/0/public/Depth", params(pair=pair, count=count, asset_class=asset_class), extra_params=extra_params)
         )
 
+    def get_grouped_order_book(
+        self,
+        pair: str,
+        depth: int | None = None,
+        grouping: int | None = None,
+        *,
+        extra_params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The order book of ``pair`` with ``grouping`` ticks folded into each level
+        (``/0/public/GroupedBook``; a kraken-ops addition beyond python-kraken-sdk).
+
+        ``depth`` (levels a side) is one of 10, 25, 100, 250, 1000 (Kraken's default 10);
+        ``grouping`` one of 1, 5, 10, 25, 50, 100, 250, 500, 1000 (default 1). Bids are
+        rounded down to their group, asks up.
+
+        >>> Market().get_grouped_order_book(pair="BTC/USD", depth=10, grouping=1000)["bids"][0]  # doctest: +SKIP
+        {'price': '90400.00000', 'qty': '19.83057746'}
+        """
+        return self._call(
+            Call("GET", "/0/public/GroupedBook", params(pair=pair, depth=depth, grouping=grouping), extra_params=extra_params)
+        )
+
+    def get_level3_order_book(
+        self,
+        pair: str,
+        depth: int | None = None,
+        *,
+        extra_params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Every resting order of ``pair`` (Level 3): id, price, quantity and time, best first
+        (``/0/private/Level3``; needs a key; a kraken-ops addition beyond python-kraken-sdk).
+
+        ``depth`` is the number of price levels a side: 10, 25, 100, 250, 1000, or 0 for the
+        whole book. Kraken wants this request as a signed JSON body.
+
+        >>> Market(key="api-key", secret="secret-key").get_level3_order_book(pair="BTC/USD", depth=10)["bids"][0]  # doctest: +SKIP
+        {'price': '90509.00000', 'qty': '0.04902300', 'order_id': 'ONLALL-67PF5-3CAQCL', 'timestamp': 1765628335242269554}
+        """
+        return self._call(
+            Call("POST", "/0/private/Level3", params(pair=pair, depth=depth), auth=True, do_json=True, extra_params=extra_params)
+        )
+
     def get_recent_trades(
         self,
         pair: str,

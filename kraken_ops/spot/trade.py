@@ -24,6 +24,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Callable
 
 from kraken_ops._core.call import Call, params
+from kraken_ops._core.otp import per_call_otp
 from kraken_ops._core.outcome import SECOND_LOOK, Write, new_client_order_id, resolve
 from kraken_ops.spot.base import SpotAsyncClient, SpotClient
 
@@ -166,6 +167,7 @@ def _seconds_until(deadline: str | None) -> float:
     return max(0.0, min(moment - time.time(), 60.0))
 
 
+@per_call_otp  # every method takes otp= (keys with 2FA; see _core/otp.py)
 class _TradeEndpoints:
     """Trade endpoint definitions shared by :class:`Trade` and :class:`AsyncTrade`."""
 

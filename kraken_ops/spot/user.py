@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from kraken_ops._core.call import Call, params
+from kraken_ops._core.otp import per_call_otp
 from kraken_ops.spot.base import SpotAsyncClient, SpotClient
 
 # Names people use for an asset that Kraken lists under another name.
@@ -69,6 +70,7 @@ def balance_summary(balances: dict[str, Any], currency: str) -> dict[str, Any]:
     return {"currency": name, "balance": balance, "available_balance": available}
 
 
+@per_call_otp  # every method takes otp= (keys with 2FA; see _core/otp.py)
 class _UserEndpoints:
     """User endpoint definitions shared by :class:`User` and :class:`AsyncUser`."""
 
@@ -78,25 +80,32 @@ class _UserEndpoints:
         return self._call(Call("POST", f"/0/private/{method}", data, auth=True, extra_params=extra_params, **kw))
 
     # --- balances ------------------------------------------------------------------
-    def get_account_balance(self, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def get_account_balance(self, *, rebase_multiplier: str | None = None, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Balances of every asset the account holds (``/0/private/Balance``).
+
+        ``rebase_multiplier`` (xStocks; a kraken-ops addition): ``rebased`` shows amounts in
+        terms of the underlying equity (Kraken's default), ``base`` in SPV tokens.
 
         >>> User(key="api-key", secret="secret-key").get_account_balance()  # doctest: +SKIP
         {'ZUSD': '241983.1415', 'KFEE': '8020.22', 'DOT': '32011.21197000', ...}
         """
-        return self._private("Balance", extra_params=extra_params)
+        return self._private("Balance", params(rebase_multiplier=rebase_multiplier), extra_params)
 
     get_account_balances = get_account_balance  # the name the reference's examples use
 
-    def get_balances(self, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def get_balances(self, *, rebase_multiplier: str | None = None, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Balances with the amount held by open orders (``/0/private/BalanceEx``).
+
+        ``rebase_multiplier``: ``rebased`` or ``base`` (xStocks), as for :meth:`get_account_balance`.
 
         >>> User(key="api-key", secret="secret-key").get_balances()["ZEUR"]  # doctest: +SKIP
         {'balance': '500.0000', 'hold_trade': '0.0000'}
         """
-        return self._private("BalanceEx", extra_params=extra_params)
+        return self._private("BalanceEx", params(rebase_multiplier=rebase_multiplier), extra_params)
 
-    def get_balance(self, currency: str, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def get_balance(
+        self, currency: str, *, rebase_multiplier: str | None = None, extra_params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Balance and available balance of one currency (``EUR``/``ZEUR``, ``XBT``/``XXBT``).
 
         Built from BalanceEx; amounts are exact Decimals.
@@ -108,27 +117,35 @@ class _UserEndpoints:
             Call(
                 "POST",
                 "/0/private/BalanceEx",
+                params(rebase_multiplier=rebase_multiplier),
                 auth=True,
                 extra_params=extra_params,
                 then=lambda result: balance_summary(result, currency),
             )
         )
 
-    def get_trade_balance(self, asset: str | None = "ZUSD", *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def get_trade_balance(
+        self, asset: str | None = "ZUSD", *, rebase_multiplier: str | None = None, extra_params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Collateral summary (equivalent balance, margin, equity ...) in ``asset``.
+
+        ``rebase_multiplier``: ``rebased`` or ``base`` (xStocks), as for :meth:`get_account_balance`.
 
         >>> User(key="api-key", secret="secret-key").get_trade_balance()["eb"]  # doctest: +SKIP
         '983691.5512'
         """
-        return self._private("TradeBalance", params(asset=asset), extra_params)
+        return self._private("TradeBalance", params(asset=asset, rebase_multiplier=rebase_multiplier), extra_params)
 
-    def get_credit_lines(self, *, extra_params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Credit lines of VIP accounts (an addition to the reference, ``/0/private/CreditLines``).
+    def get_credit_lines(self, *, rebase_multiplier: str | None = None, extra_params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Credit lines of VIP accounts (``/0/private/CreditLines``; a kraken-ops addition beyond
+        python-kraken-sdk). Kraken answers ``None`` for an account without a credit line.
+
+        ``rebase_multiplier``: ``rebased`` or ``base`` (xStocks), as for :meth:`get_account_balance`.
 
         >>> User(key="api-key", secret="secret-key").get_credit_lines()  # doctest: +SKIP
-        {'asset_details': {...}, 'limits_monitor': {...}}
+        {'asset_details': {'ZUSD': {'balance': '1000.5000', 'credit_limit': '50000.0000', ...}}, 'limits_monitor': {...}}
         """
-        return self._private("CreditLines", extra_params=extra_params)
+        return self._private("CreditLines", params(rebase_multiplier=rebase_multiplier), extra_params)  # type: ignore[no-any-return]
 
     # --- orders --------------------------------------------------------------------
     def get_open_orders(

@@ -1,10 +1,12 @@
 """Kraken Spot WebSocket API v2 client (:class:`SpotWSClient`), with the reference's API.
 
-One client holds up to two connections: public (``ws_url``) unless ``no_public``, and
-authenticated (``auth_ws_url``) when ``key`` and ``secret`` are given. Both reconnect by
-themselves (kraken_ops._core.ws): on every (re)connect the authenticated side fetches a
-fresh token from ``GetWebSocketsToken`` at ``rest_url``, and both resubscribe
-everything that was subscribed. Messages reach :meth:`SpotWSClient.on_message` (or
+One client holds up to three connections: public (``ws_url``) unless ``no_public``,
+authenticated (``auth_ws_url``) when ``key`` and ``secret`` are given, and, opened on the
+first ``level3`` subscription, the Level 3 connection (``l3_ws_url``: Kraken serves the
+authenticated ``level3`` channel on its own host, ``wss://ws-l3.kraken.com/v2``). All
+reconnect by themselves (kraken_ops._core.ws): on every (re)connect the authenticated
+sides fetch a fresh token from ``GetWebSocketsToken`` at ``rest_url``, and every side
+resubscribes everything that was subscribed. Messages reach :meth:`SpotWSClient.on_message` (or
 ``callback``) through a bounded buffer; kraken-ops' own messages carry a ``kraken_ops``
 key (``reconnecting``, ``reconnected``, ``overflow``, ``max_reconnect``, ``error``).
 
@@ -87,6 +89,7 @@ class SpotWSClient(ClientLifecycle):
     REST_URL = "https://api.kraken.com"
     WS_URL = "wss://ws.kraken.com/v2"
     AUTH_WS_URL = "wss://ws-auth.kraken.com/v2"
+    L3_WS_URL = "wss://ws-l3.kraken.com/v2"
 
     def __init__(
         self,
@@ -98,6 +101,7 @@ class SpotWSClient(ClientLifecycle):
         rest_url: str | None = None,
         ws_url: str | None = None,
         auth_ws_url: str | None = None,
+        l3_ws_url: str | None = None,
         max_reconnect_attempts: int = 10,
         ping_interval: float | None = 20.0,
         ping_timeout: float | None = 20.0,
@@ -106,15 +110,20 @@ class SpotWSClient(ClientLifecycle):
         max_buffer: int = 10_000,
         request_timeout: float = 10.0,
         nonce_source: Any = None,
+        otp: Any = None,
     ) -> None:
+        from kraken_ops._core.otp import check_source
+
         self._key = key or ""
         self._nonce_source = nonce_source
         self.__secret = secret or ""
+        self.__otp = check_source(otp)  # a key with 2FA: sent with GetWebSocketsToken (a private REST call)
         self._callback = callback
         self._no_public = no_public
         self._rest_url = (rest_url or self.REST_URL).rstrip("/")
         self._ws_url = ws_url or self.WS_URL
         self._auth_ws_url = auth_ws_url or self.AUTH_WS_URL
+        self._l3_ws_url = l3_ws_url or self.L3_WS_URL
         self._conn_options = {
             "max_reconnect_attempts": max_reconnect_attempts,
             "ping_interval": ping_interval,
@@ -126,19 +135,24 @@ class SpotWSClient(ClientLifecycle):
         self.request_timeout = request_timeout
         self._public: ReconnectingWebSocket | None = None
         self._private: ReconnectingWebSocket | None = None
+        self._l3: ReconnectingWebSocket | None = None  # opened on the first level3 subscription
+        self._l3_token: str | None = None
         self._dispatcher: Dispatcher | None = None
         self._rest: Any = None
         self._token: str | None = None
         self.token_fetches = 0
         # what the user asked for (replayed after a reconnect) and what Kraken acknowledged
-        self._intent: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {"public": {}, "private": {}}
-        self._active: dict[str, dict[tuple[Any, Any], dict[str, Any]]] = {"public": {}, "private": {}}
+        self._intent: dict[str, dict[tuple[Any, ...], dict[str, Any]]] = {"public": {}, "private": {}, "level3": {}}
+        self._active: dict[str, dict[tuple[Any, Any], dict[str, Any]]] = {"public": {}, "private": {}, "level3": {}}
         self._pending: dict[int, list[asyncio.Future[dict[str, Any]]]] = {}
         self._req_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:  # never show the secret
-        return f"{type(self).__name__}(key={'***' if self._key else ''!r}, ws_url={self._ws_url!r}, auth_ws_url={self._auth_ws_url!r})"
+        return (
+            f"{type(self).__name__}(key={'***' if self._key else ''!r}, ws_url={self._ws_url!r}, "
+            f"auth_ws_url={self._auth_ws_url!r}, l3_ws_url={self._l3_ws_url!r})"
+        )
 
     # -- lifecycle -----------------------------------------------------------------------
     @property
@@ -176,7 +190,7 @@ class SpotWSClient(ClientLifecycle):
 
     async def close(self) -> None:
         """Close the connections (and deliver what is still buffered)."""
-        for conn in (self._public, self._private):
+        for conn in (self._public, self._private, self._l3):
             if conn is not None:
                 await conn.close()
         for task in list(self._tasks):
@@ -192,24 +206,24 @@ class SpotWSClient(ClientLifecycle):
         if self._rest is not None:
             await self._rest.close()
             self._rest = None
-        self._public = self._private = None
+        self._public = self._private = self._l3 = None
 
     @property
     def exception_occur(self) -> bool:
         """True if a connection stopped because of an error (e.g. :class:`MaxReconnectError`)."""
-        return any(conn is not None and conn.error is not None for conn in (self._public, self._private))
+        return any(conn is not None and conn.error is not None for conn in self._connections())
 
     @property
     def error(self) -> BaseException | None:
         """The error that stopped a connection, if any (kraken-ops addition)."""
-        for conn in (self._public, self._private):
-            if conn is not None and conn.error is not None:
+        for conn in self._connections():
+            if conn.error is not None:
                 return conn.error
         return None
 
     async def wait_closed(self) -> None:
         """Wait until a connection stops for good; raise the error that stopped it (kraken-ops addition)."""
-        conns = [c for c in (self._public, self._private) if c is not None]
+        conns = self._connections()
         if not conns:
             return
         waits = [asyncio.ensure_future(c.wait_closed()) for c in conns]
@@ -222,7 +236,10 @@ class SpotWSClient(ClientLifecycle):
     @property
     def reconnects(self) -> int:
         """How many times the connections were re-established (kraken-ops addition)."""
-        return sum(conn.reconnects for conn in (self._public, self._private) if conn is not None)
+        return sum(conn.reconnects for conn in self._connections())
+
+    def _connections(self) -> list[ReconnectingWebSocket]:
+        return [c for c in (self._public, self._private, self._l3) if c is not None]
 
     # -- names (reference) ---------------------------------------------------------------
     @property
@@ -250,23 +267,23 @@ class SpotWSClient(ClientLifecycle):
     @property
     def active_private_subscriptions(self) -> list[dict[str, Any]]:
         """Private subscriptions acknowledged by Kraken."""
-        if self._private is None:
+        if self._private is None and self._l3 is None:
             raise ConnectionError("there is no authenticated connection")
-        return list(self._active["private"].values())
+        return list(self._active["private"].values()) + list(self._active["level3"].values())
 
     @classmethod
     def from_profile(cls, name: str | None = None, callback: Callable[..., Any] | None = None, **overrides: Any) -> "SpotWSClient":
         """Build a client from a kraken-ops profile: its keys, its shared nonce store (for the
         token request), and for paper or custom-URL profiles WebSocket URLs derived from the
-        profile's URL (``ws://HOST:PORT/ws/v2`` and ``/ws-auth/v2``)."""
+        profile's URL (``ws://HOST:PORT/ws/v2``, ``/ws-auth/v2`` and ``/ws-l3/v2``)."""
         from kraken_ops.profiles import client_kwargs
 
         kwargs = client_kwargs(name, market="spot")
-        options: dict[str, Any] = {"nonce_source": kwargs.get("nonce_source")}
+        options: dict[str, Any] = {"nonce_source": kwargs.get("nonce_source"), "otp": kwargs.get("otp")}
         url = (kwargs.get("url") or "").rstrip("/")
         if url and url != cls.REST_URL.rstrip("/"):
             ws_base = "ws" + url[len("http") :] if url.startswith("http") else url
-            options.update(rest_url=url, ws_url=ws_base + "/ws/v2", auth_ws_url=ws_base + "/ws-auth/v2")
+            options.update(rest_url=url, ws_url=ws_base + "/ws/v2", auth_ws_url=ws_base + "/ws-auth/v2", l3_ws_url=ws_base + "/ws-l3/v2")
         options.update(overrides)
         return cls(kwargs.get("key", ""), kwargs.get("secret", ""), callback, **options)
 
@@ -274,7 +291,7 @@ class SpotWSClient(ClientLifecycle):
     def _make_rest(self) -> Any:
         from kraken_ops.spot.base import SpotAsyncClient
 
-        return SpotAsyncClient(self._key, self.__secret, url=self._rest_url, nonce_source=self._nonce_source)
+        return SpotAsyncClient(self._key, self.__secret, url=self._rest_url, nonce_source=self._nonce_source, otp=self.__otp)
 
     async def request(
         self,
@@ -288,13 +305,15 @@ class SpotWSClient(ClientLifecycle):
         return_raw: bool = False,
         query_str: str | None = None,
         extra_params: str | dict[str, Any] | None = None,
+        otp: Any = None,
     ) -> Any:
-        """A Spot REST request at ``rest_url`` with this client's key (reference API).
+        """A Spot REST request at ``rest_url`` with this client's key (reference API); ``otp=`` as on the REST clients.
 
         >>> await client.request("GET", "/0/public/Time", auth=False)  # doctest: +SKIP
         """
         return await self._rest_client().request(
-            method, uri, params, timeout, auth=auth, do_json=do_json, return_raw=return_raw, query_str=query_str, extra_params=extra_params
+            method, uri, params, timeout, auth=auth, do_json=do_json, return_raw=return_raw, query_str=query_str, extra_params=extra_params,
+            otp=otp,
         )
 
     # -- token ---------------------------------------------------------------------------
@@ -312,6 +331,11 @@ class SpotWSClient(ClientLifecycle):
         params = message.get("params") or {}
         return params.get("channel") in self.private_channel_names
 
+    @staticmethod
+    def _is_level3(message: dict[str, Any]) -> bool:
+        params = message.get("params") or {}
+        return isinstance(params, dict) and params.get("channel") == "level3"
+
     def _connection_for(self, private: bool) -> ReconnectingWebSocket:
         conn = self._private if private else self._public
         if conn is None:
@@ -328,8 +352,20 @@ class SpotWSClient(ClientLifecycle):
         if isinstance(message, str):
             from kraken_ops._core.ws import loads
 
-            private = self._is_private(loads(message))
+            parsed = loads(message)
+            if isinstance(parsed, dict) and self._is_level3(parsed):
+                await (await self._level3_connection()).send(message)
+                return
+            private = self._is_private(parsed)
             await self._connection_for(private).send(message)
+            return
+        if self._is_level3(message):
+            conn = await self._level3_connection()
+            if not raw:
+                if self._l3_token is None:
+                    await conn.wait_ready(self.request_timeout)
+                message = {**message, "params": {**message["params"], "token": self._l3_token}}
+            await conn.send(message)
             return
         private = self._is_private(message)
         conn = self._connection_for(private)
@@ -340,6 +376,22 @@ class SpotWSClient(ClientLifecycle):
             params["token"] = self._token
             message = {**message, "params": params}
         await conn.send(message)
+
+    async def _level3_connection(self) -> ReconnectingWebSocket:
+        """The Level 3 connection (``l3_ws_url``), opened on first use; needs key and secret."""
+        if self._l3 is None:
+            if not self._is_auth:
+                raise KrakenAuthRequiredError("the level3 channel needs an API key and secret (its own authenticated host)")
+            if self._dispatcher is None:
+                raise ConnectionError("the client is not started")
+            self._l3 = self._make_connection("level3", self._l3_ws_url)
+            try:
+                await self._l3.start()
+            except BaseException:
+                conn, self._l3 = self._l3, None
+                await conn.close()
+                raise
+        return self._l3
 
     async def subscribe(self, params: dict[str, Any], req_id: int | None = None) -> None:
         """Subscribe to a channel; acks and data arrive through :meth:`on_message`.
@@ -362,8 +414,12 @@ class SpotWSClient(ClientLifecycle):
         private = channel in self.private_channel_names
         if not private and channel not in self.public_channel_names:
             raise ValueError(f"unknown channel {channel!r}; public: {self.public_channel_names}, private: {self.private_channel_names}")
-        conn = self._connection_for(private)
-        side = "private" if private else "public"
+        if channel == "level3":
+            conn = await self._level3_connection()
+            side = "level3"
+        else:
+            conn = self._connection_for(private)
+            side = "private" if private else "public"
         symbols = params.get("symbol")
         intent = self._intent[side]
         clean = {k: v for k, v in params.items() if k != "token"}
@@ -387,11 +443,14 @@ class SpotWSClient(ClientLifecycle):
             group = groups.setdefault((channel, extra), {**params, "symbol": []} if symbol is not None else dict(params))
             if symbol is not None:
                 group["symbol"].append(symbol)
-        conn = self._connection_for(side == "private")
+        conn = self._l3 if side == "level3" else self._connection_for(side == "private")
+        assert conn is not None
         for params in groups.values():
             body = _numbers(params)
             if side == "private":
                 body["token"] = self._token
+            elif side == "level3":
+                body["token"] = self._l3_token
             await conn.send({"method": "subscribe", "params": body})
 
     async def _on_open(self, side: str, reconnect: bool) -> None:
@@ -400,6 +459,10 @@ class SpotWSClient(ClientLifecycle):
             self._token = None
             token = await self.get_ws_token()
             self._token = token["token"]
+        elif side == "level3":
+            self._l3_token = None
+            token = await self.get_ws_token()
+            self._l3_token = token["token"]
         await self._resubscribe(side)
 
     # -- receiving -----------------------------------------------------------------------

@@ -19,7 +19,7 @@ mcp = pytest.importorskip("mcp")
 from mcp import ClientSession, StdioServerParameters, stdio_client  # noqa: E402
 
 from kraken_ops.cli.commands import orders as orders_cli  # noqa: E402
-from kraken_ops.mcp.catalog import SERVICES, build_tools  # noqa: E402
+from kraken_ops.mcp.catalog import HIDDEN_PARAMS, SERVICES, build_tools  # noqa: E402
 
 ORDER = {"pair": "XBTUSD", "side": "buy", "type": "limit", "volume": "0.01", "price": "20000"}
 
@@ -159,3 +159,21 @@ def test_tools_map_arguments_back_to_the_command_line():
     assert tools["orders_cancel"].argv({"txid": ["A", "B"]}, ["--yes"]) == ["cancel", "--yes", "--", "A", "B"]
     with pytest.raises(ValueError):
         tools["orders_cancel"].argv({"txids": ["A"]})
+
+
+def test_tools_are_the_catalog_commands_of_each_service():
+    """One source: a command in the catalog under a served prefix is a tool, with the catalog's facts."""
+    from kraken_ops.cli import catalog
+
+    specs = {"_".join(c.path).replace("-", "_"): c for c in catalog.build().runnable()}
+    tools = build_tools(list(SERVICES))
+    for tool in tools:
+        spec = specs[tool.name]
+        assert tool.destructive == spec.dangerous and tool.read_only == spec.read_only, tool.name
+        hidden = set(HIDDEN_PARAMS).union(*(s.hide for s in SERVICES[tool.service] if s.prefix == tool.prefix))
+        shown = [p.name for p in spec.params if p.dest not in hidden]
+        assert [p.name for p in tool.params] == shown, tool.name
+        assert tool.takes_yes == spec.moves_money, tool.name
+    served = {name for name, spec in specs.items() if any(tuple(spec.path[: len(s.prefix)]) == s.prefix for ss in SERVICES.values() for s in ss)}
+    assert {t.name for t in tools} == served - {"futures_url", "exchange_serve"}
+    assert {t.name for t in tools if t.destructive} >= {"exchange_account_remove", "orders_create"}

@@ -17,7 +17,7 @@ import typer
 from kraken_ops.cli import app as app_module
 from kraken_ops.cli.verbose import redact
 
-HEAVY = ("aiohttp", "websockets", "requests", "rich.table", "kraken_ops.exchange")
+HEAVY = ("aiohttp", "websockets", "requests", "rich.table", "kraken_ops.exchange", "prometheus_client")
 
 _PROBE = """
 import json, sys
@@ -166,3 +166,130 @@ def test_fast_option_coercion_agrees_with_typer(annotation, info, value):
     assert got is _MISS or (got == expected and type(got) is type(expected))
     if expected is _MISS:
         assert got is _MISS
+
+
+# --- typer's private coercion API (kraken_ops/cli/coercion.py) --------------------------------------
+def test_typer_private_coercion_api_is_the_one_coercion_py_was_written_for():
+    """Fails loudly when a typer upgrade changes what the start-up speed-up relies on.
+
+    The CLI keeps working then (coercion.enable() does nothing and typer coerces through
+    pydantic, ~80 ms slower); this test is what tells the maintainer.
+    """
+    from kraken_ops.cli import coercion
+
+    problems = coercion.problems()
+    assert not problems, (
+        f"typer {typer.__version__} changed the private API that kraken_ops/cli/coercion.py relies on "
+        f"(tested: typer{coercion.TESTED_TYPER}): " + "; ".join(problems) + ". Start-up is now ~80 ms slower; "
+        "adapt coercion.py to this typer, or keep typer in the range pinned in pyproject.toml."
+    )
+
+
+def test_pyproject_pins_the_tested_typer_range():
+    import re
+    from pathlib import Path
+
+    from kraken_ops.cli import coercion
+
+    text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    assert re.search(r'"typer' + re.escape(coercion.TESTED_TYPER) + '"', text), coercion.TESTED_TYPER
+
+
+def test_a_command_line_builds_no_pydantic_adapter(cli):
+    """The point of coercion.py: plain option values never import pydantic."""
+    cli.add_profile("paper")
+    _, modules = _modules_after("market", "ohlc", "XBTUSD", "--interval", "60", "-p", "paper", "-o", "json", "--timeout", "5", env=cli.env())
+    assert not _imported(modules, "pydantic")
+    _, modules = _modules_after("orders", "create", "--help")
+    assert not _imported(modules, "pydantic")
+
+
+def test_with_an_unexpected_typer_api_enable_does_nothing_and_typer_coerces(cli):
+    """A typer whose private API changed: no patch, typer's own (pydantic) coercion, same results."""
+    code = (
+        "import json, sys\n"
+        "from kraken_ops.cli import coercion\n"
+        "coercion.problems = lambda: ('RuntimeParam fields changed',)\n"
+        "sys.argv = ['kraken-ops', *json.loads(sys.argv[1])]\n"
+        "from kraken_ops.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    print('exit', exc.code, file=sys.stderr)\n"
+        "print('patched' if coercion._enabled[0] else 'not patched', 'pydantic' in sys.modules, file=sys.stderr)\n"
+    )
+    cli.add_profile("paper")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", code, json.dumps(list(args))], capture_output=True, text=True, env=cli.env(), timeout=60)
+
+    good = run("market", "ohlc", "XBTUSD", "--interval", "60", "-p", "paper", "-o", "json")
+    assert good.stderr.strip().splitlines()[-1] == "not patched True", good.stderr
+    assert "XXBTZUSD" in json.loads(good.stdout)
+    bad = run("market", "ohlc", "XBTUSD", "--interval", "abc", "-p", "paper")
+    assert "exit 2" in bad.stderr and "--interval" in bad.stderr
+
+
+def test_problems_names_a_changed_signature(monkeypatch):
+    from kraken_ops.cli import coercion
+
+    monkeypatch.setattr(coercion, "build_runtime_param", lambda descriptor, strict: None)
+    coercion.problems.cache_clear()
+    try:
+        found = coercion.problems()
+    finally:
+        monkeypatch.undo()
+        coercion.problems.cache_clear()
+    assert found == ("parameters of typer._coercion.build_runtime_param is ['descriptor', 'strict'], expected ['descriptor']",)
+    assert coercion.problems() == ()
+
+
+# --- the launcher: --version and --help before typer -------------------------------------------------
+_LAUNCH = """
+import json, sys
+sys.argv = ["kraken-ops", *json.loads(sys.argv[1])]
+from kraken_ops.cli.launcher import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["--version"], ["-V"], ["--help"], ["-h"], []])
+def test_launcher_answers_version_and_help_without_typer(args):
+    result = subprocess.run([sys.executable, "-c", _LAUNCH, json.dumps(args)], capture_output=True, text=True, timeout=60)
+    modules = set(json.loads(result.stderr.strip().splitlines()[-1]))
+    assert result.stdout.strip()
+    assert not _imported(modules, "typer") and not _imported(modules, "kraken_ops.cli.app"), sorted(m for m in modules if "typer" in m)
+
+
+@pytest.mark.parametrize("columns", ["40", "80", "100"])
+def test_launcher_root_help_is_the_click_root_help(columns):
+    env = {**os.environ, "COLUMNS": columns}
+    fast = subprocess.run([sys.executable, "-m", "kraken_ops.cli", "--help"], capture_output=True, text=True, env=env, timeout=60)
+    slow = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(["--help"])], capture_output=True, text=True, env=env, timeout=60)
+    assert fast.returncode == 0 and fast.stdout == slow.stdout
+
+
+def test_a_stale_root_help_copy_is_not_used(monkeypatch):
+    from kraken_ops.cli import _root_help, launcher
+
+    assert launcher.fast_root_help() is not None
+    monkeypatch.setattr(_root_help, "DIGEST", _root_help.DIGEST + 1)  # a source changed, gen_docs not run
+    assert launcher.fast_root_help() is None
+
+
+def test_launcher_hands_everything_else_to_the_app(cli):
+    cli.add_profile("paper")
+    result = subprocess.run([sys.executable, "-m", "kraken_ops.cli", "market", "time", "-p", "paper", "-o", "json"],
+                            capture_output=True, text=True, env=cli.env(), timeout=60)  # fmt: skip
+    assert result.returncode == 0 and "unixtime" in json.loads(result.stdout)
+    closed = subprocess.run(f"{sys.executable} -m kraken_ops.cli --help | head -1", shell=True, capture_output=True, text=True, timeout=60)
+    assert closed.returncode == 0 and closed.stderr == ""
+
+
+def test_launcher_leaves_shell_completion_to_the_app():
+    env = {**os.environ, "_KRAKEN_OPS_COMPLETE": "complete_bash", "COMP_WORDS": "kraken-ops mar", "COMP_CWORD": "1"}
+    code = "import sys; sys.argv[0] = 'kraken-ops'; from kraken_ops.cli.launcher import main; main()"  # as the console script
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert result.stdout.split() == ["market"]

@@ -24,6 +24,8 @@ def test_every_registered_spot_string_maps_exactly(error: str, cls: type) -> Non
         ("EGeneral:Invalid arguments:volume", exc.KrakenInvalidArgumentsError),
         ("EService:Throttled: 1688669448", exc.KrakenThrottledError),
         ("EOrder:Insufficient funds:extra detail", exc.KrakenInsufficientFundsError),
+        ("EOrder:Reduce only:No position exists", exc.KrakenReduceOnlyError),
+        ("EOrder:Reduce only:Position is closed", exc.KrakenReduceOnlyError),
         ("EEarnings:Busy:something else", exc.KrakenEarnTemporaryUnavailableError),
         # a prefix must end at a separator, not inside a word
         ("EAPI:Invalid keyboard", exc.KrakenUnknownError),

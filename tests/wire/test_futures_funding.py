@@ -12,6 +12,17 @@ from kraken_ops.futures.funding import AsyncFunding, Funding, _FundingEndpoints
 CLASSES = {"sync": Funding, "async": AsyncFunding}
 
 CASES = [
+    Case("get_transfers", {}, "GET", "/derivatives/api/v3/transfers", auth=True),
+    Case(
+        "get_transfers",
+        {"lastTransferTime": "2024-01-01T00:00:00.000Z"},
+        "GET",
+        "/derivatives/api/v3/transfers",
+        query=[("lastTransferTime", "2024-01-01T00:00:00.000Z")],
+        raw_query="lastTransferTime=2024-01-01T00%3A00%3A00.000Z",
+        auth=True,
+        name="get_transfers-before",
+    ),
     Case("get_historical_funding_rates", {"symbol": "PI_XBTUSD"}, "GET", "/derivatives/api/v4/historicalfundingrates", query=[("symbol", "PI_XBTUSD")]),
     Case(
         "initiate_wallet_transfer",

@@ -25,6 +25,7 @@ CASES = [
     Case("get_wallets", {}, "GET", "/derivatives/api/v3/accounts", auth=True),
     Case("get_subaccounts", {}, "GET", "/derivatives/api/v3/subaccounts", auth=True),
     Case("get_unwind_queue", {}, "GET", "/derivatives/api/v3/unwindqueue", auth=True),
+    Case("get_assignment_programs", {}, "GET", "/derivatives/api/v3/assignmentprogram/current", auth=True),
     Case("get_notifications", {}, "GET", "/derivatives/api/v3/notifications", auth=True),
     Case("get_open_positions", {}, "GET", "/derivatives/api/v3/openpositions", auth=True),
     Case("get_open_orders", {}, "GET", "/derivatives/api/v3/openorders", auth=True),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from wirecheck import QUERY, Row, assert_rows_cover, check_row
+from wirecheck import JSON, QUERY, Row, assert_rows_cover, check_row
 
 from kraken_ops.spot import Market
 
@@ -51,6 +51,27 @@ ROWS = [
         P + "Depth",
         {"pair": "XBTUSD", "count": "2", "asset_class": "tokenized_asset"},
         QUERY,
+    ),
+    Row("get_grouped_order_book", {"pair": "BTC/USD"}, "GET", P + "GroupedBook", {"pair": "BTC/USD"}, QUERY),
+    Row(
+        "get_grouped_order_book",
+        {"pair": "BTC/USD", "depth": 25, "grouping": 1000},
+        "GET",
+        P + "GroupedBook",
+        {"pair": "BTC/USD", "depth": "25", "grouping": "1000"},
+        QUERY,
+        result={"pair": "BTC/USD", "grouping": 1000, "bids": [{"price": "90400.00000", "qty": "19.83057746"}], "asks": []},
+    ),
+    # Level3 is private and Kraken wants it as a signed JSON body
+    Row("get_level3_order_book", {"pair": "BTC/USD"}, "POST", "/0/private/Level3", {"pair": "BTC/USD"}, JSON),
+    Row(
+        "get_level3_order_book",
+        {"pair": "BTC/USD", "depth": 10},
+        "POST",
+        "/0/private/Level3",
+        {"pair": "BTC/USD", "depth": 10},
+        JSON,
+        result={"pair": "BTC/USD", "bids": [{"price": "90509.00000", "qty": "0.04902300", "order_id": "ONLALL-67PF5-3CAQCL", "timestamp": 1765628335242269554}], "asks": []},
     ),
     Row("get_recent_trades", {"pair": "XBTUSD"}, "GET", P + "Trades", {"pair": "XBTUSD"}, QUERY),
     Row(

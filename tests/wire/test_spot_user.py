@@ -32,7 +32,12 @@ ROWS = [
     ),
     Row("get_trade_balance", {}, "POST", P + "TradeBalance", {"asset": "ZUSD"}),
     Row("get_trade_balance", {"asset": "XBT"}, "POST", P + "TradeBalance", {"asset": "XBT"}),
-    Row("get_credit_lines", {}, "POST", P + "CreditLines", {}),
+    Row("get_credit_lines", {}, "POST", P + "CreditLines", {}, result=None),
+    Row("get_credit_lines", {"rebase_multiplier": "base"}, "POST", P + "CreditLines", {"rebase_multiplier": "base"}),
+    Row("get_account_balance", {"rebase_multiplier": "base"}, "POST", P + "Balance", {"rebase_multiplier": "base"}),
+    Row("get_balances", {"rebase_multiplier": "rebased"}, "POST", P + "BalanceEx", {"rebase_multiplier": "rebased"}),
+    Row("get_balance", {"currency": "EUR", "rebase_multiplier": "base"}, "POST", P + "BalanceEx", {"rebase_multiplier": "base"}, result=BALANCE_EX),
+    Row("get_trade_balance", {"asset": "ZEUR", "rebase_multiplier": "base"}, "POST", P + "TradeBalance", {"asset": "ZEUR", "rebase_multiplier": "base"}),
     Row("get_open_orders", {}, "POST", P + "OpenOrders", {"trades": "false"}),
     Row(
         "get_open_orders",

@@ -9,15 +9,44 @@ import typer
 
 from kraken_ops.cli.clients import read, run_write, single
 from kraken_ops.cli.context import command
-from kraken_ops.cli.output import RECORD, View, listed
+from kraken_ops.cli.output import RECORD, WIDE, View, col, flag, listed, num
 from kraken_ops.cli.params import decimal_text
 
 app = typer.Typer(help="Kraken Earn: strategies, allocations, (de)allocate.", no_args_is_help=True)
 
 SPEC = "spot.Earn"
 VIEWS = {
-    "strategies": View(listed("items"), ["id", "asset", "lock_type", "apr_estimate", "user_min_allocation", "can_allocate", "can_deallocate"]),
-    "allocations": View(listed("items"), ["strategy_id", "native_asset", "amount_allocated", "total_rewarded"]),
+    "strategies": View(
+        listed("items"),
+        ["id", "asset", "lock_type", "apr_estimate", "user_min_allocation", "can_allocate", "can_deallocate"],
+        table=[
+            col("id", "strategy", 2, "id"),
+            col("asset", "asset", 1),
+            col("lock_type.type", "lock", 1),
+            num("apr_estimate.low", "apr low %", 1),
+            num("apr_estimate.high", "apr high %", 1),
+            num("user_min_allocation", "minimum", 3),
+            flag("can_allocate", "allocate", 4),
+            flag("can_deallocate", "deallocate", 5),
+            col("yield_source.type", "source", 6),
+            col("auto_compound.type", "compound", WIDE),
+            num("allocation_fee", "allocation fee", WIDE),
+            num("deallocation_fee", "deallocation fee", WIDE),
+        ],
+    ),
+    "allocations": View(
+        listed("items"),
+        ["strategy_id", "native_asset", "amount_allocated", "total_rewarded"],
+        table=[
+            col("strategy_id", "strategy", 2, "id"),
+            col("native_asset", "asset", 1),
+            num("amount_allocated.total.native", "allocated", 1),
+            num("amount_allocated.total.converted", "value", 3),
+            num("total_rewarded.native", "rewarded", 2),
+            num("total_rewarded.converted", "rewarded value", 4),
+            num("amount_allocated.pending.native", "pending", WIDE),
+        ],
+    ),
 }
 
 
@@ -32,11 +61,13 @@ def run_status(earn: Any, strategy_id: str) -> dict[str, Any]:
 
 @command(app, "strategies", kind="private")
 def strategies(
-    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    asset: Optional[str] = typer.Option(None, "--asset", metavar="ASSET", help="Only this asset."),
     lock_type: Optional[list[str]] = typer.Option(None, "--lock-type", help="flex, bonded, timed or instant (repeatable)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Page size."),
 ) -> None:
     """Earn strategies.
+
+    Table: narrow terminals leave out first source, deallocate, allocate, minimum, strategy; -o wide adds compound, allocation fee, deallocation fee.
 
     Example: kraken-ops earn strategies --asset DOT
     """
@@ -49,6 +80,8 @@ def allocations(
     hide_zero: bool = typer.Option(False, "--hide-zero", help="Hide empty allocations."),
 ) -> None:
     """Your allocations per strategy.
+
+    Table: narrow terminals leave out first rewarded value, value, rewarded, strategy; -o wide adds pending.
 
     Example: kraken-ops earn allocations --converted-asset USD
     """

@@ -13,6 +13,8 @@ from typing import Any, List, Optional
 
 import typer
 
+from kraken_ops.cli.meta import annotate
+
 app = typer.Typer(help="The local Kraken-compatible exchange (paper trading and tests).", no_args_is_help=True)
 account_app = typer.Typer(help="Accounts of the local exchange.", no_args_is_help=True)
 app.add_typer(account_app, name="account")
@@ -95,6 +97,7 @@ def _fund_pairs(items: List[str]) -> list[tuple[str, Any]]:
 
 
 @app.command()
+@annotate(needs_key=False, read_only=False)
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8787, "--port", help="TCP port (0 picks a free one)."),
@@ -118,7 +121,11 @@ def serve(
 ) -> None:
     """Serve Spot and Futures REST and WebSocket on loopback; prints 'listening on URL' to stderr.
 
-    One server per state directory: a second one on the same --state exits 3 naming the first's URL and PID."""
+    One server per state directory: a second one on the same --state exits 3 naming the first's URL and PID.
+
+    Example: kraken-ops exchange serve  # http://127.0.0.1:8787, state in the user data dir
+    Example: kraken-ops exchange serve --port 0 --state /tmp/paper-exchange --fresh  # a free port, a throwaway state
+    """
     from kraken_ops.exchange.context import STATUSES
     from kraken_ops.exchange.lock import StateLocked
     from kraken_ops.exchange.prices import PriceFeedError, make_feed
@@ -185,6 +192,7 @@ def _existing_profile(name: str, replace: bool) -> None:
 
 
 @account_app.command("add")
+@annotate(needs_key=False, read_only=False)
 def account_add(
     name: str = typer.Argument(..., help="Account name."),
     fund: List[str] = typer.Option([], "--fund", help="ASSET=AMOUNT to deposit (repeatable)."),
@@ -195,11 +203,19 @@ def account_add(
     url: Optional[str] = typer.Option(None, "--url", help="Exchange URL for --profile (default: from server.json of a running server)."),
     profile: Optional[str] = typer.Option(None, "--profile", help="Store a paper profile with these keys."),
     replace: bool = typer.Option(False, "--replace", help="With --profile: replace an existing paper profile of that name."),
+    otp_password: bool = typer.Option(
+        False, "--otp-password", help="The Spot key requires a static 2FA password as otp (asked with hidden input, or one line on stdin)."
+    ),
+    otp_totp: bool = typer.Option(
+        False, "--otp-totp", help="The Spot key requires a TOTP code as otp: a seed is generated and printed once, with an otpauth:// URI."
+    ),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
     """Create an account with a Spot key and a Futures key (and, with --profile, a paper profile for it).
 
     All or nothing: if the profile cannot be stored, the account is removed again.
+
+    Example: kraken-ops exchange account add grid-bot --fund ZUSD=10000 --fund XXBT=1 --profile grid-bot
     """
     from kraken_ops.exchange.state import StateError
 
@@ -207,6 +223,8 @@ def account_add(
     perms = [p.strip() for p in permissions.split(",") if p.strip()] if permissions is not None else None
     if replace and not profile:
         _fail("--replace goes with --profile", 2)
+    if otp_password and otp_totp:
+        _fail("a key has one kind of 2FA: pass --otp-password or --otp-totp, not both", 2)
     if profile:
         from kraken_ops.profiles.config import check_name
         from kraken_ops.profiles.errors import ProfileError
@@ -216,14 +234,21 @@ def account_add(
         except ProfileError as exc:
             _fail(str(exc), 2)
         _existing_profile(profile, replace)
+    password = _read_otp_password() if otp_password else None
+    seed = None
+    if otp_totp:
+        from kraken_ops.exchange.auth import new_totp_seed
+
+        seed = new_totp_seed()
     db = _state(state)
     target = url
     if profile and target is None:
         target = _server_url(db)
     try:
-        acct = db.add_account(name, permissions=perms, tier=tier, nonce_window=nonce_window)
+        acct = db.add_account(name, permissions=perms, tier=tier, nonce_window=nonce_window, otp_password=password, otp_totp_seed=seed)
     except StateError as exc:
         _fail(str(exc), 3 if "exists" in str(exc) else 2)  # a bound of a deposit (AmountError) is 2 too
+    otp = ("password", password) if password is not None else ("totp", seed) if seed is not None else None
     stored = None
     try:
         for asset, amount in funds:
@@ -233,7 +258,7 @@ def account_add(
 
             stored = store_paper_profile(profile, target, acct.spot_key, acct.spot_secret, acct.futures_key, acct.futures_secret,
                                          tier=tier, nonce_window=nonce_window, description=f"local exchange account {name!r}",
-                                         replace=replace, secret_dir=db.state_dir)
+                                         replace=replace, secret_dir=db.state_dir, otp=otp)
     except Exception as exc:  # the profile (or a deposit) failed: take the account back, nobody will ever see its secret
         try:
             db.remove_account(name)
@@ -242,22 +267,68 @@ def account_add(
             undone = f"; account {name!r} could not be removed: remove it with `kraken-ops exchange account remove {name} --yes`"
         what = f"cannot store profile {profile!r}" if profile and not isinstance(exc, StateError) else "cannot fund the account"
         _fail(f"{what}: {exc}{undone}", 3)
+    uri = otpauth_uri(name, seed) if seed is not None else None
     if print_credentials:
-        typer.echo(json.dumps({"name": acct.name, "spot": {"key": acct.spot_key, "secret": acct.spot_secret},
-                               "futures": {"key": acct.futures_key, "secret": acct.futures_secret}}))
+        doc: dict[str, Any] = {"name": acct.name, "spot": {"key": acct.spot_key, "secret": acct.spot_secret},
+                               "futures": {"key": acct.futures_key, "secret": acct.futures_secret}}
+        if otp is not None:  # the password is never echoed: the user typed it
+            doc["spot"]["otp"] = {"type": "totp", "seed": seed, "uri": uri} if seed is not None else {"type": "password"}
+        typer.echo(json.dumps(doc))
     else:
         where = ""
         if stored is not None:
             where = f"; secrets in {stored.secret_file} (no keyring on this machine)" if stored.secret_file else "; secrets in the keyring"
-        typer.echo(f"created account {name}" + (f" (profile {profile}{where})" if profile else ""), err=True)
+        needs = f"; its spot key requires a {otp[0]} as otp" if otp is not None else ""
+        typer.echo(f"created account {name}" + (f" (profile {profile}{where})" if profile else "") + needs, err=True)
+        if seed is not None:
+            typer.echo(f"totp seed: {seed}")
+            typer.echo(uri)
+            typer.echo("the TOTP seed is shown only this once: add it to an authenticator app (scan the otpauth:// URI) "
+                       + ("; the profile computes codes from its stored copy" if profile else
+                          "or store it in a profile with `kraken-ops profile add NAME --otp totp`"), err=True)
+
+
+def otpauth_uri(account: str, seed: str) -> str:
+    """The ``otpauth://totp/...`` URI of a TOTP seed, for authenticator apps (QR codes).
+
+    >>> otpauth_uri("bot 1", "JBSWY3DPEHPK3PXP")
+    'otpauth://totp/kraken-ops%20exchange:bot%201?secret=JBSWY3DPEHPK3PXP&issuer=kraken-ops%20exchange&algorithm=SHA1&digits=6&period=30'
+    """
+    from urllib.parse import quote
+
+    issuer = quote("kraken-ops exchange")
+    return f"otpauth://totp/{issuer}:{quote(account)}?secret={seed}&issuer={issuer}&algorithm=SHA1&digits=6&period=30"
+
+
+def _read_otp_password() -> str:
+    """The 2FA password of a new account: a hidden prompt (typed twice) on a terminal, else one line of stdin."""
+    from kraken_ops.cli.safety import stdin_is_tty
+
+    if stdin_is_tty():
+        first = typer.prompt("2FA password of the spot key", hide_input=True, err=True)
+        if typer.prompt("the same password again", hide_input=True, err=True) != first:
+            _fail("the two passwords differ; nothing was created", 2)
+        password = first
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password.strip():
+        _fail("--otp-password: no password given (type it at the prompt, or pipe one line on stdin); nothing was created", 2)
+    return password
 
 
 @account_app.command("list")
+@annotate(needs_key=False, read_only=True)
 def account_list(
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="table or json (default: table on a TTY)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FORMAT", help="table, wide or json (default: table on a TTY)."),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """List accounts (never secrets)."""
+    """List accounts (never secrets).
+
+    Table: narrow terminals leave out first spot key, permissions, tier.
+
+    Example: kraken-ops exchange account list
+    Example: kraken-ops exchange account list -o json
+    """
     import logging
 
     from kraken_ops.exchange.markets import fmt_asset
@@ -272,29 +343,56 @@ def account_list(
         rows.append(d)
     for message in dict.fromkeys(db.warnings):
         typer.echo(f"warning: {message}", err=True)
-    fmt = output or ("table" if sys.stdout.isatty() else "json")
-    if fmt not in ("table", "json"):
-        _fail(f"bad --output {fmt!r} (table or json)", 2)
+    from kraken_ops.cli.context import inherited
+
+    given = inherited()  # kraken-ops --query EXPR exchange account list
+    fmt = output or ("table" if sys.stdout.isatty() and given.query is None else "json")
+    if fmt not in ("table", "wide", "json"):
+        _fail(f"bad --output {fmt!r} (table, wide or json)", 2)
     if fmt == "json":
+        if given.query is not None:
+            from kraken_ops.cli.errors import UsageProblem
+            from kraken_ops.cli.output import Output
+
+            try:
+                Output("json", query=given.query).emit(rows)
+            except UsageProblem as exc:
+                _fail(str(exc), 2)
+            return
         typer.echo(json.dumps(rows, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from kraken_ops.cli.output import Output
 
-    t = Table("name", "spot key", "tier", "permissions", "balances")
-    for r in rows:
-        t.add_row(r["name"], r["spot_key"][:12] + "…", r["tier"], ",".join(r["permissions"]),
-                  " ".join(f"{k}={v}" for k, v in r["balances"].items()))
-    Console().print(t)
+    Output(fmt).emit(rows, account_view())
+
+
+def account_view() -> Any:
+    """The table of ``exchange account list`` (never a secret: public keys only)."""
+    from kraken_ops.cli.output import View, col, listed, prose
+
+    return View(
+        listed(),
+        table=[
+            col("name", "name", 1),
+            prose("balances", "balances", 1, get=lambda r: ", ".join(f"{k}\u00a0{v}" for k, v in (r.get("balances") or {}).items())),
+            prose("permissions", "permissions", 3, get=lambda r: ", ".join(r.get("permissions") or [])),
+            col("tier", "tier", 2),
+            col("spot_key", "spot key", 4, "id", get=lambda r: (r.get("spot_key") or "")[:12] + "…"),
+        ],
+    )
 
 
 @account_app.command("fund")
+@annotate(needs_key=False, read_only=False)
 def account_fund(
     name: str = typer.Argument(...),
     items: List[str] = typer.Argument(..., metavar="ASSET=AMOUNT..."),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Credit an account (a deposit)."""
+    """Credit an account (a deposit).
+
+    Example: kraken-ops exchange account fund paper ZUSD=5000 XXBT=1
+    """
     from kraken_ops.exchange.state import StateError
 
     funds = _fund_pairs(items)
@@ -319,13 +417,17 @@ def _profiles_using(acct: Any) -> list[str]:
 
 
 @account_app.command("remove")
+@annotate(needs_key=False, read_only=False, dangerous=True)
 def account_remove(
     ctx: typer.Context,
     name: str = typer.Argument(...),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (needed without a terminal)."),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Delete an account and its balances (asks first; --yes without a terminal)."""
+    """Delete an account and its balances (asks first; --yes without a terminal).
+
+    Example: kraken-ops exchange account remove grid-bot --yes
+    """
     from kraken_ops.cli.safety import ask, stdin_is_tty
     from kraken_ops.exchange.state import StateError
 
@@ -353,6 +455,7 @@ def account_remove(
 
 
 @account_app.command("add-withdraw-key")
+@annotate(needs_key=False, read_only=False)
 def account_add_withdraw_key(
     name: str = typer.Argument(...),
     asset: str = typer.Argument(...),
@@ -360,7 +463,10 @@ def account_add_withdraw_key(
     address: str = typer.Argument(...),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Register a withdrawal key (address) for an account."""
+    """Register a withdrawal key (address) for an account.
+
+    Example: kraken-ops exchange account add-withdraw-key paper XBT my-wallet bc1qpaperaddress0000000000000000000000
+    """
     from kraken_ops.exchange.state import StateError
 
     aid = _asset(asset)
@@ -373,13 +479,17 @@ def account_add_withdraw_key(
 
 
 @app.command()
+@annotate(needs_key=False, read_only=False)
 def deposit(
     name: str = typer.Argument(...),
     asset: str = typer.Argument(...),
     amount: str = typer.Argument(...),
     state: Optional[Path] = typer.Option(None, "--state", help=STATE_HELP),
 ) -> None:
-    """Credit a deposit to an account (shows in DepositStatus and Ledgers)."""
+    """Credit a deposit to an account (shows in DepositStatus and Ledgers).
+
+    Example: kraken-ops exchange deposit paper ZUSD 1000
+    """
     from kraken_ops.exchange.state import StateError
 
     aid = _asset(asset)

@@ -1,11 +1,13 @@
 """``kraken-ops exports``: trades/ledgers reports (create, status, download, delete, cancel).
 
 ``download`` streams the zip to a hidden temporary file beside ``PATH`` in 64 KiB
-chunks (constant memory) with a progress bar on stderr, then moves it to ``PATH``: a
-partial file is never left under the final name. An existing ``PATH`` is never
-replaced unless ``--force`` says so (checked before anything is fetched, and again,
-atomically, when the file is put in place). Errors name ``PATH``, never the
-temporary file.
+chunks (constant memory), then moves it to ``PATH``: a partial file is never left
+under the final name. An existing ``PATH`` is never replaced unless ``--force`` says so
+(checked before anything is fetched, and again, atomically, when the file is put in
+place). Errors name ``PATH``, never the temporary file. On a terminal (never in JSON
+mode) stderr shows the report's status and the elapsed time while Kraken prepares it,
+then bytes, rate and time left while it downloads (:mod:`kraken_ops.cli.progress`).
+``create`` without ``--wait`` prints the command that fetches the report.
 """
 
 # No `from __future__ import annotations` here: typer evaluates every string annotation
@@ -23,14 +25,29 @@ import typer
 from kraken_ops.cli.clients import single
 from kraken_ops.cli.context import command, current
 from kraken_ops.cli.errors import CliError
-from kraken_ops.cli.output import RECORD, Output, View, listed
+from kraken_ops.cli.output import RECORD, WIDE, Output, View, col, listed, prose, when
 from kraken_ops.cli.params import csv_list
 
-app = typer.Typer(help="Trades and ledgers reports: create, status, download, delete, cancel.", no_args_is_help=True)
+app = typer.Typer(help="Trades and ledgers reports: create, download, delete. Also status and cancel.", no_args_is_help=True)
 
 SPEC = "spot.User"
 VIEWS = {
-    "status": View(listed(), ["id", "descr", "report", "format", "status", "createdtm", "completedtm", "expiretm"]),
+    "status": View(
+        listed(),
+        ["id", "descr", "report", "format", "status", "createdtm", "completedtm", "expiretm"],
+        table=[
+            col("id", "id", 1, "id"),
+            col("report", "report", 3),
+            col("status", "status", 1),
+            when("createdtm", "created", 2),
+            when("completedtm", "completed", 5),
+            when("expiretm", "expires", 6),
+            prose("descr", "name", 4),
+            col("format", "format", WIDE),
+            when("datastarttm", "from", WIDE),
+            when("dataendtm", "to", WIDE),
+        ],
+    ),
     "result": RECORD,
 }
 CHUNK = 65536
@@ -63,25 +80,6 @@ class CreateExportOptions:
     wait_timeout: float = 3600.0
 
 
-def _progress(total: int | None) -> Callable[[int], None]:
-    """A progress callback drawing on stderr when it is a terminal (silent otherwise)."""
-    if not sys.stderr.isatty():
-        return lambda n: None
-    done = [0]
-
-    def advance(n: int) -> None:
-        done[0] += n
-        if total:
-            pct = done[0] * 100 // total
-            bar = "#" * (pct // 4)
-            sys.stderr.write(f"\r[{bar:<25}] {pct:3d}% {done[0]:,} bytes")
-        else:
-            sys.stderr.write(f"\r{done[0]:,} bytes")
-        sys.stderr.flush()
-
-    return advance
-
-
 def refuse_existing(path: str, force: bool) -> None:
     """Exit 2 when ``path`` exists and ``--force`` was not given."""
     if not force and os.path.lexists(path):
@@ -95,8 +93,13 @@ def _io_error(path: str, exc: OSError) -> CliError:
 def run_download(
     user: Any, report_id: str, path: str, *, force: bool = False, progress: Callable[[int], None] | None = None
 ) -> dict[str, Any]:
-    """Stream the report ``report_id`` to ``path`` through a temporary file beside it; return a summary."""
+    """Stream the report ``report_id`` to ``path`` through a temporary file beside it; return a summary.
+
+    On a terminal, stderr shows bytes, rate and time left (``progress`` replaces it).
+    """
     import secrets
+
+    from kraken_ops.cli import progress as drawing
 
     refuse_existing(path, force)
     directory, base = os.path.split(os.path.abspath(path))
@@ -114,12 +117,14 @@ def run_download(
             headers = getattr(response, "headers", None) or {}
             if headers.get("Content-Length", "").isdigit():
                 total = int(headers["Content-Length"])
-            advance = progress or _progress(total)
-            for chunk in response.iter_content(CHUNK):
-                if chunk:
-                    handle.write(chunk)
-                    size += len(chunk)
-                    advance(len(chunk))
+            bar = drawing.download(f"downloading {report_id}", total) if progress is None else drawing.quiet()
+            advance = progress or bar.advance
+            with bar:
+                for chunk in response.iter_content(CHUNK):
+                    if chunk:
+                        handle.write(chunk)
+                        size += len(chunk)
+                        advance(len(chunk))
             handle.flush()
             os.fsync(handle.fileno())
         _put_in_place(temp, path, force)
@@ -133,8 +138,6 @@ def run_download(
         close = getattr(response, "close", None)
         if close is not None:
             close()
-        if response is not None and sys.stderr.isatty():
-            sys.stderr.write("\n")
     return {"id": report_id, "path": os.path.abspath(path), "bytes": size}
 
 
@@ -164,21 +167,46 @@ def _unlink(name: str) -> None:
         pass
 
 
-def wait_until_processed(user: Any, report: str, report_id: str, *, interval: float = 2.0, timeout: float = 3600.0) -> dict[str, Any]:
-    """Poll ExportStatus until the report is Processed (or fails, or ``timeout`` passes)."""
+def wait_until_processed(
+    user: Any, report: str | None, report_id: str, *, interval: float = 2.0, timeout: float = 3600.0, display: Any = None
+) -> dict[str, Any]:
+    """Poll ExportStatus until the report is Processed (or fails, or ``timeout`` passes).
+
+    ``report`` None looks for the id among both kinds (trades, ledgers). On a terminal,
+    stderr shows Kraken's status of the report and the elapsed time (``display``: a
+    context from :func:`kraken_ops.cli.progress.export_wait`).
+    """
+    from kraken_ops.cli import progress as drawing
+
+    kinds = [report] if report else ["trades", "ledgers"]
     deadline = time.monotonic() + timeout
-    while True:
-        for item in user.get_export_report_status(report=report) or []:
-            if item.get("id") == report_id:
-                status = item.get("status")
-                if status == "Processed":
-                    return item
-                if status not in ("Queued", "Processing"):
-                    raise CliError(f"export {report_id} ended with status {status!r}", category="api")
-        if time.monotonic() > deadline:
-            raise CliError(f"export {report_id} not processed after {timeout:.0f}s", category="network", hint="check later with: kraken-ops exports status")
-        print(f"waiting for export {report_id}...", file=sys.stderr)
-        time.sleep(interval)
+    with display if display is not None else drawing.export_wait(report_id) as shown:
+        while True:
+            found = False
+            for kind in kinds:
+                for item in user.get_export_report_status(report=kind) or []:
+                    if item.get("id") == report_id:
+                        found, kinds = True, [kind]
+                        status = item.get("status")
+                        if status == "Processed":
+                            return item
+                        if status not in ("Queued", "Processing"):
+                            raise CliError(f"export {report_id} ended with status {status!r}", category="api")
+                        shown.status(str(status))
+                if found:
+                    break
+            if not found and len(kinds) > 1:
+                raise CliError(f"no export {report_id} among the trades and ledgers reports", category="api", hint="list them with: kraken-ops exports status")
+            if time.monotonic() > deadline:
+                raise CliError(f"export {report_id} not processed after {timeout:.0f}s", category="network", hint="check later with: kraken-ops exports status")
+            time.sleep(interval)
+
+
+def next_step(report: str, report_id: str) -> str:
+    """The command that fetches the report once Kraken has prepared it."""
+    options = current()
+    profile = f" -p {options.profiles[0]}" if options.profiles else ""
+    return f"kraken-ops exports download {report_id} {report}-{report_id}.zip --wait{profile}"
 
 
 def run_create_export(opts: CreateExportOptions, user: Any, out: Output | None = None) -> Any:
@@ -193,6 +221,8 @@ def run_create_export(opts: CreateExportOptions, user: Any, out: Output | None =
         result = {**result, "status": status.get("status")}
         if opts.download:
             result.update(run_download(user, result["id"], opts.download, force=opts.force))
+    else:
+        print(f"next: {next_step(opts.report, result['id'])}", file=sys.stderr)
     if out is not None:
         out.emit(result, RECORD)
     return result
@@ -226,9 +256,19 @@ def create(
 def status(report: Report = typer.Option(Report.trades, "--report", help="trades or ledgers.")) -> None:
     """Status of the reports of one kind.
 
+    Table: narrow terminals leave out first expires, completed, name, report, created; -o wide adds format, from, to.
+
     Example: kraken-ops exports status --report ledgers
     """
     single(SPEC, lambda u: u.get_export_report_status(report=report.value), VIEWS["status"])
+
+
+def run_fetch(user: Any, report_id: str, path: str, *, wait: bool = False, force: bool = False, interval: float = 2.0) -> dict[str, Any]:
+    """``exports download``: wait for the report when asked, then download it."""
+    refuse_existing(path, force)  # before waiting for anything
+    if wait:
+        wait_until_processed(user, None, report_id, interval=interval)
+    return run_download(user, report_id, path, force=force)
 
 
 @command(app, "download", kind="private")
@@ -236,13 +276,14 @@ def download(
     report_id: str = typer.Argument(..., metavar="ID", help="Report id."),
     path: str = typer.Argument(..., help="Where to write the zip (an existing file needs --force)."),
     force: bool = typer.Option(False, "--force", help="Overwrite PATH if it exists."),
+    wait: bool = typer.Option(False, "--wait", help="Wait until Kraken has prepared the report first."),
 ) -> None:
-    """Download a processed report (streamed; progress on stderr). Never overwrites PATH without --force.
+    """Download a report (streamed; on a terminal, progress on stderr). Never overwrites PATH without --force.
 
-    Example: kraken-ops exports download GEHI ledgers.zip
+    Example: kraken-ops exports download GEHI ledgers-GEHI.zip --wait
     """
     refuse_existing(path, force)
-    single(SPEC, lambda u: run_download(u, report_id, path, force=force), RECORD)
+    single(SPEC, lambda u: run_fetch(u, report_id, path, wait=wait, force=force), RECORD)
 
 
 @command(app, "delete", kind="private")

@@ -10,17 +10,65 @@ import typer
 from kraken_ops.cli.clients import read, run_write, single
 from kraken_ops.cli.commands.market import ASSET_CLASS_HELP, AssetClass, asset_class_value
 from kraken_ops.cli.context import command
-from kraken_ops.cli.output import RECORD, View, listed
+from kraken_ops.cli.output import RECORD, WIDE, View, col, flag, listed, num, prose, when
 from kraken_ops.cli.params import decimal_text
 
 app = typer.Typer(help="Deposits, withdrawals and wallet transfers.", no_args_is_help=True)
 
 SPEC = "spot.Funding"
 STATUS_COLUMNS = ["refid", "time", "asset", "method", "amount", "fee", "status", "txid", "info"]
+STATUS_TABLE = [
+    when("time", "time", 1),
+    col("asset", "asset", 1),
+    num("amount", "amount", 1),
+    num("fee", "fee", 3),
+    col("status", "status", 1),
+    col("method", "method", 2),
+    col("refid", "reference", 5, "id"),
+    col("txid", "transaction", 6, "id"),
+    col("info", "address", WIDE, "id"),
+    col("network", "network", WIDE),
+    col("status-prop", "detail", WIDE),
+    col("aclass", "class", WIDE),
+]
 VIEWS = {
-    "methods": View(listed(), None),
-    "addresses": View(listed(), ["address", "tag", "expiretm", "new", "memo"]),
-    "status": View(lambda r: listed("deposit")(r) if isinstance(r, dict) and "deposit" in r else listed("withdrawals")(r) if isinstance(r, dict) else listed()(r), STATUS_COLUMNS),
+    "deposit-methods": View(
+        listed(),
+        None,
+        table=[
+            col("method", "method", 1),
+            num("minimum", "minimum", 2),
+            num("fee", "fee", 2),
+            num("limit", "limit", 3, get=lambda r: None if r.get("limit") is False else r.get("limit")),
+            flag("gen-address", "new addresses", 4),
+            num("address-setup-fee", "setup fee", WIDE),
+        ],
+    ),
+    "withdraw-methods": View(
+        listed(), None, table=[col("asset", "asset", 1), col("method", "method", 1), col("network", "network", 2), num("minimum", "minimum", 2)]
+    ),
+    "withdraw-addresses": View(
+        listed(),
+        None,
+        table=[
+            col("key", "key", 1),
+            col("asset", "asset", 1),
+            col("address", "address", 1, "id"),
+            flag("verified", "verified", 2),
+            col("method", "method", 3),
+            prose("memo", "memo", 4),
+        ],
+    ),
+    "addresses": View(
+        listed(),
+        ["address", "tag", "expiretm", "new", "memo"],
+        table=[col("address", "address", 1, "id"), col("tag", "tag", 1, "id"), prose("memo", "memo", 2), when("expiretm", "expires", 3), flag("new", "new", 4)],
+    ),
+    "status": View(
+        lambda r: listed("deposit")(r) if isinstance(r, dict) and "deposit" in r else listed("withdrawals")(r) if isinstance(r, dict) else listed()(r),
+        STATUS_COLUMNS,
+        table=STATUS_TABLE,
+    ),
     "result": RECORD,
 }
 
@@ -32,10 +80,12 @@ def deposit_methods(
 ) -> None:
     """Deposit methods of an asset.
 
+    Table: narrow terminals leave out first new addresses, limit, fee, minimum; -o wide adds setup fee.
+
     Example: kraken-ops funding deposit-methods AAPLx --asset-class tokenized_asset
     """
     aclass = asset_class_value(asset_class)
-    single(SPEC, lambda f: f.get_deposit_methods(asset=asset, aclass=aclass), VIEWS["methods"])
+    single(SPEC, lambda f: f.get_deposit_methods(asset=asset, aclass=aclass), VIEWS["deposit-methods"])
 
 
 @command(app, "deposit-address", kind="private")
@@ -47,6 +97,8 @@ def deposit_address(
 ) -> None:
     """Deposit addresses of an asset and method.
 
+    Table: narrow terminals leave out first new, expires, memo.
+
     Example: kraken-ops funding deposit-address XBT Bitcoin
     """
     aclass = asset_class_value(asset_class)
@@ -55,13 +107,15 @@ def deposit_address(
 
 @command(app, "deposits", kind="read")
 def deposits(
-    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    asset: Optional[str] = typer.Option(None, "--asset", metavar="ASSET", help="Only this asset."),
     method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
     start: Optional[str] = typer.Option(None, "--start", help="Start (unix time)."),
     end: Optional[str] = typer.Option(None, "--end", help="End (unix time)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Recent deposits and their status.
+
+    Table: narrow terminals leave out first transaction, reference, fee, method; -o wide adds address, network, detail, class.
 
     Example: kraken-ops funding deposits --asset XBT
     """
@@ -71,31 +125,35 @@ def deposits(
 
 @command(app, "withdraw-methods", kind="private")
 def withdraw_methods(
-    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    asset: Optional[str] = typer.Option(None, "--asset", metavar="ASSET", help="Only this asset."),
     network: Optional[str] = typer.Option(None, "--network", help="Only this network."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Withdrawal methods.
 
+    Table: narrow terminals leave out first minimum, network.
+
     Example: kraken-ops funding withdraw-methods --asset XBT
     """
     aclass = asset_class_value(asset_class)
-    single(SPEC, lambda f: f.withdraw_methods(asset=asset, aclass=aclass, network=network), VIEWS["methods"])
+    single(SPEC, lambda f: f.withdraw_methods(asset=asset, aclass=aclass, network=network), VIEWS["withdraw-methods"])
 
 
 @command(app, "withdraw-addresses", kind="private")
 def withdraw_addresses(
-    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    asset: Optional[str] = typer.Option(None, "--asset", metavar="ASSET", help="Only this asset."),
     method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
     verified: Optional[bool] = typer.Option(None, "--verified/--unverified", help="Only verified (or unverified) addresses."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Saved withdrawal addresses (keys).
 
+    Table: narrow terminals leave out first memo, method, verified.
+
     Example: kraken-ops funding withdraw-addresses --asset XBT --verified
     """
     aclass = asset_class_value(asset_class)
-    single(SPEC, lambda f: f.withdraw_addresses(asset=asset, aclass=aclass, method=method, verified=verified), VIEWS["methods"])
+    single(SPEC, lambda f: f.withdraw_addresses(asset=asset, aclass=aclass, method=method, verified=verified), VIEWS["withdraw-addresses"])
 
 
 @command(app, "withdraw-info", kind="private")
@@ -136,13 +194,15 @@ def withdraw(
 
 @command(app, "withdrawals", kind="read")
 def withdrawals(
-    asset: Optional[str] = typer.Option(None, "--asset", help="Only this asset."),
+    asset: Optional[str] = typer.Option(None, "--asset", metavar="ASSET", help="Only this asset."),
     method: Optional[str] = typer.Option(None, "--method", help="Only this method."),
     start: Optional[str] = typer.Option(None, "--start", help="Start (unix time)."),
     end: Optional[str] = typer.Option(None, "--end", help="End (unix time)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Recent withdrawals and their status.
+
+    Table: narrow terminals leave out first transaction, reference, fee, method; -o wide adds address, network, detail, class.
 
     Example: kraken-ops funding withdrawals --asset XBT
     """

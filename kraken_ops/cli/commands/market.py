@@ -11,13 +11,13 @@ import typer
 
 from kraken_ops.cli.completion import complete_pair
 
-from kraken_ops.cli.clients import read
+from kraken_ops.cli.clients import read, single
 from kraken_ops.cli.context import command
 from kraken_ops.cli.errors import note_pair
-from kraken_ops.cli.output import RECORD, View, book_rows, keyed, pair_series
+from kraken_ops.cli.output import RECORD, WIDE, View, book_rows, col, keyed, num, pair_series, when
 from kraken_ops.cli.params import csv_list, one_or_many
 
-app = typer.Typer(help="Spot market data: time, status, assets, pairs, ticker, OHLC, book, trades, spreads.", no_args_is_help=True)
+app = typer.Typer(help="Spot market data: ticker, order book, OHLC, trades, pairs. No API key needed; also spreads, assets, time and status.", no_args_is_help=True)
 
 SPEC = "spot.Market"
 TICKER_FIELDS = {  # column: (Kraken's ticker field, index in its array or None for a scalar)
@@ -47,14 +47,125 @@ def ticker_rows(result: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _ws_name(row: Any) -> Any:
+    from kraken_ops.cli.errors import ws_v2_name
+
+    return ws_v2_name(row.get("wsname")) if row.get("wsname") else None
+
+
+_SIDES = {"b": "buy", "s": "sell"}
+_TYPES = {"l": "limit", "m": "market"}
+
+def side_rows(result: Any) -> list[dict[str, Any]]:
+    """Rows from a ``{"pair", "bids": [{...}], "asks": [{...}]}`` book (GroupedBook, Level3): asks then bids."""
+    rows: list[dict[str, Any]] = []
+    if not isinstance(result, dict):
+        return rows
+    for side in ("asks", "bids"):
+        for level in result.get(side) or []:
+            rows.append({"pair": result.get("pair"), "side": side[:-1], **level})
+    return rows
+
+
+GROUPED_DEPTHS = (10, 25, 100, 250, 1000)
+GROUPINGS = (1, 5, 10, 25, 50, 100, 250, 500, 1000)
+LEVEL3_DEPTHS = (0, 10, 25, 100, 250, 1000)
+
 VIEWS: dict[str, View] = {
-    "assets": View(keyed("asset"), ["asset", "altname", "aclass", "decimals", "display_decimals", "status"]),
-    "pairs": View(keyed("pair"), ["pair", "altname", "wsname", "base", "quote", "pair_decimals", "lot_decimals", "ordermin", "costmin", "tick_size", "status"]),
-    "ticker": View(ticker_rows, ["pair", *TICKER_FIELDS], only=True),
-    "ohlc": View(pair_series(["time", "open", "high", "low", "close", "vwap", "volume", "count"])),
-    "book": View(book_rows, ["pair", "side", "price", "volume", "timestamp"]),
-    "trades": View(pair_series(["price", "volume", "time", "side", "type", "misc", "trade_id"])),
-    "spreads": View(pair_series(["time", "bid", "ask"])),
+    "assets": View(
+        keyed("asset"),
+        ["asset", "altname", "aclass", "decimals", "display_decimals", "status"],
+        table=[
+            col("asset", "asset", 1),
+            col("altname", "altname", 2),
+            col("status", "status", 2),
+            num("decimals", "decimals", 3),
+            col("aclass", "class", 4),
+            num("display_decimals", "display decimals", 5),
+            num("collateral_value", "collateral", 6),
+        ],
+    ),
+    "pairs": View(
+        keyed("pair"),
+        ["pair", "altname", "wsname", "base", "quote", "pair_decimals", "lot_decimals", "ordermin", "costmin", "tick_size", "status"],
+        table=[
+            col("pair", "pair", 1),
+            col("altname", "altname", 1),
+            col("ws", "websocket", 2, get=_ws_name),
+            num("ordermin", "min volume", 3),
+            num("costmin", "min cost", 4),
+            num("tick_size", "tick", 3),
+            col("status", "status", 2),
+            col("base", "base", 5),
+            col("quote", "quote", 5),
+            num("pair_decimals", "price decimals", WIDE),
+            num("lot_decimals", "volume decimals", WIDE),
+            col("aclass_base", "class", WIDE),
+        ],
+    ),
+    "ticker": View(
+        ticker_rows,
+        ["pair", *TICKER_FIELDS],
+        only=True,
+        table=[
+            col("pair", "pair", 1),
+            num("last", "last", 1),
+            num("bid", "bid", 1),
+            num("ask", "ask", 1),
+            num("volume_24h", "24h volume", 2),
+            num("low_24h", "24h low", 3),
+            num("high_24h", "24h high", 3),
+            num("open", "open", 4),
+            num("vwap_24h", "24h vwap", 5),
+            num("trades_24h", "24h trades", 6),
+        ],
+    ),
+    "ohlc": View(
+        pair_series(["time", "open", "high", "low", "close", "vwap", "volume", "count"]),
+        table=[
+            when("time", "time", 1),
+            num("open", "open", 1),
+            num("high", "high", 1),
+            num("low", "low", 1),
+            num("close", "close", 1),
+            num("volume", "volume", 2),
+            num("vwap", "vwap", 3),
+            num("count", "trades", 4),
+            col("pair", "pair", 5),
+        ],
+    ),
+    "book": View(
+        book_rows,
+        ["pair", "side", "price", "volume", "timestamp"],
+        table=[col("side", "side", 1), num("price", "price", 1), num("volume", "volume", 1), when("timestamp", "time", 3), col("pair", "pair", 2)],
+    ),
+    "grouped-book": View(
+        side_rows,
+        ["pair", "side", "price", "qty"],
+        table=[col("side", "side", 1), num("price", "price", 1), num("qty", "volume", 1), col("pair", "pair", 2)],
+    ),
+    "book-l3": View(
+        side_rows,
+        ["side", "price", "qty", "order_id", "timestamp"],
+        table=[col("side", "side", 1), num("price", "price", 1), num("qty", "volume", 1), col("order_id", "order", 2, "id"), when("timestamp", "time", 3)],
+    ),
+    "trades": View(
+        pair_series(["price", "volume", "time", "side", "type", "misc", "trade_id"]),
+        table=[
+            when("time", "time", 1),
+            col("side", "side", 1, get=lambda r: _SIDES.get(r.get("side"), r.get("side"))),
+            num("price", "price", 1),
+            num("volume", "volume", 1),
+            col("type", "type", 3, get=lambda r: _TYPES.get(r.get("type"), r.get("type"))),
+            col("trade_id", "trade id", 4),
+            col("pair", "pair", 5),
+            col("misc", "misc", WIDE),
+        ],
+    ),
+    "spreads": View(
+        pair_series(["time", "bid", "ask"]),
+        table=[when("time", "time", 1), num("bid", "bid", 1), num("ask", "ask", 1), col("pair", "pair", 3)],
+    ),
 }
 
 
@@ -98,6 +209,32 @@ def pairs_lookup_for(asset_class: str | None) -> Any:
     return lambda: _pairs_lookup(asset_class)
 
 
+def all_pairs_lookup(rest_url: Optional[str] = None) -> Any:
+    """The known pairs of every asset class (WebSocket v2 names them all on one channel).
+
+    ``rest_url``: ask this REST URL (a stream's endpoints); default: the command's profile.
+    """
+
+    def lookup() -> Any:
+        if rest_url:
+            from kraken_ops.spot.market import Market
+
+            client = Market(url=rest_url, timeout=10)
+        else:
+            from kraken_ops.cli.clients import make_client
+            from kraken_ops.cli.context import current
+
+            client = make_client(SPEC, (current().profiles or [None])[0], current())
+        known: dict[str, Any] = dict(client.get_asset_pairs() or {})
+        try:
+            known.update(client.get_asset_pairs(aclass_base="tokenized_asset") or {})
+        except Exception:  # noqa: BLE001 - xStocks are a bonus for the hint
+            pass
+        return known
+
+    return lookup
+
+
 def run_ohlc(market: Any, q: PairQuery) -> Any:
     getter = getattr(market, "get_ohlc", None) or market.get_ohlcv
     if q.asset_class:
@@ -130,6 +267,8 @@ def assets(
 ) -> None:
     """Assets and their precision.
 
+    Table: narrow terminals leave out first collateral, display decimals, class, decimals, status, altname.
+
     Example: kraken-ops market assets --asset-class tokenized_asset
     """
     aclass = asset_class_value(asset_class)
@@ -144,6 +283,8 @@ def pairs(
 ) -> None:
     """Tradable asset pairs: precision, minimums, tick size.
 
+    Table: narrow terminals leave out first quote, base, min cost, tick, min volume, status, websocket; -o wide adds price decimals, volume decimals, class.
+
     Example: kraken-ops market pairs --asset-class tokenized_asset
     """
     aclass_base = asset_class_value(asset_class)
@@ -156,6 +297,8 @@ def ticker(
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Ticker: ask, bid, last trade, volume, VWAP, trades, low, high, open.
+
+    Table: narrow terminals leave out first 24h trades, 24h vwap, open, 24h high, 24h low, 24h volume.
 
     Example: kraken-ops market ticker AAPLx/USD --asset-class tokenized_asset
     """
@@ -174,6 +317,8 @@ def ohlc(
 ) -> None:
     """OHLC candles (time, open, high, low, close, vwap, volume, count).
 
+    Table: narrow terminals leave out first pair, trades, vwap, volume.
+
     Example: kraken-ops market ohlc XBTUSD --interval 60
     """
     if interval not in (1, 5, 15, 30, 60, 240, 1440, 10080, 21600):
@@ -187,16 +332,47 @@ def ohlc(
 @command(app, "book", kind="public")
 def book(
     pair: str = typer.Argument(..., help="Pair, e.g. XBTUSD.", autocompletion=complete_pair),
-    count: int = typer.Option(10, "--count", "--depth", min=1, max=500, help="Levels per side (1-500)."),
+    count: int = typer.Option(10, "--count", "--depth", min=1, max=500, help="Levels per side (1-500; with --grouping 10, 25, 100, 250 or 1000)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
+    grouping: Optional[int] = typer.Option(
+        None, "--grouping", help="Fold N ticks into each level (1, 5, 10, 25, 50, 100, 250, 500, 1000): Kraken's grouped book."
+    ),
 ) -> None:
-    """Order book (asks and bids).
+    """Order book (asks and bids); with --grouping, the grouped book (bids rounded down, asks up).
+
+    Table: narrow terminals leave out first time, pair.
+    With --grouping: Table: narrow terminals leave out first pair.
 
     Example: kraken-ops market book XBTUSD --count 5
     """
     aclass = asset_class_value(asset_class)
+    if grouping is not None:
+        if grouping not in GROUPINGS:
+            raise typer.BadParameter("must be one of " + ", ".join(map(str, GROUPINGS)), param_hint="--grouping")
+        if count not in GROUPED_DEPTHS:
+            raise typer.BadParameter("with --grouping, must be one of " + ", ".join(map(str, GROUPED_DEPTHS)), param_hint="--count/--depth")
+        note_pair(pair, pairs_lookup_for(aclass))
+        extra = {"asset_class": aclass} if aclass else None  # not in Kraken's GroupedBook docs: sent only when asked for
+        read(SPEC, lambda m: m.get_grouped_order_book(pair=pair, depth=count, grouping=grouping, extra_params=extra), VIEWS["grouped-book"])
+        return
     note_pair(pair, pairs_lookup_for(aclass))
     read(SPEC, lambda m: m.get_order_book(pair=pair, count=count, asset_class=aclass), VIEWS["book"])
+
+
+@command(app, "book-l3", kind="private")
+def book_l3(
+    pair: str = typer.Argument(..., help="Pair, e.g. BTC/USD.", autocompletion=complete_pair),
+    depth: int = typer.Option(100, "--depth", help="Price levels per side: 10, 25, 100, 250, 1000, or 0 for the whole book."),
+) -> None:
+    """Level 3 book: every resting order (id, price, quantity, time), best first (needs a key).
+
+    Table: narrow terminals leave out first time, order.
+
+    Example: kraken-ops market book-l3 BTC/USD --depth 10 --profile bot1
+    """
+    if depth not in LEVEL3_DEPTHS:
+        raise typer.BadParameter("must be one of " + ", ".join(map(str, LEVEL3_DEPTHS)), param_hint="--depth")
+    single(SPEC, lambda m: m.get_level3_order_book(pair=pair, depth=depth), VIEWS["book-l3"])
 
 
 @command(app, "trades", kind="public")
@@ -207,6 +383,8 @@ def trades(
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Recent public trades.
+
+    Table: narrow terminals leave out first pair, trade id, type; -o wide adds misc.
 
     Example: kraken-ops market trades XBTUSD --count 20
     """
@@ -222,6 +400,8 @@ def spreads(
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Recent spreads (time, bid, ask).
+
+    Table: narrow terminals leave out first pair.
 
     Example: kraken-ops market spreads XBTUSD
     """

@@ -11,12 +11,15 @@ from typing import Optional
 
 import typer
 
-app = typer.Typer(help="Serve kraken-ops commands as MCP tools over stdio (for AI agents).", add_completion=False)
+from kraken_ops.cli.meta import annotate
+
+app = typer.Typer(help="Serve the commands as MCP tools over stdio, for AI agents.", add_completion=False)
 
 SERVICES_HELP = "Comma list of services: market, account, trade, funding, earn, futures, paper (or all). Default: market,account (read-only)."
 
 
 @app.callback(invoke_without_command=True)
+@annotate(needs_key=False, read_only=False)
 def mcp(
     profile: Optional[str] = typer.Option(None, "--profile", "-p", help="Profile every tool uses (default: the default profile).", metavar="NAME"),
     services: Optional[str] = typer.Option(None, "--services", help=SERVICES_HELP),
@@ -30,6 +33,7 @@ def mcp(
     "acknowledged": true (or the server runs with --allow-dangerous); a read-only profile
     never exposes them. Errors come back as the JSON error envelope.
 
+    Example: kraken-ops mcp --profile paper  # read-only tools: market data and the account
     Example: kraken-ops mcp --profile bot1 --services market,account,trade
     """
     from kraken_ops.cli.errors import report

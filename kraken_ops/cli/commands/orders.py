@@ -20,10 +20,10 @@ from kraken_ops.cli.clients import read, run_write
 from kraken_ops.cli.commands.market import ASSET_CLASS_HELP, AssetClass, asset_class_value
 from kraken_ops.cli.context import command
 from kraken_ops.cli.errors import UsageProblem
-from kraken_ops.cli.output import RECORD, Output, View, keyed, listed
+from kraken_ops.cli.output import RECORD, WIDE, Output, View, col, keyed, listed, num, prose, when
 from kraken_ops.cli.params import amend_price_text, csv_list, decimal_text, one_or_many, parse_json_or_ndjson, price_text, read_text, time_text
 
-app = typer.Typer(help="Spot orders: list, create, batch, edit, amend, cancel, dead man's switch.", no_args_is_help=True)
+app = typer.Typer(help="Spot orders: list, create, edit, amend, cancel. Also batches, amendment history and the dead man's switch.", no_args_is_help=True)
 
 SPEC_USER = "spot.User"
 SPEC_TRADE = "spot.Trade"
@@ -45,13 +45,77 @@ def _order_rows(inner: str | None) -> Any:
     return rows
 
 
+def _price(row: Any) -> Any:
+    """The order's price for people: the limit (or trigger) price; blank for market orders."""
+    descr = row.get("descr") if isinstance(row.get("descr"), dict) else {}
+    return None if descr.get("ordertype") == "market" else descr.get("price")
+
+
+# The table for people: what a trader reads, most important first; the raw fields stay in JSON.
+ORDER_TABLE = [
+    col("txid", "order", 1, "id"),
+    col("descr.pair", "pair", 1),
+    col("descr.type", "side", 1),
+    col("descr.ordertype", "type", 2),
+    num("price", "price", 1, get=_price),
+    num("vol", "volume", 1),
+    num("vol_exec", "filled", 3),
+    col("status", "status", 5),
+    when("opentm", "opened", 4),
+    num("descr.price2", "price2", WIDE),
+    num("price", "avg price", WIDE),
+    num("cost", "cost", WIDE),
+    num("fee", "fee", WIDE),
+    col("oflags", "flags", WIDE),
+    col("userref", "userref", WIDE),
+    col("cl_ord_id", "client id", WIDE),
+]
+CLOSED_TABLE = [
+    col("txid", "order", 1, "id"),
+    col("descr.pair", "pair", 1),
+    col("descr.type", "side", 1),
+    col("descr.ordertype", "type", 2),
+    num("price", "price", 1, get=_price),
+    num("vol", "volume", 1),
+    num("vol_exec", "filled", 3),
+    col("status", "status", 2),
+    when("closetm", "closed", 4),
+    prose("reason", "reason", 6),
+    when("opentm", "opened", WIDE),
+    *ORDER_TABLE[9:],
+]
+
 VIEWS = {
-    "list": View(_order_rows("open"), ORDER_COLUMNS),
-    "closed": View(_order_rows("closed"), ORDER_COLUMNS + ["closetm", "reason"]),
-    "show": View(_order_rows(None), ORDER_COLUMNS),
+    "list": View(_order_rows("open"), ORDER_COLUMNS, table=ORDER_TABLE, human_rows=keyed("txid", "open")),
+    "closed": View(_order_rows("closed"), ORDER_COLUMNS + ["closetm", "reason"], table=CLOSED_TABLE, human_rows=keyed("txid", "closed")),
+    "show": View(_order_rows(None), ORDER_COLUMNS, table=CLOSED_TABLE, human_rows=keyed("txid")),
     "create": RECORD,
-    "batch": View(listed("orders"), ["txid", "descr", "error"]),
-    "amends": View(listed("amends"), ["amend_id", "amend_type", "order_qty", "remaining_qty", "limit_price", "trigger_price", "timestamp"]),
+    "batch": View(
+        listed("orders"),
+        ["txid", "descr", "error"],
+        table=[
+            col("pair", "pair", 1),
+            col("txid", "order", 1, "id"),
+            prose("what", "description", 2, get=lambda r: r.get("order") or (r.get("descr") or {}).get("order")),
+            prose("error", "error", 1),
+        ],
+    ),
+    "amends": View(
+        listed("amends"),
+        ["amend_id", "amend_type", "order_qty", "remaining_qty", "limit_price", "trigger_price", "timestamp"],
+        table=[
+            when("timestamp", "time", 1),
+            col("amend_type", "type", 1),
+            num("order_qty", "volume", 1),
+            num("remaining_qty", "remaining", 2),
+            num("limit_price", "price", 1),
+            num("trigger_price", "trigger", 3),
+            col("amend_id", "amend id", 4, "id"),
+            prose("reason", "reason", 5),
+            num("display_qty", "display", WIDE),
+            col("post_only", "post only", WIDE),
+        ],
+    ),
     "result": RECORD,
 }
 
@@ -180,6 +244,8 @@ def list_(
 ) -> None:
     """Open orders.
 
+    Table: narrow terminals leave out first status, opened, filled, type; -o wide adds price2, avg price, cost, fee, flags, userref, client id.
+
     Example: kraken-ops orders list --profile bot1 --profile bot2
     """
     read(SPEC_USER, lambda u: u.get_open_orders(userref=userref, trades=trades), VIEWS["list"])
@@ -196,6 +262,8 @@ def closed(
 ) -> None:
     """Closed orders (filled, cancelled, expired), 50 a page.
 
+    Table: narrow terminals leave out first reason, closed, filled, status, type; -o wide adds opened, price2, avg price, cost, fee, flags, userref, client id.
+
     Example: kraken-ops orders closed --start 1688000000
     """
     read(SPEC_USER, lambda u: u.get_closed_orders(userref=userref, start=start, end=end, ofs=ofs, closetime=closetime, trades=trades), VIEWS["closed"])
@@ -207,6 +275,8 @@ def show(
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Find the order with this client order id instead (open or closed)."),
 ) -> None:
     """Orders by id (open or closed), or the order with a client order id.
+
+    Table: narrow terminals leave out first reason, closed, filled, status, type; -o wide adds opened, price2, avg price, cost, fee, flags, userref, client id.
 
     Example: kraken-ops orders show OQCLML-BW3P3-BUCMWZ
     Example: kraken-ops orders show --cl-ord-id 6d1b345e-2821-40e2-ad83-4ecb18a06876
@@ -223,6 +293,8 @@ def show(
 def amends(txid: str = typer.Argument(..., help="Order id.")) -> None:
     """History of the amendments of one order.
 
+    Table: narrow terminals leave out first reason, amend id, trigger, remaining; -o wide adds display, post only.
+
     Example: kraken-ops orders amends OQCLML-BW3P3-BUCMWZ
     """
     from kraken_ops.cli.clients import single
@@ -233,24 +305,28 @@ def amends(txid: str = typer.Argument(..., help="Order id.")) -> None:
 # --- writes -------------------------------------------------------------------------------------
 @command(app, "create", kind="write")
 def create(
-    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair, e.g. XBTUSD or BTC/USD."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair, e.g. XBTUSD or BTC/USD."),
     side: Side = typer.Option(..., "--side", help="buy or sell."),
     type_: OrderType = typer.Option(..., "--type", help="Order type."),
     volume: str = typer.Option(..., "--volume", callback=decimal_text, help="Volume in the base asset."),
     price: Optional[str] = typer.Option(
-        None, "--price", callback=price_text, help="Price (limit price, or trigger price of stop/take-profit orders); relative: +N, -N, #N, +N% ..."
+        None, "--price", callback=price_text, metavar="PRICE",
+        help="Price (limit price, or trigger price of stop/take-profit orders); relative to the last trade: +N, -N, #N, +N% ...; trailing stops: the offset +N or +N%.",
     ),
-    price2: Optional[str] = typer.Option(None, "--price2", callback=price_text, help="Limit price of *-limit orders (relative forms as --price)."),
+    price2: Optional[str] = typer.Option(
+        None, "--price2", callback=price_text, metavar="PRICE",
+        help="Limit price of *-limit orders (relative forms as --price); trailing-stop-limit: the offset from the trigger, +N or -N.",
+    ),
     trigger: Optional[Trigger] = typer.Option(None, "--trigger", help="Trigger price: index or last."),
-    leverage: Optional[str] = typer.Option(None, "--leverage", help="Leverage, e.g. 2 (margin orders)."),
-    reduce_only: bool = typer.Option(False, "--reduce-only", help="Only reduce a margin position."),
+    leverage: Optional[str] = typer.Option(None, "--leverage", help="Leverage, e.g. 2: a margin order (opens or closes positions; see kraken-ops positions)."),
+    reduce_only: bool = typer.Option(False, "--reduce-only", help="Only close margin positions, never open or flip one."),
     oflags: Optional[list[str]] = typer.Option(None, "--oflags", help="post, fcib, fciq, nompp, viqc (comma list or repeated)."),
     tif: Optional[TimeInForce] = typer.Option(None, "--tif", help="Time in force."),
     start: Optional[str] = typer.Option(None, "--start", callback=time_text, help="Scheduled start: 0 (now), +SECONDS or a unix time."),
     expire: Optional[str] = typer.Option(None, "--expire", callback=time_text, help="Expiry (GTD): +SECONDS or a unix time."),
     close_type: Optional[CloseType] = typer.Option(None, "--close-type", help="Conditional close order type."),
-    close_price: Optional[str] = typer.Option(None, "--close-price", callback=price_text, help="Conditional close price."),
-    close_price2: Optional[str] = typer.Option(None, "--close-price2", callback=price_text, help="Conditional close limit price."),
+    close_price: Optional[str] = typer.Option(None, "--close-price", callback=price_text, metavar="PRICE", help="Conditional close price."),
+    close_price2: Optional[str] = typer.Option(None, "--close-price2", callback=price_text, metavar="PRICE", help="Conditional close limit price."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 time after which Kraken rejects the order."),
     userref: Optional[int] = typer.Option(None, "--userref", help="Your 32-bit order reference."),
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Your client order id (UUID or up to 18 characters)."),
@@ -262,6 +338,8 @@ def create(
     """Place an order.
 
     Example: kraken-ops orders create --pair XBTUSD --side buy --type limit --volume 0.01 --price 25000 --validate
+    Example: kraken-ops orders create --pair XBTUSD --side buy --type market --volume 0.01 --leverage 2
+    Example: kraken-ops orders create --pair XBTUSD --side sell --type trailing-stop --volume 0.01 --price +2% --reduce-only
     Example: kraken-ops orders create --pair AAPLxUSD --asset-class tokenized_asset --side buy --type limit --volume 1 --price 100 --validate
     """
     opts = CreateOrderOptions(
@@ -396,7 +474,7 @@ def run_batch(opts: BatchOptions, trade: Any, out: Output | None = None) -> Any:
 @command(app, "batch", kind="write")
 def batch(
     file: str = typer.Argument("-", help="JSON or NDJSON file of orders; - (default) reads stdin."),
-    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, help="Pair of orders that name none."),
+    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of orders that name none."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline for every batch."),
     validate: bool = typer.Option(False, "--validate", help="Validate only (nothing is placed)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP + " Applies to every batch."),
@@ -404,6 +482,8 @@ def batch(
     """Place many orders from a file or stdin (JSON list, {"pair", "orders"} object, or NDJSON).
 
     Each order uses Kraken's names: ordertype, type (or side), volume, price, price2, oflags, timeinforce, userref, cl_ord_id, close{...}.
+
+    Table: narrow terminals leave out first description.
 
     Example: kraken-ops orders batch orders.ndjson --pair XBTUSD --validate
     """
@@ -417,10 +497,10 @@ def batch(
 @command(app, "edit", kind="write")
 def edit(
     txid: str = typer.Argument(..., help="Order id."),
-    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair of the order."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of the order."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New volume."),
-    price: Optional[str] = typer.Option(None, "--price", callback=price_text, help="New price (relative forms as in create)."),
-    price2: Optional[str] = typer.Option(None, "--price2", callback=price_text, help="New secondary price."),
+    price: Optional[str] = typer.Option(None, "--price", callback=price_text, metavar="PRICE", help="New price (relative forms as in create)."),
+    price2: Optional[str] = typer.Option(None, "--price2", callback=price_text, metavar="PRICE", help="New secondary price."),
     oflags: Optional[list[str]] = typer.Option(None, "--oflags", help="New order flags."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
     userref: Optional[int] = typer.Option(None, "--userref", help="New user reference."),
@@ -461,11 +541,11 @@ def amend(
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Client order id of the order."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New order quantity."),
     display_volume: Optional[str] = typer.Option(None, "--display-volume", callback=decimal_text, help="New visible quantity (iceberg)."),
-    price: Optional[str] = typer.Option(None, "--price", callback=amend_price_text, help="New limit price (relative: +N, -N, +N%, -N%)."),
-    trigger_price: Optional[str] = typer.Option(None, "--trigger-price", callback=amend_price_text, help="New trigger price (relative as --price)."),
+    price: Optional[str] = typer.Option(None, "--price", callback=amend_price_text, metavar="PRICE", help="New limit price (relative: +N, -N, +N%, -N%)."),
+    trigger_price: Optional[str] = typer.Option(None, "--trigger-price", callback=amend_price_text, metavar="PRICE", help="New trigger price (relative as --price)."),
     post_only: bool = typer.Option(False, "--post-only", help="Reject the amend if it would take liquidity."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
-    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, help="Pair of the order (Kraken needs it for xStocks and forex pairs)."),
+    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of the order (Kraken needs it for xStocks and forex pairs)."),
     asset_class: Optional[AssetClass] = typer.Option(None, "--asset-class", help=ASSET_CLASS_HELP),
 ) -> None:
     """Amend an order in place (same id, queue priority kept where possible).

@@ -8,7 +8,8 @@ ends it quietly; Ctrl-C ends it with exit code 130.
 
 Endpoints: ``--url`` (public feeds) wins; otherwise the profile decides (production:
 Kraken's URLs; paper or custom: derived from the profile's URL, ``ws://HOST:PORT/ws/v2``,
-``/ws-auth/v2`` and ``/ws/v1``); with no profile at all, public feeds use Kraken's URLs.
+``/ws-auth/v2``, ``/ws-l3/v2`` (the level3 channel's own host) and ``/ws/v1``); with no
+profile at all, public feeds use Kraken's URLs.
 
 websockets and the SDK's WebSocket clients are imported inside the commands only.
 """
@@ -32,6 +33,7 @@ app.add_typer(futures_app, name="futures")
 
 SPOT_WS = "wss://ws.kraken.com/v2"
 SPOT_AUTH_WS = "wss://ws-auth.kraken.com/v2"
+SPOT_L3_WS = "wss://ws-l3.kraken.com/v2"
 SPOT_REST = "https://api.kraken.com"
 FUTURES_WS = "wss://futures.kraken.com/ws/v1"
 FUTURES_DEMO_WS = "wss://demo-futures.kraken.com/ws/v1"
@@ -45,6 +47,7 @@ FUTURES_PRIVATE_FEEDS = {
     "notifications": "notifications_auth",
 }
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
+LEVEL3_DEPTHS = (10, 100, 1000)
 
 
 @dataclass
@@ -55,9 +58,11 @@ class Endpoints:
     spot_auth_ws: str = SPOT_AUTH_WS
     spot_rest: str = SPOT_REST
     futures_ws: str = FUTURES_WS
+    spot_l3_ws: str = SPOT_L3_WS
     key: str = ""
     secret: str = field(default="", repr=False)
     nonce_source: Any = field(default=None, repr=False)  # the profile's shared nonce store (token requests)
+    otp: Any = field(default=None, repr=False)  # a spot key with 2FA: its otp for the token requests
 
 
 @dataclass
@@ -105,6 +110,15 @@ def ws_urls_from_rest(rest_url: str) -> dict[str, str]:
     return {"spot_ws": f"{base}/ws/v2", "spot_auth_ws": f"{base}/ws-auth/v2", "futures_ws": f"{base}/ws/v1"}
 
 
+def l3_ws_url_from_rest(rest_url: str) -> str:
+    """The local exchange's (and custom deployments') level3 WebSocket URL for a REST URL.
+
+    >>> l3_ws_url_from_rest("http://127.0.0.1:8787")
+    'ws://127.0.0.1:8787/ws-l3/v2'
+    """
+    return ws_urls_from_rest(rest_url)["spot_ws"][: -len("/ws/v2")] + "/ws-l3/v2"
+
+
 def resolve_endpoints(profile_name: Optional[str], market: str, *, private: bool, url: Optional[str] = None) -> Endpoints:
     """Endpoints and credentials for a stream: ``--url``, else the profile, else Kraken's public URLs."""
     from kraken_ops import profiles
@@ -131,6 +145,7 @@ def resolve_endpoints(profile_name: Optional[str], market: str, *, private: bool
     kwargs = profiles.client_kwargs(profile_name, market)
     ends.key, ends.secret = kwargs["key"], kwargs["secret"]
     ends.nonce_source = kwargs.get("nonce_source")
+    ends.otp = kwargs.get("otp")
     profile = None
     chosen = profiles.resolve_name(profile_name)
     if chosen is not None:
@@ -154,10 +169,11 @@ def _apply_profile_urls(ends: Endpoints, profile: Any, market: str) -> None:
         derived = ws_urls_from_rest(rest)
         ends.spot_rest = rest
         ends.spot_ws, ends.spot_auth_ws, ends.futures_ws = derived["spot_ws"], derived["spot_auth_ws"], derived["futures_ws"]
+        ends.spot_l3_ws = l3_ws_url_from_rest(rest)
     elif env == "sandbox" and market == "futures":
         ends.futures_ws = FUTURES_DEMO_WS
     # a profile may name its WebSocket URLs explicitly
-    for attr in ("spot_ws", "spot_auth_ws", "futures_ws"):
+    for attr in ("spot_ws", "spot_auth_ws", "futures_ws", "spot_l3_ws"):
         value = getattr(profile, f"{attr}_url", None) or getattr(profile, attr, None)
         if isinstance(value, str) and value:
             setattr(ends, attr, value)
@@ -181,8 +197,17 @@ class Sink:
         self.written = 0
         self.pipe_closed = False
         self.closers: list[Callable[[], None]] = []  # run when the stream ends (e.g. --live's screen)
+        from kraken_ops.cli.context import current
+
+        self.query = current().query  # --query: applied to each line, null results left out
 
     def line(self, obj: Any) -> None:
+        if self.query is not None:
+            from kraken_ops.cli.query import search
+
+            obj = search(self.query, obj)
+            if obj is None:
+                return
         try:
             self.out.write(self._dumps(obj) + "\n")
             self.out.flush()
@@ -204,6 +229,13 @@ class Sink:
             closer()
         self.closers.clear()
 
+    def hint(self, text: str) -> None:
+        """A ``hint:`` line on stderr, like the one after an error."""
+        try:
+            print(f"hint: {text}", file=self.err, flush=True)
+        except (BrokenPipeError, ValueError):
+            pass
+
     def note(self, message: dict[str, Any]) -> None:
         """kraken-ops' own notices, one readable line on stderr."""
         event = message.get("kraken_ops")
@@ -212,6 +244,26 @@ class Sink:
             print(f"kraken-ops: {event} {details}".rstrip(), file=self.err, flush=True)
         except (BrokenPipeError, ValueError):
             pass
+
+
+def _pair_context_lookup() -> Any:
+    """The known-pairs lookup ``_go`` noted for this stream (None when it noted none)."""
+    from kraken_ops.cli.errors import _pair_context
+
+    return _pair_context.get("lookup")
+
+
+def _ws_pair_hint(symbol: str) -> str | None:
+    """``did you mean BTC/USD? ...`` for a rejected symbol of a stream that goes on with the others."""
+    from kraken_ops.cli.errors import pair_hint
+
+    lookup = _pair_context_lookup()
+    if lookup is None:
+        return None
+    try:
+        return pair_hint(symbol, lookup(), "ws")
+    except Exception:  # noqa: BLE001 - a hint must never break the stream
+        return None
 
 
 def _is_control_spot(message: dict[str, Any]) -> bool:
@@ -312,9 +364,27 @@ def _build(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[...
         return _build_futures(opts, ends, sink, guard, common)
     if opts.channel == "book":
         return _build_spot_book(opts, ends, sink, guard, common)
+    if opts.channel == "level3":
+        return _build_spot_level3(opts, ends, sink, guard, common)
     from kraken_ops.spot.websocket import SpotWSClient
 
+    rejected: list[str] = []
+
     def handle(message: Any) -> None:
+        if isinstance(message, dict) and message.get("success") is False and message.get("symbol") and opts.symbols:
+            rejected.append(str(message["symbol"]))
+            if {s.upper() for s in opts.symbols} <= {s.upper() for s in rejected}:
+                # nothing left to stream: end like the REST commands, with the hint
+                from kraken_ops.cli.errors import note_pair
+                from kraken_ops.exceptions import KrakenUnknownAssetPairError
+
+                note_pair(str(message["symbol"]), _pair_context_lookup(), interface="ws")
+                raise KrakenUnknownAssetPairError(f"unknown pair {message['symbol']!r}", kraken_error=str(message.get("error") or ""))
+            sink.note({"kraken_ops": "error", "error": message.get("error"), "method": message.get("method")})
+            hint = _ws_pair_hint(str(message["symbol"]))
+            if hint:
+                sink.hint(hint)
+            return
         if not opts.raw and (not isinstance(message, dict) or _is_control_spot(message)):
             if isinstance(message, dict) and message.get("success") is False:
                 sink.note({"kraken_ops": "error", "error": message.get("error"), "method": message.get("method")})
@@ -332,6 +402,7 @@ def _build(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[...
             rest_url=ends.spot_rest,
             auth_ws_url=ends.spot_auth_ws,
             nonce_source=ends.nonce_source,
+            otp=ends.otp,
             **common,
         )
     else:
@@ -394,6 +465,82 @@ def _build_spot_book(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Ca
     return client, subscribe
 
 
+def _build_spot_level3(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[..., Any], common: dict[str, Any]) -> tuple[Any, Callable[[], Any]]:
+    """``stream level3``: Kraken's level3 messages as they come, each checked against a
+    :class:`~kraken_ops.spot.level3.Level3Book`; a checksum mismatch is reported on stderr
+    and the symbol is subscribed again for a fresh snapshot."""
+    from kraken_ops.spot.level3 import Level3Book
+    from kraken_ops.spot.websocket import SpotWSClient
+
+    books: dict[str, Level3Book] = {}
+    precisions: dict[str, tuple[int, int]] = {}
+    holder: dict[str, Any] = {}
+
+    def resubscribe(symbol: str) -> None:
+        async def again() -> None:
+            client = holder["client"]
+            await client.unsubscribe(params={"channel": "level3", "symbol": [symbol], "depth": opts.depth})
+            await client.subscribe(params={"channel": "level3", "symbol": [symbol], "depth": opts.depth})
+
+        holder["client"]._spawn(again())
+
+    def handle(message: Any) -> None:
+        if not isinstance(message, dict):
+            return
+        if message.get("channel") != "level3":
+            if message.get("success") is False:
+                sink.note({"kraken_ops": "error", "error": message.get("error"), "method": message.get("method")})
+            if opts.raw:
+                sink.line(message)
+            return
+        snapshot = message.get("type") == "snapshot"
+        shown = False
+        for item in message.get("data") or []:
+            symbol = str(item.get("symbol"))
+            book = books.get(symbol)
+            if book is None:
+                pd, qd = precisions.get(symbol.upper(), (None, None))
+                book = books[symbol] = Level3Book(symbol, opts.depth, pd, qd)
+            if not snapshot and not book.has_snapshot:
+                continue  # an update for a book being re-subscribed: wait for its snapshot
+            shown = True
+            if book.apply(item, snapshot=snapshot) is False:
+                sink.note({"kraken_ops": "checksum_mismatch", "symbol": symbol, "expected": book.last_checksum, "computed": book.checksum})
+                book.has_snapshot = False
+                resubscribe(symbol)
+        if shown:
+            sink.line(message)
+
+    client = SpotWSClient(
+        ends.key,
+        ends.secret,
+        guard(handle),
+        no_public=True,
+        rest_url=ends.spot_rest,
+        auth_ws_url=ends.spot_auth_ws,
+        l3_ws_url=ends.spot_l3_ws,
+        nonce_source=ends.nonce_source,
+        **common,
+    )
+    holder["client"] = client
+
+    async def subscribe() -> None:
+        # the checksum pads prices and quantities to the pair's precision (AssetPairs)
+        try:
+            pairs = await client.request("GET", "/0/public/AssetPairs", {"pair": ",".join(opts.symbols)}, auth=False)
+        except Exception as exc:  # noqa: BLE001 - the stream still runs; checksums then use the numbers as sent
+            sink.note({"kraken_ops": "warning", "error": f"no pair precisions ({type(exc).__name__}); checksums use the numbers as sent"})
+            pairs = {}
+        for key, info in (pairs or {}).items():
+            decimals = (int(info.get("pair_decimals")), int(info.get("lot_decimals")))
+            for name in (key, info.get("wsname") or "", (info.get("wsname") or "").replace("XBT", "BTC")):
+                if name:
+                    precisions[name.upper()] = decimals
+        await client.subscribe(params={"channel": "level3", "symbol": list(opts.symbols), "depth": opts.depth})
+
+    return client, subscribe
+
+
 def _build_futures(opts: StreamOptions, ends: Endpoints, sink: Sink, guard: Callable[..., Any], common: dict[str, Any]) -> tuple[Any, Callable[[], Any]]:
     from kraken_ops.futures.websocket import FuturesWSClient
 
@@ -439,14 +586,22 @@ class _LiveView:
     def show(self, pair: str, book: Any) -> None:
         from rich.table import Table
 
-        table = Table(title=f"{pair}  checksum {'ok' if book.valid else 'MISMATCH'}")
-        for col in ("bid qty", "bid", "ask", "ask qty"):
-            table.add_column(col, justify="right")
+        from kraken_ops.cli.tables import align_decimals, human_number
+
         bids, asks = book.bids(self.depth), book.asks(self.depth)
-        for i in range(max(len(bids), len(asks))):
-            b = bids[i] if i < len(bids) else ("", "")
-            a = asks[i] if i < len(asks) else ("", "")
-            table.add_row(str(b[1]), str(b[0]), str(a[0]), str(a[1]))
+        rows = max(len(bids), len(asks))
+
+        def column(levels: Any, index: int) -> list[str]:  # decimals aligned, numbers never split
+            texts = [human_number(levels[i][index]) if i < len(levels) else "" for i in range(rows)]
+            return align_decimals(texts)
+
+        cells = [column(bids, 1), column(bids, 0), column(asks, 0), column(asks, 1)]
+        table = Table(title=f"{pair}  checksum {'ok' if book.valid else 'MISMATCH'}")
+        widths = [max([len(name), *(len(t) for t in texts)]) for name, texts in zip(("bid qty", "bid", "ask", "ask qty"), cells)]
+        for name, width in zip(("bid qty", "bid", "ask", "ask qty"), widths):
+            table.add_column(name.rjust(width), no_wrap=True, min_width=width)
+        for i in range(rows):  # right-aligned here: rich would strip the spaces that align the decimals
+            table.add_row(*(texts[i].rjust(width) for texts, width in zip(cells, widths)))
         self.live.update(table, refresh=True)
 
 
@@ -462,6 +617,12 @@ def _go(opts: StreamOptions, url: Optional[str]) -> None:
     if opts.count is not None and opts.count < 1:
         raise typer.BadParameter("--count must be at least 1")
     ends = resolve_endpoints(_options_profile(), opts.market, private=opts.private, url=url)
+    if opts.market == "spot" and opts.symbols:
+        from kraken_ops.cli.commands.market import all_pairs_lookup
+        from kraken_ops.cli.errors import note_pair
+
+        # an unknown pair gets the REST commands' hint, in WebSocket v2's names (BTC/USD)
+        note_pair(opts.symbols[0], all_pairs_lookup(ends.spot_rest), interface="ws")
     code = run_stream(opts, ends)
     if code:
         raise typer.Exit(code)
@@ -557,6 +718,36 @@ def _spot_private(channel: str, doc: str) -> None:
 
     cmd.__doc__ = doc
     command(app, channel, kind="private")(cmd)
+
+
+@command(app, "level3", kind="private")
+def level3(
+    pairs: list[str] = typer.Argument(..., help="Pairs, e.g. BTC/USD.", autocompletion=complete_pair),
+    depth: int = typer.Option(10, "--depth", help="Price levels per side: 10, 100 or 1000."),
+    count: Optional[int] = COUNT,
+    duration: Optional[float] = DURATION,
+    raw: bool = RAW,
+    url: Optional[str] = typer.Option(None, "--url", help="Level 3 WebSocket URL (overrides the profile), e.g. ws://127.0.0.1:8787/ws-l3/v2."),
+) -> None:
+    """Level 3: every order added to, changed in or removed from the book (needs a profile).
+
+    Kraken's snapshot and update messages as sent (order id, price, quantity, time; events
+    add, modify, delete), each checked against a local Level 3 book: a checksum mismatch
+    is reported on stderr and the pair is subscribed again for a fresh snapshot.
+
+    Example: kraken-ops stream level3 BTC/USD --profile bot1 --count 10
+    """
+    if depth not in LEVEL3_DEPTHS:
+        raise typer.BadParameter("must be one of 10, 100, 1000", param_hint="--depth")
+    opts = StreamOptions("spot", "level3", pairs, private=True, count=count, duration=duration, raw=raw, depth=depth)
+    if opts.count is not None and opts.count < 1:
+        raise typer.BadParameter("--count must be at least 1")
+    ends = resolve_endpoints(_options_profile(), "spot", private=True)
+    if url:
+        ends.spot_l3_ws = url
+    code = run_stream(opts, ends)
+    if code:
+        raise typer.Exit(code)
 
 
 _spot_private("executions", "Your Spot orders and fills (needs a profile).\n\nExample: kraken-ops stream executions --profile bot1")

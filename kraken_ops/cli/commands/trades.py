@@ -10,14 +10,33 @@ import typer
 
 from kraken_ops.cli.clients import read
 from kraken_ops.cli.context import command
-from kraken_ops.cli.output import RECORD, View, keyed
+from kraken_ops.cli.output import RECORD, WIDE, View, col, flag, keyed, num, when
 from kraken_ops.cli.params import csv_list, one_or_many
 
 app = typer.Typer(help="Trade history (list, show) and trading volume.", no_args_is_help=True)
 
 SPEC = "spot.User"
 COLUMNS = ["txid", "pair", "time", "type", "ordertype", "price", "cost", "fee", "vol", "margin", "ordertxid", "maker"]
-VIEWS = {"list": View(keyed("txid", "trades"), COLUMNS), "show": View(keyed("txid"), COLUMNS), "volume": RECORD}
+TABLE = [  # what a trader reads first; narrow terminals drop the highest numbers first
+    when("time", "time", 2),
+    col("pair", "pair", 1),
+    col("type", "side", 1),
+    num("price", "price", 1),
+    num("vol", "volume", 1),
+    num("cost", "cost", 3),
+    num("fee", "fee", 4),
+    col("ordertype", "type", 5),
+    col("txid", "trade", 6, "id"),
+    col("ordertxid", "order", WIDE, "id"),
+    num("margin", "margin", WIDE),
+    flag("maker", "maker", WIDE),
+    col("misc", "misc", WIDE),
+]
+VIEWS = {
+    "list": View(keyed("txid", "trades"), COLUMNS, table=TABLE),
+    "show": View(keyed("txid"), COLUMNS, table=TABLE),
+    "volume": RECORD,
+}
 
 
 class TradeType(str, Enum):
@@ -38,6 +57,8 @@ def list_(
 ) -> None:
     """Trade history, newest first (50 a page).
 
+    Table: narrow terminals leave out first trade, type, fee, cost, time; -o wide adds order, margin, maker, misc.
+
     Example: kraken-ops trades list --all-profiles -o csv
     """
     read(SPEC, lambda u: u.get_trades_history(type_=type_.value, start=start, end=end, ofs=ofs, ledgers=ledgers), VIEWS["list"])
@@ -46,6 +67,8 @@ def list_(
 @command(app, "show", kind="read")
 def show(txid: list[str] = typer.Argument(..., help="Trade ids (up to 20).")) -> None:
     """Details of trades by id.
+
+    Table: narrow terminals leave out first trade, type, fee, cost, time; -o wide adds order, margin, maker, misc.
 
     Example: kraken-ops trades show THVRQM-33VKH-UCI7BS
     """

@@ -30,7 +30,7 @@ from kraken_ops.cli.errors import UsageProblem
 from kraken_ops.cli.output import Output, View, listed, record
 from kraken_ops.cli.params import csv_list, decimal_text, parse_json_or_ndjson, read_text
 
-app = typer.Typer(help="Spot trading over the authenticated WebSocket (v2): add, amend, edit, cancel, batch.", no_args_is_help=True)
+app = typer.Typer(help="Spot trading over the authenticated WebSocket (v2). Add, amend, edit, cancel, batch.", no_args_is_help=True)
 
 BATCH_ADD_LIMITS = (2, 15)  # Kraken: batch_add takes 2 to 15 orders on one pair
 BATCH_CANCEL_LIMITS = (2, 50)  # and batch_cancel 2 to 50 orders
@@ -168,6 +168,7 @@ def ws_client(profile_name: Optional[str], url: Optional[str] = None, *, request
         max_reconnect_attempts=0,
         request_timeout=request_timeout,
         nonce_source=ends.nonce_source,
+        otp=ends.otp,
     )
 
 
@@ -190,6 +191,11 @@ def execute(req: WSRequest, url: Optional[str] = None, out: Optional[Output] = N
     out = out or Output.from_options(options)
     name = targets(options)[0]
     confirm_action(options, get_profile(name), req.description, validate=req.validate)
+    if req.kwargs.get("symbol"):
+        from kraken_ops.cli.commands.market import all_pairs_lookup
+        from kraken_ops.cli.errors import note_pair
+
+        note_pair(str(req.kwargs["symbol"]), all_pairs_lookup(), interface="ws")  # hints name pairs as WebSocket v2 does
     client = ws_client(name, url, request_timeout=options.timeout or 10.0)
     result = asyncio.run(run_ws_request(req, client))
     out.emit(result, VIEW)
@@ -202,12 +208,12 @@ URL = typer.Option(None, "--url", help="Authenticated WebSocket URL (overrides t
 # --- commands ----------------------------------------------------------------------------------
 @command(app, "add-order", kind="write")
 def add_order(
-    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair, e.g. BTC/USD."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair, e.g. BTC/USD."),
     side: Side = typer.Option(..., "--side", help="buy or sell."),
     type_: OrderType = typer.Option(..., "--type", help="Order type."),
     volume: str = typer.Option(..., "--volume", callback=decimal_text, help="Volume in the base asset."),
-    price: Optional[str] = typer.Option(None, "--price", help="Limit price, or trigger price of stop/take-profit/trailing orders."),
-    price2: Optional[str] = typer.Option(None, "--price2", help="Limit price of *-limit orders."),
+    price: Optional[str] = typer.Option(None, "--price", metavar="PRICE", help="Limit price, or trigger price of stop/take-profit/trailing orders."),
+    price2: Optional[str] = typer.Option(None, "--price2", metavar="PRICE", help="Limit price of *-limit orders."),
     trigger: Optional[Trigger] = typer.Option(None, "--trigger", help="Trigger reference price: index or last."),
     margin: bool = typer.Option(False, "--margin", help="Margin order."),
     reduce_only: bool = typer.Option(False, "--reduce-only", help="Only reduce a margin position."),
@@ -216,8 +222,8 @@ def add_order(
     start: Optional[str] = typer.Option(None, "--start", help="Scheduled start (RFC3339)."),
     expire: Optional[str] = typer.Option(None, "--expire", help="Expiry (RFC3339, GTD)."),
     close_type: Optional[CloseType] = typer.Option(None, "--close-type", help="Conditional close order type."),
-    close_price: Optional[str] = typer.Option(None, "--close-price", help="Conditional close price (trigger price of stop/take-profit)."),
-    close_price2: Optional[str] = typer.Option(None, "--close-price2", help="Conditional close limit price."),
+    close_price: Optional[str] = typer.Option(None, "--close-price", metavar="PRICE", help="Conditional close price (trigger price of stop/take-profit)."),
+    close_price2: Optional[str] = typer.Option(None, "--close-price2", metavar="PRICE", help="Conditional close limit price."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 time after which Kraken rejects the order."),
     userref: Optional[int] = typer.Option(None, "--userref", help="Your 32-bit order reference."),
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Your client order id (UUID or up to 18 characters)."),
@@ -261,8 +267,8 @@ def amend_order(
     cl_ord_id: Optional[str] = typer.Option(None, "--cl-ord-id", help="Client order id of the order."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New order quantity."),
     display_volume: Optional[str] = typer.Option(None, "--display-volume", callback=decimal_text, help="New visible quantity (iceberg)."),
-    price: Optional[str] = typer.Option(None, "--price", help="New limit price."),
-    trigger_price: Optional[str] = typer.Option(None, "--trigger-price", help="New trigger price."),
+    price: Optional[str] = typer.Option(None, "--price", metavar="PRICE", help="New limit price."),
+    trigger_price: Optional[str] = typer.Option(None, "--trigger-price", metavar="PRICE", help="New trigger price."),
     post_only: bool = typer.Option(False, "--post-only", help="Reject the amend if it would take liquidity."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
     url: Optional[str] = URL,
@@ -290,9 +296,9 @@ def amend_order(
 @command(app, "edit-order", kind="write")
 def edit_order(
     txid: str = typer.Argument(..., help="Order id."),
-    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, help="Pair of the order, e.g. BTC/USD."),
+    pair: str = typer.Option(..., "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of the order, e.g. BTC/USD."),
     volume: Optional[str] = typer.Option(None, "--volume", callback=decimal_text, help="New volume."),
-    price: Optional[str] = typer.Option(None, "--price", help="New limit price."),
+    price: Optional[str] = typer.Option(None, "--price", metavar="PRICE", help="New limit price."),
     display_volume: Optional[str] = typer.Option(None, "--display-volume", callback=decimal_text, help="New visible volume (iceberg)."),
     oflags: Optional[list[OrderFlag]] = typer.Option(None, "--oflags", help="New order flags: post, fcib, fciq, nompp."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
@@ -363,7 +369,7 @@ def cancel_after(
 @command(app, "batch-add", kind="write")
 def batch_add(
     file: str = typer.Argument("-", help="JSON or NDJSON file of orders (WebSocket names); - (default) reads stdin."),
-    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, help="Pair of the orders (if the input names none)."),
+    pair: Optional[str] = typer.Option(None, "--pair", autocompletion=complete_pair, metavar="PAIR", help="Pair of the orders (if the input names none)."),
     deadline: Optional[str] = typer.Option(None, "--deadline", help="RFC3339 deadline."),
     validate: bool = typer.Option(False, "--validate", help="Validate only (nothing is placed)."),
     url: Optional[str] = URL,
@@ -372,7 +378,8 @@ def batch_add(
 
     Each order uses the WebSocket names: order_type, side, order_qty, limit_price, time_in_force, cl_ord_id, order_userref ...
 
-    Example: echo '[{"order_type":"limit","side":"buy","order_qty":"0.01","limit_price":"20000"}, ...]' | kraken-ops ws batch-add --pair BTC/USD --validate
+    Example: kraken-ops ws batch-add ws-orders.ndjson --pair BTC/USD --validate  # one order a line: {"order_type": "limit", "side": "buy", "order_qty": "0.01", "limit_price": "20000"}
+    Example: cat ws-orders.ndjson | kraken-ops ws batch-add --pair BTC/USD --validate
     """
     symbol, orders = parse_ws_batch(read_text(file), pair)
     params = {"deadline": deadline, "validate": True if validate else None}

@@ -73,6 +73,8 @@ CREATE TABLE IF NOT EXISTS fut_prefs (
 """
 
 PUBLIC = "*"  # account column of public (market) history events
+#: seconds between two funding payments of perpetual contracts (Kraken: every hour)
+FUNDING_INTERVAL = 3600.0
 
 
 def account_uid(name: str) -> str:
@@ -113,6 +115,7 @@ class Order:
     status: str = "untouched"     # untouched | partiallyFilled | filled | cancelled | rejected
     triggered: bool = False
     reason: str = ""
+    liquidation: bool = False     # placed by the exchange to liquidate the account's position
 
     @property
     def unfilled(self) -> Decimal:
@@ -284,7 +287,10 @@ class Market:
     published: dict[str, dict[Decimal, Decimal]] = field(default_factory=lambda: {"buy": {}, "sell": {}})
     open24h: Decimal = ZERO
     day_volume: deque = field(default_factory=deque)  # (ms, qty, quote)
+    #: the absolute funding rate (what one long contract pays per funding interval, in the
+    #: collateral currency; the ticker's ``fundingRate``) and the relative one (of the position's value)
     funding_rate: Decimal = ZERO
+    relative_funding_rate: Decimal = ZERO
     # chart series: tick_type -> list of (sec, price, volume)
     series: dict[str, list[tuple[int, Decimal, Decimal]]] = field(default_factory=dict)
 
@@ -472,7 +478,8 @@ class FuturesEngine:
             m.index = self._index(inst.base)
             m.premium = max(-0.001, min(0.001, m.premium + self.rng.gauss(0, 0.0001)))
             m.mark = round_to(m.index * D(repr(1 + m.premium)), inst.tick_size)
-            m.funding_rate = q(D(repr(m.premium / 8)), D("1e-12"))
+            m.relative_funding_rate = q(D(repr(m.premium / 8)), D("1e-12"))
+            m.funding_rate = self.absolute_funding_rate(m)
             self._requote(m)
             self._sweep_resting(m)
             if self.rng.random() < 0.6:
@@ -492,9 +499,117 @@ class FuturesEngine:
             self.publish_book(sym)
             self.emit("tick", sym, None)
         self._check_dead_man(now)
+        self.pay_funding(now)
+        self.check_liquidations()
         touched = {a for a, _ in self.positions}
         for acct in touched:
             self.emit("position", acct, None)
+
+    # ---------------------------------------------------------------- funding and liquidation
+    def funding_interval(self) -> float:
+        """Seconds between funding payments (Kraken: hourly for perpetuals); ``ctx.futures_funding_interval``
+        overrides it."""
+        return float(getattr(self.ctx, "futures_funding_interval", FUNDING_INTERVAL) or FUNDING_INTERVAL)
+
+    @staticmethod
+    def absolute_funding_rate(m: Market) -> Decimal:
+        """What one long contract pays per funding interval, in the collateral currency: the
+        relative rate times the contract's value at the mark price (USD for linear contracts, XBT for
+        inverse ones)."""
+        inst = m.inst
+        if m.mark <= 0:
+            return ZERO
+        value = inst.contract_size / m.mark if inst.inverse else inst.contract_size * m.mark
+        return q(m.relative_funding_rate * value, D("1e-18"))
+
+    def pay_funding(self, now: float) -> None:
+        """At every funding time (a multiple of the interval on the exchange's clock) each open
+        position pays (a long when the rate is positive) or receives ``size x fundingRate``; the
+        account log shows ``funding rate change`` with ``funding_rate`` and ``realized_funding``."""
+        interval = self.funding_interval()
+        due = int(now // interval) * interval
+        stored = self.db.kv_get("fut_funding_at")
+        last = float(stored) if stored is not None else due  # a new exchange starts at the current period
+        times = 0
+        while last < due and times < 24 * 7:
+            last += interval
+            times += 1
+            self._fund_positions(last)
+        if last < due:  # a jump of more than a week: the periods in between are skipped
+            last = due
+        if stored is None or float(stored) != last:
+            self.db.kv_set("fut_funding_at", repr(last))
+
+    def _fund_positions(self, at: float) -> None:
+        for (account, symbol), p in sorted(self.positions.items()):
+            if p.size == 0:
+                continue
+            m = self.markets[symbol]
+            inst = m.inst
+            payment = q(-p.size * m.funding_rate, Q10 if inst.inverse else Q8)
+            if payment == 0:
+                continue
+            self.credit(account, inst.wallet, inst.collateral, payment, info="funding rate change", log={
+                "funding_rate": m.funding_rate, "realized_funding": payment, "contract": symbol.lower(),
+                "mark_price": m.mark, "collateral": inst.collateral})
+
+    def check_liquidations(self) -> None:
+        """Equity protection: an account whose margin equity (portfolio value) falls below the
+        maintenance margin of a margin account is liquidated there: its open orders on that
+        account's contracts are cancelled and its positions closed at the market (fills and
+        account log ``futures liquidation``)."""
+        for account in sorted({a for (a, _), p in self.positions.items() if p.size != 0}):
+            symbols = [p.symbol for p in self.open_positions(account)]
+            flex = [s for s in symbols if self.markets[s].inst.wallet == "flex"]
+            if flex:
+                summary = self.flex_summary(account)
+                if summary["maintenanceMargin"] > 0 and summary["marginEquity"] < summary["maintenanceMargin"]:
+                    self.liquidate(account, flex)
+            for s in symbols:
+                inst = self.markets[s].inst
+                if inst.wallet == "flex":
+                    continue
+                summary = self.inverse_summary(account, s)
+                mm = summary["marginRequirements"]["mm"]
+                if mm > 0 and summary["auxiliary"]["pv"] < mm:
+                    self.liquidate(account, [s])
+
+    def liquidate(self, account: str, symbols: list[str]) -> None:
+        """Close the account's positions in ``symbols`` after cancelling its orders there, as
+        Kraken's equity protection process does: an immediate-or-cancel order at the bankruptcy
+        price (where the margin account's value would be zero) takes what the book offers at that
+        price or better (the account keeps what is left), and the rest is assigned at the bankruptcy
+        price. The account's value therefore never goes below zero."""
+        for symbol in symbols:
+            self.cancel_all(account, symbol, reason="liquidation")
+        for symbol in symbols:
+            p = self.positions.get((account, symbol))
+            if p is None or p.size == 0:
+                continue
+            m = self.markets[symbol]
+            inst = m.inst
+            if inst.wallet == "flex":
+                value = self.flex_summary(account)["marginEquity"]
+            else:
+                value = self.inverse_summary(account, symbol)["auxiliary"]["pv"]
+            size = p.size * inst.contract_size
+            if inst.inverse:  # value(P) = value + size x (1/mark - 1/P) = 0
+                inv = D(1) / m.mark + value / size
+                bankrupt = D(1) / inv if inv > 0 else inst.tick_size
+            else:  # value(P) = value + size x (P - mark) = 0 (above the market if the value is already < 0)
+                bankrupt = m.mark - value / size
+            # rounded toward the account (up for a long's sell, down for a short's buy), at least a tick
+            bankrupt = max(inst.tick_size, round_to(bankrupt, inst.tick_size, ROUND_UP if p.size > 0 else ROUND_DOWN))
+            now = self.now_ms()
+            o = Order(str(uuid.uuid4()), account, symbol, "sell" if p.size > 0 else "buy", "ioc", abs(p.size),
+                      limit_price=bankrupt, reduce_only=True, received=now, last_update=now, liquidation=True)
+            self._history_order_event(o, "OrderPlaced", "liquidation")
+            self._match(o)
+            if o.unfilled > 0:  # assignment at the bankruptcy price
+                self._fill(maker=None, taker=o, price=bankrupt, qty=o.unfilled, taker_side=o.side,
+                           trade_type="assignment")
+            self._save_order(o)
+            self.publish_book(symbol)
 
     def _sweep_resting(self, m: Market) -> None:
         """Fill resting user orders that the new quotes cross (user is maker at its limit price)."""
@@ -910,17 +1025,18 @@ class FuturesEngine:
                     (taker.side == "sell" and price < taker.limit_price)):
                 break
             at_level = sorted([o for o in users if o.limit_price == price], key=lambda o: o.received)
+            kind = "liquidation" if taker.liquidation else "fill"
             if at_level:
                 maker = at_level[0]
                 qty = min(taker.unfilled, maker.unfilled)
                 prior = taker.event_order()
-                self._fill(maker=maker, taker=taker, price=price, qty=qty, taker_side=taker.side)
+                self._fill(maker=maker, taker=taker, price=price, qty=qty, taker_side=taker.side, trade_type=kind)
             else:
                 level = next(lv for lv in mm_levels if lv[0] == price and lv[1] > 0)
                 qty = min(taker.unfilled, level[1])
                 level[1] -= qty
                 prior = taker.event_order()
-                self._fill(maker=None, taker=taker, price=price, qty=qty, taker_side=taker.side)
+                self._fill(maker=None, taker=taker, price=price, qty=qty, taker_side=taker.side, trade_type=kind)
             events.append({"executionId": self._last_exec_id, "price": price, "amount": qty,
                            "orderPriorEdit": None, "orderPriorExecution": prior,
                            "takerReducedQuantity": None, "type": "EXECUTION"})
@@ -973,6 +1089,8 @@ class FuturesEngine:
         now = self.now_ms()
         maker_rate, taker_rate = self.fee_rates(o.account)
         rate = (maker_rate if liquidity == "maker" else taker_rate) / 100
+        if o.liquidation:  # the equity protection process charges no trading fee (liquidation_fee 0)
+            rate = ZERO
         fee = q(self.notional(inst, qty, price) * rate, Q8 if not inst.inverse else Q10)
         p = self.position(o.account, o.symbol)
         old_size, old_entry = p.size, p.entry
@@ -1005,18 +1123,20 @@ class FuturesEngine:
         self._save_position(p)
         fill = {"fill_id": str(uuid.uuid4()), "symbol": o.symbol, "side": o.side, "order_id": o.order_id,
                 "cliOrdId": o.cli_ord_id, "size": qty, "price": price, "fillTime": iso_ms(now / 1000),
-                "fillType": liquidity,
+                "fillType": "liquidation" if o.liquidation else liquidity,
                 "fee_paid": fee, "fee_currency": inst.collateral, "order_type": o.order_type,
                 "remaining_order_qty": o.unfilled, "time": now}
         self.db.execute("INSERT INTO fut_fills(fill_id, account, time, data) VALUES(?,?,?,?)",
                         (fill["fill_id"], o.account, now, json.dumps(_dec_fields(fill))))
         # account log: position change, then collateral change (realized pnl - fee)
-        self.log(o.account, "futures trade", {
+        info = "futures liquidation" if o.liquidation else "futures trade"
+        extra = {"liquidation_fee": ZERO} if o.liquidation else {}
+        self.log(o.account, info, {**extra,
             "asset": o.symbol.lower(), "margin_account": inst.wallet, "old_balance": old_size, "new_balance": p.size,
             "old_average_entry_price": old_entry, "new_average_entry_price": p.entry, "trade_price": price,
             "mark_price": self.markets[o.symbol].mark, "realized_pnl": realized, "fee": fee,
             "execution": exec_id, "contract": o.symbol.lower(), "collateral": inst.collateral})
-        self.credit(o.account, inst.wallet, inst.collateral, realized - fee, info="futures trade", log={
+        self.credit(o.account, inst.wallet, inst.collateral, realized - fee, info=info, log={**extra,
             "trade_price": price, "mark_price": self.markets[o.symbol].mark, "realized_pnl": realized, "fee": fee,
             "execution": exec_id, "contract": o.symbol.lower(), "collateral": inst.collateral})
         self._event(o.account, "executions", o.symbol, now, self._execution_event(

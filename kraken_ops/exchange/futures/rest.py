@@ -52,7 +52,11 @@ PERMISSIONS: dict[str, str] = {
     "transfer": "withdraw", "transfer/subaccount": "withdraw", "withdrawal": "withdraw",
     "trading-enabled:put": "withdraw",
     "history": "query_orders", "account-log": "query_ledgers",
+    "trading/instruments": "query_funds", "transfers": "query_ledgers", "assignmentprogram/current": "query_funds",
 }
+CONTRACT_TYPES = ("futures_inverse", "futures_vanilla", "flexible_futures", "options", "all")
+# account-log entries (``info``) written by transfers, and the other side of a one-sided one
+TRANSFER_INFOS = {"transfer": None, "subaccount transfer": "subaccount", "cross-exchange transfer": "spot"}
 
 
 class Reject(Exception):
@@ -215,7 +219,9 @@ class FuturesRest(Handlers):
                ("accounts", self.accounts), ("openpositions", self.openpositions), ("openorders", self.openorders),
                ("fills", self.fills), ("notifications", self.notifications), ("unwindqueue", self.unwindqueue),
                ("subaccounts", self.subaccounts), ("subaccount/{uid:[^/]+}/trading-enabled", self.trading_enabled),
-               ("leveragepreferences", self.leverage_get), ("pnlpreferences", self.pnl_get)]
+               ("leveragepreferences", self.leverage_get), ("pnlpreferences", self.pnl_get),
+               ("trading/instruments", self.trading_instruments), ("transfers", self.transfers),
+               ("assignmentprogram/current", self.assignment_programs)]
         for path, fn in get:
             r.add_get(f"{PREFIX}/{path}", w(fn), allow_head=False)
         post = [("sendorder", self.sendorder), ("editorder", self.editorder), ("cancelorder", self.cancelorder),
@@ -318,7 +324,8 @@ class FuturesRest(Handlers):
         for i in range(24 * 30, 0, -1):
             rel = D(repr(round(rng.gauss(0.00001, 0.00003), 10)))
             ts = hour - i * 3600
-            absolute = rel / mark if not inst.inverse else rel
+            # absolute: what a contract pays, in the collateral (USD for linear, XBT for inverse contracts)
+            absolute = rel * mark * inst.contract_size if not inst.inverse else rel * inst.contract_size / mark
             rates.append({"timestamp": iso_ms(ts), "fundingRate": absolute.quantize(D("1e-18")),
                           "relativeFundingRate": rel})
         return success(self.now(), rates=rates)
@@ -396,6 +403,56 @@ class FuturesRest(Handlers):
             pct = 20 if upnl <= 0 else 40 if upnl < 100 else 60
             out.append({"symbol": p.symbol, "percentile": pct})
         return success(self.now(), queue=out)
+
+    async def trading_instruments(self, request: web.Request) -> web.Response:
+        """The contracts this account may trade (every local instrument), filtered by ``contractType``."""
+        _, params = await self.gate.check(request, "trading/instruments")
+        wanted = [t for v in params.getall("contractType") for t in str(v).split(",") if t]
+        if any(t not in CONTRACT_TYPES for t in wanted):
+            raise Reject("invalidArgument")
+        keep = [i for i in INSTRUMENTS.values() if not wanted or "all" in wanted or i.type in wanted]
+        return success(self.now(), instruments=[i.public_dict() for i in keep])
+
+    async def transfers(self, request: web.Request) -> web.Response:
+        """Transfers in and out of this account's Futures wallets, newest first, rebuilt from
+        the account log (one entry per transfer; at most 100, before ``lastTransferTime``)."""
+        acct, params = await self.gate.check(request, "transfers")
+        sql, args = "SELECT id, time, info, data FROM fut_log WHERE account=? AND info IN (?,?,?)", [acct.name, *TRANSFER_INFOS]
+        last, cutoff = params.get("lastTransferTime"), None
+        if last:
+            from kraken_ops.exchange.futures.util import parse_iso
+            try:
+                cutoff = int(parse_iso(last) * 1000)
+            except ValueError:
+                raise Reject("invalidArgument")
+        rows = self.ctx.db.query(sql + " ORDER BY id", args)
+        entries = [(r["id"], r["time"], r["info"], json.loads(r["data"])) for r in rows]
+        out: list[dict[str, Any]] = []
+        i = 0
+        while i < len(entries):  # pair the two halves of a transfer first, then filter by its time
+            rid, time, info, e = entries[i]
+            amount = _change(e)
+            nxt = entries[i + 1] if i + 1 < len(entries) else None
+            if (nxt is not None and nxt[0] == rid + 1 and nxt[2] == info and amount < 0
+                    and _change(nxt[3]) == -amount
+                    and nxt[3].get("asset") == e.get("asset")):
+                frm, to = e.get("margin_account"), nxt[3].get("margin_account")  # both wallets are this account's
+                i += 2
+            else:
+                other = TRANSFER_INFOS[info] or "unknown"
+                frm, to = (e.get("margin_account"), other) if amount < 0 else (other, e.get("margin_account"))
+                i += 1
+            if cutoff is not None and time > cutoff:
+                continue
+            out.append({"id": str(rid), "date": iso_ms(time / 1000), "from": frm, "to": to, "asset": e.get("asset"),
+                        "amount": abs(amount), "status": "complete", "info": info})
+        out.reverse()
+        return success(self.now(), transfers=out[:100])
+
+    async def assignment_programs(self, request: web.Request) -> web.Response:
+        """The local exchange runs no assignment program: an empty list of participants (best guess)."""
+        await self.gate.check(request, "assignmentprogram/current")
+        return success(self.now(), participants=[])
 
     def _children(self, name: str) -> list[Any]:
         return [a for a in self.ctx.db.accounts() if getattr(a, "parent", None) == name]
@@ -815,6 +872,11 @@ class FuturesRest(Handlers):
 
 #: orders/status knows closed orders for this long (Kraken: "filled/cancelled in the last 5 seconds")
 ORDERS_STATUS_CLOSED_MS = 5000
+
+
+def _change(entry: dict[str, Any]) -> Decimal:
+    """By how much an account-log entry changed its wallet."""
+    return (to_dec(entry.get("new_balance")) or ZERO) - (to_dec(entry.get("old_balance")) or ZERO)
 
 
 def _wallet(name: Any) -> str:

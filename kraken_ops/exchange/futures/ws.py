@@ -310,12 +310,13 @@ class FuturesWS:
         vol, quote = e.day_stats(symbol)
         change = ((m.last - m.open24h) / m.open24h * 100).quantize(Decimal("0.0001")) if m.open24h else ZERO
         now = e.now_ms()
-        next_funding = (now // 3600000 + 1) * 3600000
+        interval = int(e.funding_interval() * 1000)
+        next_funding = (now // interval + 1) * interval
         premium = ((m.mark - m.index) / m.index * 100).quantize(Decimal("0.0001")) if m.index else ZERO
         return {
             "time": now, "product_id": symbol, "funding_rate": m.funding_rate,
-            "funding_rate_prediction": m.funding_rate, "relative_funding_rate": m.funding_rate,
-            "relative_funding_rate_prediction": m.funding_rate, "next_funding_rate_time": next_funding,
+            "funding_rate_prediction": m.funding_rate, "relative_funding_rate": m.relative_funding_rate,
+            "relative_funding_rate_prediction": m.relative_funding_rate, "next_funding_rate_time": next_funding,
             "feed": "ticker", "bid": bid, "ask": ask, "bid_size": bid_size, "ask_size": ask_size, "volume": vol,
             "dtm": 0, "leverage": "50x", "index": m.index.quantize(Decimal("0.01")), "premium": premium,
             "last": m.last, "change": change, "suspended": False, "tag": "perpetual", "pair": m.inst.pair,

@@ -140,13 +140,21 @@ def test_resting_order_fills_when_the_replayed_market_reaches_it(exchange_factor
     assert D(order["price"]) == D("105150.0")
 
 
-def test_synthetic_stays_the_seeded_default(exchange_factory: Any) -> None:
-    a, b = exchange_factory(seed=3), exchange_factory(seed=3, prices="synthetic")
-    assert a.ctx.simulation.feed.name == b.ctx.simulation.feed.name == "synthetic"
-    # the seeded history (1440 back-filled minutes); the current minute also holds the steps
-    # each server's wall-clock loop has run since it started, which differ with machine load
-    ca, cb = a.ctx.markets.data["XXBTZUSD"].candles, b.ctx.markets.data["XXBTZUSD"].candles
-    assert [ca[k] for k in sorted(ca)[:1440]] == [cb[k] for k in sorted(cb)[:1440]]
+def test_synthetic_stays_the_seeded_default(tmp_path: Path) -> None:
+    """Without --prices, and with --prices synthetic, the same seed gives the same market.
+    Both contexts read one fixed exchange clock, so no minute boundary can fall between them."""
+    from kraken_ops.exchange.server import make_context
+
+    def clock() -> float:
+        return 1_800_000_030.0
+
+    a = make_context(tmp_path / "a", seed=3, clock=clock)
+    b = make_context(tmp_path / "b", seed=3, prices="synthetic", clock=clock)
+    other = make_context(tmp_path / "c", seed=4, clock=clock)
+    assert a.simulation.feed.name == b.simulation.feed.name == "synthetic"
+    ca, cb = a.markets.data["XXBTZUSD"].candles, b.markets.data["XXBTZUSD"].candles
+    assert len(ca) >= 1440 and ca == cb
+    assert other.markets.data["XXBTZUSD"].candles != ca  # the seed is what decides
 
 
 def test_price_source_specs_and_bad_recordings(tmp_path: Path) -> None:

@@ -98,7 +98,9 @@ SPOT: list[Endpoint] = [
     _sp("Depth", pair="XBTUSD", count="10", asset_class="currency"),
     _sp("Trades", pair="XBTUSD", since="0", count="10", asset_class="currency"),
     _sp("Spread", pair="XBTUSD", since="0", asset_class="currency"),
+    _sp("GroupedBook", pair="XBTUSD", depth="10", grouping="1"),
     _s("Balance"), _s("BalanceEx"), _s("TradeBalance", asset="ZUSD"), _s("CreditLines"),
+    _s("Level3", pair="XBTUSD", depth="10"),
     _s("OpenOrders", trades="true", userref="7", cl_ord_id="@cl_ord_id"),
     _s("ClosedOrders", trades="true", start="0", end="9999999999", ofs="0", closetime="both", userref="7",
        cl_ord_id="@cl_ord_id"),
@@ -106,13 +108,19 @@ SPOT: list[Endpoint] = [
     _s("OrderAmends", order_id="@txid"),
     _s("TradesHistory", type="all", start="0", end="9999999999", ofs="0", ledgers="true"),
     _s("QueryTrades", txid="@trade_txid", trades="true"),
-    _s("OpenPositions", txid="@txid", docalcs="true"),
+    _s("OpenPositions", ("consolidation",), txid="@posid", docalcs="true"),
     _s("TradeVolume", pair="XBTUSD"),
     _s("Ledgers", asset="XBT", aclass="currency", type="all", start="0", end="9999999999", ofs="0",
        without_count="false"),
     _s("QueryLedgers", id="@ledger_id", trades="true"),
     _s("AddOrder", _ORDER_EXTRA, validate="true", **_LIMIT),
     _s("AddOrder", ("validate",) + _ORDER_EXTRA, **_LIMIT),
+    # margin orders, relative prices, trailing stops and settlement (issue 11)
+    _s("AddOrder", ("validate",) + _ORDER_EXTRA, **{**_LIMIT, "price": "-5%", "leverage": "2"}),
+    _s("AddOrder", _ORDER_EXTRA, validate="true", pair="XBTUSD", type="sell", ordertype="trailing-stop-limit",
+       volume="0.01", price="+50", price2="-10", trigger="index"),
+    _s("AddOrder", _ORDER_EXTRA, validate="true", pair="XBTUSD", type="sell", ordertype="settle-position",
+       volume="0.001", leverage="2"),
     _s("AddOrderBatch", ("validate", "deadline", "asset_class"), pair="XBTUSD",
        orders=[{"ordertype": "limit", "type": "buy", "volume": "0.01", "price": "1000.0"},
                {"ordertype": "limit", "type": "sell", "volume": "0.01", "price": "900000.0"}]),
@@ -181,6 +189,9 @@ FUTURES: list[Endpoint] = [
     _f("GET", F + "/subaccount/{uid}/trading-enabled", path_params={"uid": "@f_uid"}),
     _f("PUT", F + "/subaccount/{uid}/trading-enabled", path_params={"uid": "@f_uid"}, tradingEnabled="true"),
     _f("GET", f"{F}/leveragepreferences"), _f("GET", f"{F}/pnlpreferences"),
+    _f("GET", f"{F}/trading/instruments", contractType="flexible_futures"),
+    _f("GET", f"{F}/transfers", lastTransferTime="2030-01-01T00:00:00.000Z"),
+    _f("GET", f"{F}/assignmentprogram/current"),
     _f("PUT", f"{F}/leveragepreferences", symbol="PF_XBTUSD", maxLeverage="10"),
     _f("PUT", f"{F}/pnlpreferences", symbol="PF_XBTUSD", pnlPreference="USD"),
     _f("POST", f"{F}/sendorder", ("stopPrice", "triggerSignal", "reduceOnly", "cliOrdId"), orderType="lmt",
@@ -271,6 +282,10 @@ class World:
         # a trade and ledgers, an export, a withdrawal
         self.spot("AddOrder", {"pair": "XBTUSD", "type": "buy", "ordertype": "market", "volume": "0.01"})
         self.ids["@trade_txid"] = db.query("SELECT txid FROM trades WHERE account=?", (name,))[0]["txid"]
+        # a margin position (OpenPositions, reduce_only, settle-position reach it)
+        self.spot("AddOrder", {"pair": "XBTUSD", "type": "buy", "ordertype": "market", "volume": "0.01",
+                               "leverage": "2"})
+        self.ids["@posid"] = next(iter(self.ctx.engine.positions))
         self.ids["@ledger_id"] = db.query("SELECT id FROM ledgers WHERE account=?", (name,))[0]["id"]
         r = self.spot("AddExport", {"report": "ledgers", "description": "fuzz"}).json()
         self.ids["@export_id"] = r["result"]["id"]
@@ -468,6 +483,10 @@ def ws_spot_requests(token: str | None) -> list[dict[str, Any]]:
                                            "expire_time": "2099-01-01T00:00:00Z", "cl_ord_id": "ws-fuzz",
                                            "fee_preference": "quote", "post_only": False,
                                            "triggers": {"price": 900000}, "conditional": {"order_type": "limit"}}},
+        {"method": "add_order", "params": {**order, "order_type": "trailing-stop-limit", "validate": True,
+                                           "margin": True, "reduce_only": False, "limit_price": Decimal("-10"),
+                                           "limit_price_type": "quote",
+                                           "triggers": {"reference": "index", "price": 1.5, "price_type": "pct"}}},
         {"method": "amend_order", "params": {"order_id": "@txid", "order_qty": Decimal("0.02"),
                                              "limit_price": Decimal("1001.0"), "token": token}},
         {"method": "edit_order", "params": {"order_id": "@txid", "symbol": "BTC/USD", "order_qty": Decimal("0.02"),
@@ -479,6 +498,17 @@ def ws_spot_requests(token: str | None) -> list[dict[str, Any]]:
             {"order_type": "limit", "side": "buy", "order_qty": Decimal("0.01"), "limit_price": Decimal("999.0")}]}},
         {"method": "batch_cancel", "params": {"orders": ["@txid"], "token": token}},
         {"method": "cancel_all", "params": {"token": token}},
+    ]
+
+
+def ws_level3_requests(token: str) -> list[dict[str, Any]]:
+    """Spot WS v2 ``level3`` requests on ``/ws-l3/v2`` (authenticated)."""
+    return [
+        {"method": "subscribe", "params": {"channel": "level3", "symbol": ["BTC/USD"], "depth": 10,
+                                           "snapshot": False, "token": token}},
+        {"method": "unsubscribe", "params": {"channel": "level3", "symbol": ["BTC/USD"], "depth": 10,
+                                             "token": token}},
+        {"method": "ping"},
     ]
 
 

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from junk_catalogue import (ENDPOINTS, JUNK_JSON, JUNK_TEXT, MAX_URL, NOT_A_SEGMENT, Endpoint, World, classify,
                             classify_ws_futures, classify_ws_spot, exchange_server, healthy, url_length, ws_dumps,
-                            ws_futures_requests, ws_spot_requests)
+                            ws_futures_requests, ws_level3_requests, ws_spot_requests)
 
 REST_EXAMPLES = 60
 WS_EXAMPLES = 40
@@ -114,10 +114,11 @@ def _connect(world: World, path: str) -> Any:
 @pytest.fixture(scope="module")
 def spot_ws(world: World) -> Iterator[dict[str, Any]]:
     token = world.spot("GetWebSocketsToken", {}).json()["result"]["token"]
-    with _connect(world, "/ws/v2") as public, _connect(world, "/ws-auth/v2") as private:
-        for ws in (public, private):
+    with _connect(world, "/ws/v2") as public, _connect(world, "/ws-auth/v2") as private, \
+            _connect(world, "/ws-l3/v2") as level3:
+        for ws in (public, private, level3):
             json.loads(ws.recv(timeout=10))  # status
-        yield {"token": token, "/ws/v2": public, "/ws-auth/v2": private}
+        yield {"token": token, "/ws/v2": public, "/ws-auth/v2": private, "/ws-l3/v2": level3}
 
 
 def _spot_answer(ws: Any, req_id: int) -> dict[str, Any]:
@@ -130,7 +131,8 @@ def _spot_answer(ws: Any, req_id: int) -> dict[str, Any]:
             return msg
 
 
-_SPOT_WS = [("/ws/v2", r) for r in ws_spot_requests(None)] + [("/ws-auth/v2", r) for r in ws_spot_requests("@token")]
+_SPOT_WS = ([("/ws/v2", r) for r in ws_spot_requests(None)] + [("/ws-auth/v2", r) for r in ws_spot_requests("@token")]
+            + [("/ws-l3/v2", r) for r in ws_level3_requests("@token")])
 
 
 @pytest.mark.parametrize("path,req", _SPOT_WS, ids=[f"{p}:{r['method']}:{i}" for i, (p, r) in enumerate(_SPOT_WS)])
@@ -196,7 +198,7 @@ def test_the_catalogue_covers_every_route(world: World) -> None:
 
     listed = {(e.http, e.path.rstrip("/")) for e in ENDPOINTS}
     assert {("GET", f"/0/public/{m}") for m in PUBLIC} | {("POST", f"/0/private/{m}") for m in PRIVATE} <= listed
-    ws_routes = {"/ws/v2", "/v2", "/ws-auth/v2", "/ws/v1"}
+    ws_routes = {"/ws/v2", "/v2", "/ws-auth/v2", "/ws-l3/v2", "/ws/v1"}
     served = {(r.method, r.resource.canonical.rstrip("/")) for r in world.server.runner.app.router.routes()
               if r.resource is not None and not r.resource.canonical.startswith("/0/")
               and r.resource.canonical not in ws_routes and r.method != "HEAD"}
