@@ -220,8 +220,9 @@ class OrderBook:
         self._ppad = "0" * price_decimals  # "0" * (decimals - digits after the point) pads a number text
         self._qpad = "0" * qty_decimals
         self._qdot = "." if qty_decimals else ""
-        # what a quantity text gets appended for its reference text, by its number of decimals
-        self._qpads = {n: self._qpad[n:] if n else self._qdot + self._qpad for n in range(qty_decimals + 1)}
+        # what a quantity text with 1..qty_decimals decimals gets appended for its reference
+        # text (and its checksum token); other quantities go through _qty_texts
+        self._qpads = {n: self._qpad[n:] for n in range(1, qty_decimals + 1)}
         # price text -> [scaled int, checksum token, the reference's price text, the number
         # ``loads`` gives (once a message needed it)]: active prices recur (levels are updated
         # and removed by the same text), so most levels skip the digit work. Bounded: cleared
@@ -404,18 +405,27 @@ class OrderBook:
                 if view is not None:
                     del view[entry[2]]
             else:
-                pad = pads.get(len(qty.partition(".")[2]))
-                if pad is not None:
+                # the reference's volume text (padded to the precision) and the level's
+                # checksum segment: price token + volume digits without the point and
+                # leading zeros ("" when the volume is zero)
+                ip, _, fp = qty.partition(".")
+                pad = pads.get(len(fp))
+                if pad is None:  # no point, or more decimals than the precision
+                    ref, seg = self._qty_texts(qty)
+                    if seg:
+                        seg = entry[1] + seg
+                elif ip == "0":  # the usual volume: below one
                     ref = qty + pad
-                    qtok = ref.replace(".", "").lstrip("0")
-                else:  # more decimals than the precision: rounded half-even like the documented rule
-                    qi = _scaled(qty, self.qty_decimals)
-                    qtok = str(qi) if qi else ""
-                    ref = _fixed(qi, self.qty_decimals)
+                    seg = fp.lstrip("0")
+                    if seg:
+                        seg = f"{entry[1]}{seg}{pad}"
+                else:
+                    ref = qty + pad
+                    seg = f"{entry[1]}{ip}{fp}{pad}"
                 if keys[i] == key:
-                    if qtok:
+                    if seg:
                         value = (ref, timestamp)
-                        segs[i] = entry[1] + qtok
+                        segs[i] = seg
                         items[i] = (entry[2], value)
                         if view is not None:
                             view[entry[2]] = value
@@ -423,10 +433,10 @@ class OrderBook:
                         del keys[i], segs[i], items[i]
                         if view is not None:
                             del view[entry[2]]
-                elif qtok:
+                elif seg:
                     value = (ref, timestamp)
                     keys.insert(i, key)
-                    segs.insert(i, entry[1] + qtok)
+                    segs.insert(i, seg)
                     items.insert(i, (entry[2], value))
                     if view is not None:
                         after = len(items) - i - 1  # levels after the new one: moved behind it
@@ -454,6 +464,12 @@ class OrderBook:
         if reordered:
             return _TOP_REORDERED if top else _REORDERED
         return _TOP if top else 0
+
+    def _qty_texts(self, qty: str) -> tuple[str, str]:
+        """(reference text, checksum token) of a volume text without a point or with more
+        decimals than the precision (rounded half-even like the documented rule)."""
+        qi = _scaled(qty, self.qty_decimals)
+        return _fixed(qi, self.qty_decimals), str(qi) if qi else ""
 
     def _price_entry(self, price: str) -> list[Any]:
         """``[scaled int, checksum token, reference text, JSON number (None until a message
