@@ -202,6 +202,8 @@ class OrderBook:
         "_ask_crc",
         "_bid_part",
         "_qpads",
+        "_qpad_by_len",
+        "_qpad_by_text_len",
         "_view",
         "valid",
         "checksum",
@@ -223,6 +225,11 @@ class OrderBook:
         # what a quantity text with 1..qty_decimals decimals gets appended for its reference
         # text (and its checksum token); other quantities go through _qty_texts
         self._qpads = {n: self._qpad[n:] for n in range(1, qty_decimals + 1)}
+        # the same by index (the number of decimals, up to the 40 a frame's number may have):
+        # None where the text is not simply padded
+        self._qpad_by_len = (None, *(self._qpad[n:] for n in range(1, qty_decimals + 1)), *(None,) * (41 - qty_decimals))
+        # and by the length of a volume text "0.<digits>"
+        self._qpad_by_text_len = (None, None, *self._qpad_by_len)
         # price text -> [scaled int, checksum token, the reference's price text, the number
         # ``loads`` gives (once a message needed it)]: active prices recur (levels are updated
         # and removed by the same text), so most levels skip the digit work. Bounded: cleared
@@ -620,6 +627,273 @@ def _json_levels(levels: Any, prices: dict[str, list[Any]]) -> list[dict[str, An
     return out
 
 
+# -- the specialised update decoder ------------------------------------------------------
+# Book updates are nearly all frames of a subscription, and nearly all of them change one or
+# two levels of one side. The client reads them with a decoder made for it when its
+# connections are made (:func:`_make_update_decoder`): one function per combination of
+# "does anyone read messages" and "is the depth above the ten checksum levels", generated
+# from the template below and compiled once, whose per-frame path has no call per level, no
+# attribute lookups on the client, and no branch for what the client's configuration already
+# settled. It applies exactly what :meth:`OrderBook._apply_levels` applies (the tests keep
+# both paths equal frame by frame); anything else (snapshots, unknown pairs, updates before
+# a snapshot, frames not in Kraken's exact form) goes to :meth:`SpotOrderBookClient._decode_frame`.
+#
+# The update pattern is :data:`_BOOK_FRAME` for ``"type":"update"``, except that a side's
+# first volume in the usual form ``0.<zeros><digits>`` also gives its significant digits
+# (the checksum token without its padding), which saves a partition and a strip a level.
+_JSON_QTY = r"(0\.0*+([1-9][0-9]{0,39}+)|" + _JSON_NUMBER + r")"
+_JSON_UPDATE_SIDE = r'(?:\{"price":(' + _JSON_NUMBER + r'),"qty":' + _JSON_QTY + r"\}((?:," + _JSON_LEVEL + r")*+)|)"
+_UPDATE_FRAME = re.compile(
+    r'\{"channel":"book","type":"update","data":\[\{"symbol":"(' + _JSON_PLAIN_STRING + r')"'
+    r',"bids":\[' + _JSON_UPDATE_SIDE + r'\],"asks":\[' + _JSON_UPDATE_SIDE + r'\]'
+    r',"checksum":(0|[1-9][0-9]{0,17}+)(?:,"timestamp":"(' + _JSON_PLAIN_STRING + r')"|)\}\]\}'
+)
+# the further levels of a side (only run on text _UPDATE_FRAME matched): price, volume, and
+# the volume's significant digits when it is 0.<digits> ("" otherwise)
+_UPDATE_LEVELS = re.compile(r'\{"price":([0-9.]+),"qty":(0\.0*+([1-9][0-9]*+)|[0-9.]+)\}')
+
+# One level (``price``, ``qty``, ``sig``) of side S: what OrderBook._apply_levels does.
+_LEVEL_TEMPLATE = """
+entry = cache_get(price)
+if entry is None:
+    entry = book._price_entry(price)
+key = entry[KEY]
+i = bisect(keys, key)
+if sig and (pad := pads_by_text[len(qty)]) is not None:  # the usual volume: 0.<digits>
+    seg = f"{entry[1]}{sig}{pad}"
+    ref = qty + pad
+elif qty == "0":
+    seg = ""
+else:
+    ip, _, fp = qty.partition(".")
+    pad = pads_by_len[len(fp)]
+    if pad is None:  # no point, or more decimals than the precision
+        ref, seg = book._qty_texts(qty)
+        if seg:
+            seg = entry[1] + seg
+    elif ip == "0":
+        ref = qty + pad
+        seg = fp.lstrip("0")
+        if seg:
+            seg = f"{entry[1]}{seg}{pad}"
+    else:
+        ref = qty + pad
+        seg = f"{entry[1]}{ip}{fp}{pad}"
+if keys[i] == key:
+    if seg:
+        value = (ref, ts)
+        segs[i] = seg
+        items[i] = (entry[2], value)
+        if side is not None:
+            side[entry[2]] = value
+    else:
+        del keys[i], segs[i], items[i]
+        if side is not None:
+            del side[entry[2]]
+    #TOP if i < 10:
+    #TOP     top = True
+elif seg#ONE and i < depth#:
+    value = (ref, ts)
+    keys.insert(i, key)
+    segs.insert(i, seg)
+    items.insert(i, (entry[2], value))
+    #ONE if len(items) > depth:  # the last level is pushed below the depth
+    #ONE     del keys[-2], segs[-1]
+    #ONE     if side is None:
+    #ONE         del items[-1]
+    #ONE     else:
+    #ONE         del side[items.pop()[0]]
+    if side is not None:
+        after = len(items) - i - 1  # levels after the new one: moved behind it
+        if not after:
+            side[entry[2]] = value
+        elif after <= REORDER:
+            tail = items[i + 1:]
+            for ptext, _ in tail:
+                del side[ptext]
+            side[entry[2]] = value
+            side.update(tail)
+        else:  # cheaper to build it again when it is read
+            side = None
+            reordered = True
+    #TOP if i < 10:
+    #TOP     top = True
+"""
+# its part of the message (a dict like the one ``loads`` gives; the price's number is kept in
+# the price cache, Decimals being immutable)
+_LEVEL_MESSAGE_TEMPLATE = """
+number = entry[3]
+if number is None:
+    number = entry[3] = _number(price)
+LEVELS{"price": number, "qty": Decimal(qty) if sig or "." in qty else 0 if qty == "0" else int(qty)}END
+"""
+
+_SIDE_TEMPLATE = """
+if P is None:
+    #MSG S_levels = []
+    pass
+else:
+    keys = book._S_keys
+    segs = book._S_segs
+    items = book._S_levels
+    if view is None:
+        side = None
+    else:
+        side = view["S"]
+        if side is not None and refcount(side) > OWN:  # held by a caller: never changed again
+            side = view["S"] = side.copy()
+    #TOP top = False
+    reordered = False
+    if M:
+        #MSG S_levels = [] if len(raw) <= FAST_MAX else None
+        for price, qty, sig in [(P, Q, G), *findall(M)]:
+            LOOP_LEVEL
+        if len(items) > depth:  # levels pushed below the depth: Kraken sends no removal for them
+            if side is not None:
+                for ptext, _ in items[depth:]:
+                    del side[ptext]
+            del keys[depth:-1], segs[depth:], items[depth:]
+    else:
+        price, qty, sig = P, Q, G
+        ONE_LEVEL
+    #TOP if top:
+    #TOP     book.CACHED = None
+    #FLAT book.CACHED = None
+    if reordered:
+        view["S"] = None
+        book._fresh = False
+"""
+
+_DECODER_TEMPLATE = """
+def make(books_get, generic, mismatch):
+    def decode(raw):
+        try:
+            match = fullmatch(raw)
+        except TypeError:  # bytes
+            return loads(raw)
+        if match is None:
+            return generic(raw)
+        pair, bp, bq, bg, mb, ap, aq, ag, ma, cs, ts = match.groups()
+        book = books_get(pair)
+        if book is None or not book.has_snapshot:
+            return generic(raw)
+        view = book._view
+        cache_get = book._price_cache.get
+        pads_by_len = book._qpad_by_len
+        pads_by_text = book._qpad_by_text_len
+        depth = book.depth
+        ASK_SIDE
+        BID_SIDE
+        if ts is not None:
+            book.timestamp = ts
+        bid_part = book._bid_part
+        if bid_part is None:
+            segs = book._bid_segs
+            bid_part = book._bid_part = "".join(segs if len(segs) <= 10 else segs[:10]).encode()
+            ask_crc = book._ask_crc
+            if ask_crc is None:
+                segs = book._ask_segs
+                ask_crc = book._ask_crc = crc32("".join(segs if len(segs) <= 10 else segs[:10]).encode())
+            computed = book.checksum = crc32(bid_part, ask_crc)
+        elif book._ask_crc is None:
+            segs = book._ask_segs
+            ask_crc = book._ask_crc = crc32("".join(segs if len(segs) <= 10 else segs[:10]).encode())
+            computed = book.checksum = crc32(bid_part, ask_crc)
+        else:  # neither top ten changed
+            computed = book.checksum
+        if f"{computed}" == cs:
+            book.expected_checksum = computed
+            valid = book.valid = True
+        else:
+            computed = book.expected_checksum = int(cs)  # the message carries the frame's checksum
+            valid = book.valid = book.checksum == computed
+        if view is not None:
+            view["valid"] = valid
+            if not book._fresh and refcount(view) > OWN:  # a caller holds it: as current as the reference's
+                book.reference_view()
+        #QUIET return HANDLED if valid else mismatch(pair, book, None)
+        #MSG if ask_levels is None or bid_levels is None:  # many levels: the C decoder builds it faster
+        #MSG     message = loads(raw)
+        #MSG else:
+        #MSG     message = TEMPLATE.copy()
+        #MSG     if ts is None:
+        #MSG         message["data"] = [{"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": computed}]
+        #MSG     else:
+        #MSG         message["data"] = [{"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": computed, "timestamp": ts}]
+        #MSG return (pair, message) if valid else mismatch(pair, book, message)
+    return decode
+"""
+
+
+def _select(text: str, keep: set[str]) -> str:
+    """The template lines for this variant: a line ``#NAME ...`` is kept (without the mark)
+    when NAME is in ``keep``, dropped otherwise; ``#ONE and i < depth#`` inline the same way."""
+    out = []
+    for line in text.splitlines():
+        body = line.lstrip()
+        if body.startswith("#") and body[1:].split(" ", 1)[0].isupper():
+            name, _, rest = body[1:].partition(" ")
+            if name not in keep:
+                continue
+            line = line[: len(line) - len(body)] + rest
+        out.append(line)
+    text = "\n".join(out)
+    inline = re.compile(r"#([A-Z]+)(.*?)#")
+    return inline.sub(lambda m: m.group(2) if m.group(1) in keep else "", text)
+
+
+def _indented(text: str, spaces: int) -> str:
+    pad = " " * spaces
+    return "\n".join(pad + line if line.strip() else "" for line in text.strip("\n").splitlines()).lstrip()
+
+
+def _decoder_source(quiet: bool, deep: bool) -> str:
+    """The source of the decoder factory for one variant (see :func:`_make_update_decoder`)."""
+    keep = {"QUIET"} if quiet else {"MSG"}
+    keep.add("TOP" if deep else "FLAT")
+    sides = {}
+    for s, key, p, q, g, m, cached in (("ask", 0, "ap", "aq", "ag", "ma", "_ask_crc"), ("bid", 4, "bp", "bq", "bg", "mb", "_bid_part")):
+        def level(one: bool, s: str = s, key: int = key) -> str:
+            text = _select(_LEVEL_TEMPLATE, keep | ({"ONE"} if one else set())).replace("KEY", str(key))
+            if quiet:
+                return text
+            # one level: its message is a list of one dict; in a loop: appended unless loads builds it
+            if one:
+                return text + _LEVEL_MESSAGE_TEMPLATE.replace("LEVELS", f"{s}_levels = [").replace("END", "]")
+            add = _LEVEL_MESSAGE_TEMPLATE.replace("LEVELS", f"{s}_levels.append(").replace("END", ")")
+            return text + f"\nif {s}_levels is not None:\n" + _indented(add, 4).join(["    ", ""])
+        side = _select(_SIDE_TEMPLATE, keep)
+        side = side.replace("LOOP_LEVEL", _indented(level(False), 12)).replace("ONE_LEVEL", _indented(level(True), 8))
+        side = side.replace("_S_", f"_{s}_").replace('"S"', f'"{s}"').replace("S_levels", f"{s}_levels").replace("CACHED", cached)
+        side = re.sub(r"\bP\b", p, side)
+        side = re.sub(r"\bQ\b", q, side)
+        side = re.sub(r"\bG\b", g, side)
+        sides[s] = re.sub(r"\bM\b", m, side)
+    source = _select(_DECODER_TEMPLATE, keep)
+    return source.replace("ASK_SIDE", _indented(sides["ask"], 8)).replace("BID_SIDE", _indented(sides["bid"], 8))
+
+
+_DECODER_FACTORIES: dict[tuple[bool, bool], Callable[..., Any]] = {}
+
+
+def _make_update_decoder(client: SpotOrderBookClient) -> Callable[[Any], Any]:
+    """The client's frame decoder: book updates of pairs with a book applied straight from the
+    frame's text by a function specialised for the client (quiet or not, depth above ten or
+    not); every other frame goes to :meth:`SpotOrderBookClient._decode_frame`."""
+    variant = (client._quiet, client._depth > CHECKSUM_LEVELS)
+    factory = _DECODER_FACTORIES.get(variant)
+    if factory is None:
+        namespace = {
+            "fullmatch": _UPDATE_FRAME.fullmatch, "findall": _UPDATE_LEVELS.findall, "loads": loads,
+            "bisect": _bisect_left, "crc32": _crc32, "refcount": _refcount, "OWN": _OWN_REFS,
+            "REORDER": _REORDER_IN_PLACE, "HANDLED": FRAME_HANDLED, "FAST_MAX": _FAST_FRAME_MAX,
+            "Decimal": Decimal, "_number": _number, "TEMPLATE": {"channel": "book", "type": "update", "data": None},
+        }
+        exec(compile(_decoder_source(*variant), f"<book update decoder {variant}>", "exec"), namespace)  # noqa: S102
+        factory = _DECODER_FACTORIES[variant] = namespace["make"]
+    return factory(client._books.get, SpotOrderBookClient._decode_frame.__get__(client), client._checksum_mismatch)
+
+
 def _precision_from_pair(info: dict[str, Any]) -> tuple[int, int]:
     """(price decimals, qty decimals) from an AssetPairs entry or an instrument ``pairs`` item."""
     if "price_precision" in info:
@@ -902,6 +1176,9 @@ class SpotOrderBookClient(SpotWSClient):
         replaced = self._overridden("on_book_update")
         self._quiet = self._book_callback is None and not replaced
         self._update_target = self._book_callback if not replaced else None
+        # the connections' decoder: book updates by a function made for this configuration,
+        # the rest by the method of the same name (an instance attribute hides it)
+        self._decode_frame = _make_update_decoder(self)
 
     def _make_connection(self, name: str, url: str) -> Any:
         conn = super()._make_connection(name, url)
