@@ -654,30 +654,30 @@ _UPDATE_LEVELS = re.compile(r'\{"price":([0-9.]+),"qty":(0\.0*+([1-9][0-9]*+)|[0
 
 # One level (``price``, ``qty``, ``sig``) of side S: what OrderBook._apply_levels does.
 _LEVEL_TEMPLATE = """
-entry = cache_get(price)
+entry = CACHE_GET(PRICE_)
 if entry is None:
-    entry = book._price_entry(price)
+    entry = book._price_entry(PRICE_)
 key = entry[KEY]
 i = bisect(keys, key)
-if sig and (pad := pads_by_text[len(qty)]) is not None:  # the usual volume: 0.<digits>
-    seg = f"{entry[1]}{sig}{pad}"
-    ref = qty + pad
-elif qty == "0":
+if SIG_ and (pad := PADS_BY_TEXT[len(QTY_)]) is not None:  # the usual volume: 0.<digits>
+    seg = f"{entry[1]}{SIG_}{pad}"
+    ref = QTY_ + pad
+elif QTY_ == "0":
     seg = ""
 else:
-    ip, _, fp = qty.partition(".")
-    pad = pads_by_len[len(fp)]
+    ip, _, fp = QTY_.partition(".")
+    pad = book._qpad_by_len[len(fp)]
     if pad is None:  # no point, or more decimals than the precision
-        ref, seg = book._qty_texts(qty)
+        ref, seg = book._qty_texts(QTY_)
         if seg:
             seg = entry[1] + seg
     elif ip == "0":
-        ref = qty + pad
+        ref = QTY_ + pad
         seg = fp.lstrip("0")
         if seg:
             seg = f"{entry[1]}{seg}{pad}"
     else:
-        ref = qty + pad
+        ref = QTY_ + pad
         seg = f"{entry[1]}{ip}{fp}{pad}"
 if keys[i] == key:
     if seg:
@@ -692,7 +692,7 @@ if keys[i] == key:
             del side[entry[2]]
     #TOP if i < 10:
     #TOP     top = True
-elif seg#ONE and i < depth#:
+elif seg#ONE and i < (depth := book.depth)#:
     value = (ref, ts)
     keys.insert(i, key)
     segs.insert(i, seg)
@@ -724,8 +724,8 @@ elif seg#ONE and i < depth#:
 _LEVEL_MESSAGE_TEMPLATE = """
 number = entry[3]
 if number is None:
-    number = entry[3] = _number(price)
-LEVELS{"price": number, "qty": Decimal(qty) if sig or "." in qty else 0 if qty == "0" else int(qty)}END
+    number = entry[3] = _number(PRICE_)
+LEVELS{"price": number, "qty": Decimal(QTY_) if SIG_ or "." in QTY_ else 0 if QTY_ == "0" else int(QTY_)}END
 """
 
 _SIDE_TEMPLATE = """
@@ -746,15 +746,16 @@ else:
     reordered = False
     if M:
         #MSG S_levels = [] if len(raw) <= FAST_MAX else None
+        cache_get = book._price_cache.get
+        pads_by_text = book._qpad_by_text_len
         for price, qty, sig in [(P, Q, G), *findall(M)]:
             LOOP_LEVEL
-        if len(items) > depth:  # levels pushed below the depth: Kraken sends no removal for them
+        if len(items) > (depth := book.depth):  # levels pushed below the depth: Kraken sends no removal for them
             if side is not None:
                 for ptext, _ in items[depth:]:
                     del side[ptext]
             del keys[depth:-1], segs[depth:], items[depth:]
     else:
-        price, qty, sig = P, Q, G
         ONE_LEVEL
     #TOP if top:
     #TOP     book.CACHED = None
@@ -778,10 +779,6 @@ def make(books_get, generic, mismatch):
         if book is None or not book.has_snapshot:
             return generic(raw)
         view = book._view
-        cache_get = book._price_cache.get
-        pads_by_len = book._qpad_by_len
-        pads_by_text = book._qpad_by_text_len
-        depth = book.depth
         ASK_SIDE
         BID_SIDE
         if ts is not None:
@@ -789,15 +786,15 @@ def make(books_get, generic, mismatch):
         bid_part = book._bid_part
         if bid_part is None:
             segs = book._bid_segs
-            bid_part = book._bid_part = "".join(segs if len(segs) <= 10 else segs[:10]).encode()
+            bid_part = book._bid_part = "".join(TOP_SEGS).encode()
             ask_crc = book._ask_crc
             if ask_crc is None:
                 segs = book._ask_segs
-                ask_crc = book._ask_crc = crc32("".join(segs if len(segs) <= 10 else segs[:10]).encode())
+                ask_crc = book._ask_crc = crc32("".join(TOP_SEGS).encode())
             computed = book.checksum = crc32(bid_part, ask_crc)
         elif book._ask_crc is None:
             segs = book._ask_segs
-            ask_crc = book._ask_crc = crc32("".join(segs if len(segs) <= 10 else segs[:10]).encode())
+            ask_crc = book._ask_crc = crc32("".join(TOP_SEGS).encode())
             computed = book.checksum = crc32(bid_part, ask_crc)
         else:  # neither top ten changed
             computed = book.checksum
@@ -853,14 +850,20 @@ def _decoder_source(quiet: bool, deep: bool) -> str:
     keep.add("TOP" if deep else "FLAT")
     sides = {}
     for s, key, p, q, g, m, cached in (("ask", 0, "ap", "aq", "ag", "ma", "_ask_crc"), ("bid", 4, "bp", "bq", "bg", "mb", "_bid_part")):
-        def level(one: bool, s: str = s, key: int = key) -> str:
+        def level(one: bool, s: str = s, key: int = key, p: str = p, q: str = q, g: str = g) -> str:
             text = _select(_LEVEL_TEMPLATE, keep | ({"ONE"} if one else set())).replace("KEY", str(key))
+            if one:  # the pattern's groups, the price cache and the pads straight from the book
+                names = {"PRICE_": p, "QTY_": q, "SIG_": g, "CACHE_GET": "book._price_cache.get", "PADS_BY_TEXT": "book._qpad_by_text_len"}
+            else:
+                names = {"PRICE_": "price", "QTY_": "qty", "SIG_": "sig", "CACHE_GET": "cache_get", "PADS_BY_TEXT": "pads_by_text"}
+            text = re.sub("|".join(names), lambda m: names[m.group(0)], text)
             if quiet:
                 return text
             # one level: its message is a list of one dict; in a loop: appended unless loads builds it
+            message = re.sub("PRICE_|QTY_|SIG_", lambda m: names[m.group(0)], _LEVEL_MESSAGE_TEMPLATE)
             if one:
-                return text + _LEVEL_MESSAGE_TEMPLATE.replace("LEVELS", f"{s}_levels = [").replace("END", "]")
-            add = _LEVEL_MESSAGE_TEMPLATE.replace("LEVELS", f"{s}_levels.append(").replace("END", ")")
+                return text + message.replace("LEVELS", f"{s}_levels = [").replace("END", "]")
+            add = message.replace("LEVELS", f"{s}_levels.append(").replace("END", ")")
             return text + f"\nif {s}_levels is not None:\n" + _indented(add, 4).join(["    ", ""])
         side = _select(_SIDE_TEMPLATE, keep)
         side = side.replace("LOOP_LEVEL", _indented(level(False), 12)).replace("ONE_LEVEL", _indented(level(True), 8))
@@ -870,6 +873,8 @@ def _decoder_source(quiet: bool, deep: bool) -> str:
         side = re.sub(r"\bG\b", g, side)
         sides[s] = re.sub(r"\bM\b", m, side)
     source = _select(_DECODER_TEMPLATE, keep)
+    # the first ten segments (at depth ten a side never has more when the checksum is taken)
+    source = source.replace("TOP_SEGS", "segs if len(segs) <= 10 else segs[:10]" if deep else "segs")
     return source.replace("ASK_SIDE", _indented(sides["ask"], 8)).replace("BID_SIDE", _indented(sides["bid"], 8))
 
 
