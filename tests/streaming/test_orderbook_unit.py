@@ -595,6 +595,89 @@ def test_lean_decoder_accepts_only_what_json_accepts() -> None:
     assert handled > 50
 
 
+@pytest.mark.parametrize("depth,pd,qd,seed,quiet", [(10, 1, 8, 31, False), (10, 2, 5, 32, True), (25, 2, 5, 33, False),
+                                                    (1000, 2, 5, 34, False)])
+def test_update_decoder_keeps_the_books_and_messages_of_the_general_path(depth: int, pd: int, qd: int, seed: int,
+                                                                         quiet: bool) -> None:
+    """The decoder made for the client (``_settle``: one function per variant, applying book
+    updates from the frame's text) against the general method ``SpotOrderBookClient._decode_frame``
+    on the same random frames: volumes below one, above one, whole, with more decimals than
+    the precision and zero; one level or several a side; wrong checksums and fresh snapshots;
+    side dicts held by the caller. Same output, books, checksums and reference dicts (order
+    included) after every frame, and held side dicts never change."""
+    from kraken_ops.spot.orderbook import SpotOrderBookClient
+
+    rng = random.Random(seed)
+    callback = None if quiet else (lambda pair, message: None)
+    made, general = _client(depth, pd, qd, callback=callback), _client(depth, pd, qd, callback=callback)
+    assert made._decode_frame.__name__ == "decode"  # the specialised decoder
+    general._decode_frame = SpotOrderBookClient._decode_frame.__get__(general)
+    unit, lot = D(1).scaleb(-pd), D(1).scaleb(-qd)
+    asks = {D(5000) + unit * i: D(rng.randint(1, 10**7)) * lot for i in range(1, depth + 1)}
+    bids = {D(5000) - unit * i: D(rng.randint(1, 10**7)) * lot for i in range(0, depth)}
+
+    def volume() -> tuple[Decimal, str]:
+        """(what the book keeps, the frame's text)."""
+        kind = rng.random()
+        if kind < 0.25:
+            return D(0), "0"
+        if kind < 0.35:  # whole
+            whole = rng.randint(1, 40)
+            return D(whole), str(whole)
+        if kind < 0.45:  # more decimals than the precision: rounded half-even
+            text = f"0.{rng.randint(0, 10**qd - 1):0{qd}d}{rng.choice('05')}{rng.randint(1, 9)}"
+            return D(text).quantize(lot), text
+        number = (D(rng.randint(1, 10**6)) * lot * (100 if kind < 0.55 else 1)).normalize()
+        return number, format(number, "f")
+
+    def snapshot() -> str:
+        return _frame_text("snapshot", sorted(asks.items()), sorted(bids.items(), reverse=True),
+                           book_checksum(asks.items(), bids.items(), pd, qd))
+
+    frames = [snapshot()]
+    for n_frame in range(1200):
+        changes: dict[str, list[tuple[Decimal, str]]] = {"ask": [], "bid": []}
+        for side, levels in (("ask", asks), ("bid", bids)):
+            if rng.random() < 0.45:
+                continue
+            for _ in range(1 if rng.random() < 0.75 else rng.randint(2, 4)):
+                offset = unit * rng.randint(0, 12 if rng.random() < 0.7 else depth + 20)
+                price = D(5000) + unit + offset if side == "ask" else D(5000) - offset
+                kept, text = volume()
+                changes[side].append((price, text))
+                if kept == 0:
+                    levels.pop(price, None)
+                else:
+                    levels[price] = kept
+        asks, bids = _reference_state(asks, bids, depth)
+        checksum = book_checksum(asks.items(), bids.items(), pd, qd)
+        bad = rng.random() < 0.01
+        def side_text(levels: list[tuple[Decimal, str]]) -> str:  # each volume as its own text
+            return ",".join(f'{{"price":{format(price.normalize(), "f")},"qty":{text}}}' for price, text in levels)
+
+        frames.append(f'{{"channel":"book","type":"update","data":[{{"symbol":"BTC/USD","bids":[{side_text(changes["bid"])}],'
+                      f'"asks":[{side_text(changes["ask"])}],"checksum":{(checksum + bad) % 2**32},'
+                      f'"timestamp":"2026-01-01T00:00:{n_frame % 60:02d}.000000Z"}}]}}')
+        if bad:
+            frames.append(snapshot())
+    held: list[tuple[dict, list]] = []
+    for n, raw in enumerate(frames):
+        out_made, out_general = _feed(made, raw), _feed(general, raw)
+        assert out_made == out_general, f"frame {n}"
+        if type(out_made) is tuple:
+            assert dumps(out_made[1]) == dumps(out_general[1])  # same types and digits
+        a, b = made.book("BTC/USD"), general.book("BTC/USD")
+        assert (a.valid, a.checksum, a.expected_checksum, a.timestamp) == (b.valid, b.checksum, b.expected_checksum, b.timestamp)
+        if n % 3 == 0:
+            view, other = made.get("BTC/USD"), general.get("BTC/USD")
+            assert view == other and list(view["bid"]) == list(other["bid"]) and list(view["ask"]) == list(other["ask"])
+            if n % 9 == 0:
+                held += [(view["bid"], list(view["bid"].items())), (view["ask"], list(view["ask"].items()))]
+    assert made.checksum_mismatches == general.checksum_mismatches > 0
+    assert dict(made.book("BTC/USD").asks()) == asks and dict(made.book("BTC/USD").bids()) == bids
+    assert all(list(side.items()) == items for side, items in held)
+
+
 def test_dict_levels_are_written_as_plain_text_or_refused() -> None:
     """The dict path's only conversion: numbers of any JSON type as plain text; a negative or
     non-numeric value refuses the whole message before anything is applied."""
