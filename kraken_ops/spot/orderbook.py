@@ -11,11 +11,14 @@ their own names (:meth:`SpotOrderBookClient.book`, :meth:`OrderBook.bids`, ...).
 
 :class:`OrderBook` applies ``book`` messages and verifies the CRC32 checksum of
 kraken-protocol.md §4.6. It knows nothing about sockets, so it is tested and benchmarked
-on recorded messages. There is one way levels enter a book: as exact number text
+on recorded messages. Levels enter a book as exact number text, by one set of rules
 (:meth:`OrderBook._apply_levels`). The client's fast path reads that text straight from
 the frame (:data:`_BOOK_FRAME`); a dict message (``on_message``, replays, frames in other
 forms) has its numbers written as text first (:func:`_plain_text`) and then goes the same
-way, so both paths keep identical books.
+way, so both paths keep identical books. Book updates read by a client's connection go
+through a decoder generated for the client's configuration from the same rules
+(:func:`_make_update_decoder`, no call per level); tests keep it equal to the method path
+frame by frame.
 
 How it stays fast. Per side the book keeps parallel lists, best level first: the sort key
 (the price as an exact integer scaled by the pair's precision, negated for bids, so one
