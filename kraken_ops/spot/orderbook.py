@@ -40,7 +40,7 @@ import re
 import sys
 import zlib
 from bisect import bisect_left
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 from types import CoroutineType
 from typing import Any, Callable, Iterable
 
@@ -728,7 +728,7 @@ _LEVEL_MESSAGE_TEMPLATE = """
 number = entry[3]
 if number is None:
     number = entry[3] = _number(PRICE_)
-LEVELS{"price": number, "qty": Decimal(QTY_) if SIG_ or "." in QTY_ else 0 if QTY_ == "0" else int(QTY_)}END
+LEVELS{"price": number, "qty": exact_decimal(QTY_) if SIG_ or "." in QTY_ else 0 if QTY_ == "0" else int(QTY_)}END
 """
 
 _SIDE_TEMPLATE = """
@@ -882,6 +882,10 @@ def _decoder_source(quiet: bool, deep: bool) -> str:
 
 
 _DECODER_FACTORIES: dict[tuple[bool, bool], Callable[..., Any]] = {}
+# ``Decimal(text)`` for a frame's plain number text, ~10 % cheaper (a method call without the
+# constructor's argument parsing): a context that cannot round (every precision and exponent
+# a frame's number can have fits), so the result has the same digits and exponent
+_exact_decimal = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN).create_decimal
 
 
 def _make_update_decoder(client: SpotOrderBookClient) -> Callable[[Any], Any]:
@@ -895,7 +899,7 @@ def _make_update_decoder(client: SpotOrderBookClient) -> Callable[[Any], Any]:
             "fullmatch": _UPDATE_FRAME.fullmatch, "findall": _UPDATE_LEVELS.findall, "loads": loads,
             "bisect": _bisect_left, "crc32": _crc32, "refcount": _refcount, "OWN": _OWN_REFS,
             "REORDER": _REORDER_IN_PLACE, "HANDLED": FRAME_HANDLED, "FAST_MAX": _FAST_FRAME_MAX,
-            "Decimal": Decimal, "_number": _number, "TEMPLATE": {"channel": "book", "type": "update", "data": None},
+            "exact_decimal": _exact_decimal, "_number": _number, "TEMPLATE": {"channel": "book", "type": "update", "data": None},
         }
         exec(compile(_decoder_source(*variant), f"<book update decoder {variant}>", "exec"), namespace)  # noqa: S102
         factory = _DECODER_FACTORIES[variant] = namespace["make"]

@@ -678,6 +678,22 @@ def test_update_decoder_keeps_the_books_and_messages_of_the_general_path(depth: 
     assert all(list(side.items()) == items for side, items in held)
 
 
+def test_message_volumes_have_the_digits_and_exponent_loads_gives() -> None:
+    """The update decoder makes a message's volumes with a context that cannot round: for any
+    number text a frame may carry (up to 40 digits before and after the point) the Decimal is
+    the one ``Decimal(text)`` (and so ``loads``) gives, digits and exponent included."""
+    from kraken_ops.spot.orderbook import _exact_decimal
+
+    rng = random.Random(41)
+    texts = ["0.0", "0.00000001", "12.30", "9" * 40 + "." + "9" * 40, "0." + "0" * 39 + "1", "1" * 40 + ".5"]
+    for _ in range(3000):
+        whole = rng.choice(["0", str(rng.randint(1, 10 ** rng.randint(1, 40) - 1))])
+        texts.append(whole + "." + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 40))))
+    for text in texts:
+        made = _exact_decimal(text)
+        assert type(made) is Decimal and made.as_tuple() == Decimal(text).as_tuple(), text
+
+
 def test_dict_levels_are_written_as_plain_text_or_refused() -> None:
     """The dict path's only conversion: numbers of any JSON type as plain text; a negative or
     non-numeric value refuses the whole message before anything is applied."""
