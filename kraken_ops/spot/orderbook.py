@@ -11,11 +11,14 @@ their own names (:meth:`SpotOrderBookClient.book`, :meth:`OrderBook.bids`, ...).
 
 :class:`OrderBook` applies ``book`` messages and verifies the CRC32 checksum of
 kraken-protocol.md §4.6. It knows nothing about sockets, so it is tested and benchmarked
-on recorded messages. There is one way levels enter a book: as exact number text
+on recorded messages. Levels enter a book as exact number text, by one set of rules
 (:meth:`OrderBook._apply_levels`). The client's fast path reads that text straight from
 the frame (:data:`_BOOK_FRAME`); a dict message (``on_message``, replays, frames in other
 forms) has its numbers written as text first (:func:`_plain_text`) and then goes the same
-way, so both paths keep identical books.
+way, so both paths keep identical books. Book updates read by a client's connection go
+through a decoder generated for the client's configuration from the same rules
+(:func:`_make_update_decoder`, no call per level); tests keep it equal to the method path
+frame by frame.
 
 How it stays fast. Per side the book keeps parallel lists, best level first: the sort key
 (the price as an exact integer scaled by the pair's precision, negated for bids, so one
@@ -23,9 +26,9 @@ How it stays fast. Per side the book keeps parallel lists, best level first: the
 token is ``str`` of that integer), and the reference's price text and ``(volume text,
 timestamp)`` value. An update costs one bisect and a short memmove per level; no sort, no
 Decimal, no float. The checksum part of a side is rebuilt (one join) only when a change
-touched its top ten. ``get()`` builds a side's dict (one ``dict(zip(...))``) only when that
-side changed since the last ``get()``; the book dict itself is the same object across
-calls, refreshed as soon as the book changes while the caller still holds it.
+touched its top ten. The first ``get()`` builds the reference dict; from then on its side
+dicts are changed level by level with the book (a copy first when someone holds the side
+dict), so ``get()`` is a lookup; the book dict itself is the same object across calls.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import re
 import sys
 import zlib
 from bisect import bisect_left
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 from types import CoroutineType
 from typing import Any, Callable, Iterable
 
@@ -50,13 +53,26 @@ LOG = logging.getLogger(__name__)
 
 VALID_DEPTHS = (10, 25, 100, 500, 1000)
 CHECKSUM_LEVELS = 10
-_TOP, _REORDERED = 1, 2  # what OrderBook._apply_levels changed: the top ten; the order of the side dict
+_TOP, _REORDERED, _TOP_REORDERED = 1, 2, 3  # what OrderBook._apply_levels changed: the top ten; the order of the side dict
 _crc32 = zlib.crc32
 _bisect_left = bisect_left
-# How many references a book's reference dict has when only the book holds it: the slot,
-# the caller's local name and getrefcount's own argument. More means someone else holds it.
-_OWN_REFS = 3
-_refcount: Callable[[Any], int] = getattr(sys, "getrefcount", lambda obj: _OWN_REFS + 1)
+_refcount: Callable[[Any], int] = getattr(sys, "getrefcount", lambda obj: 1 << 30)  # without it: always "held"
+
+
+def _own_refs() -> int:
+    """How many references a dict held in one slot has, read the way the book reads it (the
+    slot, a local name, getrefcount's argument): more means that someone else holds it."""
+    holder = {"slot": {}}
+    held = holder["slot"]
+    return _refcount(held)
+
+
+_END = float("inf")  # after the last sort key of a side: bisect never passes it, so keys[i] always exists
+_OWN_REFS = _own_refs()  # 3 on CPython 3.11-3.13
+# a new level inserted in the middle of a side dict that is kept up to date: the levels
+# after it are moved behind it when there are at most this many, else the dict is built
+# again when read
+_REORDER_IN_PLACE = 4
 
 
 def _as_decimal(value: Any) -> Decimal:
@@ -188,10 +204,9 @@ class OrderBook:
         "_bid_levels",
         "_ask_crc",
         "_bid_part",
-        "_ask_view",
-        "_bid_view",
-        "_ask_shared",
-        "_bid_shared",
+        "_qpads",
+        "_qpad_by_len",
+        "_qpad_by_text_len",
         "_view",
         "valid",
         "checksum",
@@ -210,6 +225,14 @@ class OrderBook:
         self._ppad = "0" * price_decimals  # "0" * (decimals - digits after the point) pads a number text
         self._qpad = "0" * qty_decimals
         self._qdot = "." if qty_decimals else ""
+        # what a quantity text with 1..qty_decimals decimals gets appended for its reference
+        # text (and its checksum token); other quantities go through _qty_texts
+        self._qpads = {n: self._qpad[n:] for n in range(1, qty_decimals + 1)}
+        # the same by index (the number of decimals, up to the 40 a frame's number may have):
+        # None where the text is not simply padded
+        self._qpad_by_len = (None, *(self._qpad[n:] for n in range(1, qty_decimals + 1)), *(None,) * (41 - qty_decimals))
+        # and by the length of a volume text "0.<digits>"
+        self._qpad_by_text_len = (None, None, *self._qpad_by_len)
         # price text -> [scaled int, checksum token, the reference's price text, the number
         # ``loads`` gives (once a message needed it)]: active prices recur (levels are updated
         # and removed by the same text), so most levels skip the digit work. Bounded: cleared
@@ -220,23 +243,19 @@ class OrderBook:
         # for bids so that both sides sort ascending and one bisect serves both), the
         # checksum segment (price token + qty token) and the reference's item
         # ``(price text, (volume text, timestamp))``.
-        self._ask_keys: list[int] = []
+        self._ask_keys: list[Any] = [_END]
         self._ask_segs: list[str] = []
         self._ask_levels: list[tuple[str, tuple[str, Any]]] = []
-        self._bid_keys: list[int] = []
+        self._bid_keys: list[Any] = [_END]
         self._bid_segs: list[str] = []
         self._bid_levels: list[tuple[str, tuple[str, Any]]] = []
         # checksum cache: CRC32 of the top-ten asks part and the bytes of the top-ten bids
         # part; None when a change touched the top ten of that side since the last checksum
         self._ask_crc: int | None = None
         self._bid_part: bytes | None = None
-        # The reference dict and a dict per side, kept up to date level by level while they
-        # exist (None: rebuilt when next read). A side dict that has been handed out
-        # (``_*_shared``) is never modified: the next change works on a copy.
-        self._ask_view: dict[str, tuple[str, Any]] | None = None
-        self._bid_view: dict[str, tuple[str, Any]] | None = None
-        self._ask_shared = False
-        self._bid_shared = False
+        # The reference dict, made by the first read; from then on its side dicts are kept
+        # up to date level by level (a side is None when it must be built again when read).
+        # A side dict that anyone else holds is never modified: the change goes to a copy.
         self._view: dict[str, Any] | None = None
         self.valid = False
         self.checksum: int | None = None
@@ -248,11 +267,15 @@ class OrderBook:
     # -- applying messages -------------------------------------------------------------
     def reset(self) -> None:
         """Forget every level (before a new snapshot)."""
-        for side in (self._ask_keys, self._ask_segs, self._ask_levels, self._bid_keys, self._bid_segs, self._bid_levels):
+        for side in (self._ask_segs, self._ask_levels, self._bid_segs, self._bid_levels):
             side.clear()
+        del self._ask_keys[:-1], self._bid_keys[:-1]
         self._ask_crc = None
         self._bid_part = None
-        self._ask_view = self._bid_view = None  # rebuilt when read: the old ones may be held
+        view = self._view
+        if view is not None:  # built again when read (a caller may hold the old ones)
+            view["bid"] = view["ask"] = None
+            view["valid"] = False
         self._fresh = False
         self.valid = False
         self.has_snapshot = False
@@ -298,131 +321,180 @@ class OrderBook:
 
     def _apply_sides(self, asks: Any, bids: Any, expected: Any, timestamp: Any) -> bool:
         """Apply a message's ask and bid levels (text pairs, or None), compute the checksum,
-        compare it with ``expected`` and set :attr:`valid`; bring a reference dict that
-        someone holds up to date (as python-kraken-sdk's is)."""
+        compare it with ``expected`` and set :attr:`valid`; keep the reference dict (once
+        someone has read it) up to date, as python-kraken-sdk's is."""
+        view = self._view
         if asks:
-            view = self._ask_view
-            if view is not None and self._ask_shared:
-                view = view.copy()
-                self._ask_shared = False
-            changed = self._apply_levels(asks, self._ask_keys, self._ask_segs, self._ask_levels, False, timestamp, view)
-            if changed & _TOP:
-                self._ask_crc = None
-            self._ask_view = None if changed & _REORDERED else view
+            if view is None:
+                side = None
+            else:
+                side = view["ask"]
+                if side is not None and _refcount(side) > _OWN_REFS:  # held by a caller: never changed again
+                    side = view["ask"] = side.copy()
+            changed = self._apply_levels(asks, self._ask_keys, self._ask_segs, self._ask_levels, 0, timestamp, side)
+            if changed:
+                if changed != _REORDERED:
+                    self._ask_crc = None
+                if changed != _TOP:
+                    view["ask"] = None  # type: ignore[index]
+                    self._fresh = False
         if bids:
-            view = self._bid_view
-            if view is not None and self._bid_shared:
-                view = view.copy()
-                self._bid_shared = False
-            changed = self._apply_levels(bids, self._bid_keys, self._bid_segs, self._bid_levels, True, timestamp, view)
-            if changed & _TOP:
-                self._bid_part = None
-            self._bid_view = None if changed & _REORDERED else view
+            if view is None:
+                side = None
+            else:
+                side = view["bid"]
+                if side is not None and _refcount(side) > _OWN_REFS:
+                    side = view["bid"] = side.copy()
+            changed = self._apply_levels(bids, self._bid_keys, self._bid_segs, self._bid_levels, 4, timestamp, side)
+            if changed:
+                if changed != _REORDERED:
+                    self._bid_part = None
+                if changed != _TOP:
+                    view["bid"] = None  # type: ignore[index]
+                    self._fresh = False
         if timestamp is not None:
             self.timestamp = timestamp
-        self._fresh = False
-        ask_crc = self._ask_crc
         bid_part = self._bid_part
-        if ask_crc is None or bid_part is None:  # else the top ten, and so the checksum, are unchanged
+        if bid_part is None:
+            segs = self._bid_segs
+            bid_part = self._bid_part = "".join(segs if len(segs) <= 10 else segs[:10]).encode()
+            ask_crc = self._ask_crc
             if ask_crc is None:
                 segs = self._ask_segs
-                ask_crc = self._ask_crc = _crc32("".join(segs if len(segs) <= CHECKSUM_LEVELS else segs[:CHECKSUM_LEVELS]).encode())
-            if bid_part is None:
-                segs = self._bid_segs
-                bid_part = self._bid_part = "".join(segs if len(segs) <= CHECKSUM_LEVELS else segs[:CHECKSUM_LEVELS]).encode()
-            computed = self.checksum = _crc32(bid_part, ask_crc) & 0xFFFFFFFF
-        else:
+                ask_crc = self._ask_crc = _crc32("".join(segs if len(segs) <= 10 else segs[:10]).encode())
+            computed = self.checksum = _crc32(bid_part, ask_crc)
+        elif self._ask_crc is None:
+            segs = self._ask_segs
+            ask_crc = self._ask_crc = _crc32("".join(segs if len(segs) <= 10 else segs[:10]).encode())
+            computed = self.checksum = _crc32(bid_part, ask_crc)
+        else:  # neither top ten changed
             computed = self.checksum
-        if expected is None:
+        if type(expected) is str and str(computed) == expected:  # a frame's digits (int() only when they differ)
+            self.expected_checksum = computed
+            valid = self.valid = self.has_snapshot
+        elif expected is None:
             self.expected_checksum = None
             valid = self.valid = self.has_snapshot
         else:
             if type(expected) is not int:
                 expected = int(expected)
             self.expected_checksum = expected
-            valid = self.valid = self.has_snapshot and computed == expected
-        view = self._view
-        if view is not None and _refcount(view) > _OWN_REFS:
-            self.reference_view()
+            valid = self.valid = computed == expected and self.has_snapshot
+        if view is not None:
+            view["valid"] = valid
+            if not self._fresh and _refcount(view) > _OWN_REFS:  # a caller holds it: as current as the reference's
+                self.reference_view()
         return valid
 
-    def _apply_levels(self, levels: Iterable[tuple[str, str]], keys: list[int], segs: list[str],
-                      items: list[tuple[str, tuple[str, Any]]], negate: bool, timestamp: Any, view: dict[str, Any] | None) -> int:
+    def _apply_levels(self, levels: Iterable[tuple[str, str]], keys: list[Any], segs: list[str],
+                      items: list[tuple[str, tuple[str, Any]]], key_at: int, timestamp: Any, view: dict[str, Any] | None) -> int:
         """Apply ``(price text, qty text)`` levels in order and truncate the side to the depth.
         The one place levels enter a book.
 
-        Per level: ``str.partition`` and concatenations give the padded digits (the
-        checksum tokens once leading zeros are stripped; a price's scaled int, token and
-        reference text usually come from a small cache keyed by its text), one bisect finds
-        the level. A quantity of zero removes the level. ``view`` (the side's reference
-        dict, or None) gets the same change while its order stays right (a new level in the
-        middle cannot be placed in a dict). Returns :data:`_TOP` when the top ten changed,
-        ``| _REORDERED`` when ``view`` must be rebuilt.
+        Per level: the price's sort key, checksum token and reference text come from a
+        small cache keyed by its text (``key_at``: 0 for asks, 4 for bids, whose key is
+        negated); the quantity's reference text is the text padded with zeros, its token
+        that without the point and leading zeros; one bisect finds the level. A quantity of
+        zero removes the level. ``view`` (the side's reference dict, or None) gets the same
+        change while its order stays right. Returns 0, :data:`_TOP` (the top ten changed),
+        :data:`_REORDERED` (``view`` must be built again) or both (:data:`_TOP_REORDERED`).
         """
         cache = self._price_cache
-        qd, qpad, qdot = self.qty_decimals, self._qpad, self._qdot
-        changed = 0
+        pads = self._qpads
+        top = reordered = False
         for price, qty in levels:
             entry = cache.get(price)
             if entry is None:
                 entry = self._price_entry(price)
-            ip, _, fp = qty.partition(".")
-            n = len(fp)
-            if n <= qd:
-                pad = qpad[n:]
-                qtok = f"{ip}{fp}{pad}".lstrip("0")
-                value = (f"{ip}{qdot}{fp}{pad}", timestamp) if qtok else None
-            else:  # more decimals than the precision: rounded half-even like the documented rule
-                qi = _scaled(qty, qd)
-                qtok = str(qi) if qi else ""
-                value = (_fixed(qi, qd), timestamp) if qi else None
-            key = -entry[0] if negate else entry[0]
-            i = _bisect_left(keys, key)
-            if i < len(keys) and keys[i] == key:
-                if value is not None:
-                    segs[i] = entry[1] + qtok
-                    items[i] = (entry[2], value)
-                    if view is not None:
-                        view[entry[2]] = value
-                else:
-                    del keys[i], segs[i], items[i]
-                    if view is not None:
-                        del view[entry[2]]
-            elif value is not None:
-                keys.insert(i, key)
-                segs.insert(i, entry[1] + qtok)
-                items.insert(i, (entry[2], value))
+            key = entry[key_at]
+            i = _bisect_left(keys, key)  # keys end with _END: keys[i] exists
+            if qty == "0":
+                if keys[i] != key:
+                    continue  # removal of a level the book does not hold
+                del keys[i], segs[i], items[i]
                 if view is not None:
-                    if i == len(keys) - 1:  # after the last level: the dict's order stays best first
-                        view[entry[2]] = value
-                    else:
-                        view = None
-                        changed |= _REORDERED
+                    del view[entry[2]]
             else:
-                continue  # removal of a level the book does not hold
-            if i < CHECKSUM_LEVELS:
-                changed |= _TOP
+                # the reference's volume text (padded to the precision) and the level's
+                # checksum segment: price token + volume digits without the point and
+                # leading zeros ("" when the volume is zero)
+                ip, _, fp = qty.partition(".")
+                pad = pads.get(len(fp))
+                if pad is None:  # no point, or more decimals than the precision
+                    ref, seg = self._qty_texts(qty)
+                    if seg:
+                        seg = entry[1] + seg
+                elif ip == "0":  # the usual volume: below one
+                    ref = qty + pad
+                    seg = fp.lstrip("0")
+                    if seg:
+                        seg = f"{entry[1]}{seg}{pad}"
+                else:
+                    ref = qty + pad
+                    seg = f"{entry[1]}{ip}{fp}{pad}"
+                if keys[i] == key:
+                    if seg:
+                        value = (ref, timestamp)
+                        segs[i] = seg
+                        items[i] = (entry[2], value)
+                        if view is not None:
+                            view[entry[2]] = value
+                    else:  # "0.0", or rounded to zero
+                        del keys[i], segs[i], items[i]
+                        if view is not None:
+                            del view[entry[2]]
+                elif seg:
+                    value = (ref, timestamp)
+                    keys.insert(i, key)
+                    segs.insert(i, seg)
+                    items.insert(i, (entry[2], value))
+                    if view is not None:
+                        after = len(items) - i - 1  # levels after the new one: moved behind it
+                        if not after:
+                            view[entry[2]] = value
+                        elif after <= _REORDER_IN_PLACE:
+                            tail = items[i + 1:]
+                            for ptext, _ in tail:
+                                del view[ptext]
+                            view[entry[2]] = value
+                            view.update(tail)
+                        else:  # cheaper to build it again when it is read
+                            view = None
+                            reordered = True
+                else:
+                    continue
+            if i < 10:  # CHECKSUM_LEVELS
+                top = True
         depth = self.depth
-        if len(keys) > depth:  # levels pushed below the depth: Kraken sends no removal for them
+        if len(items) > depth:  # levels pushed below the depth: Kraken sends no removal for them
             if view is not None:
                 for ptext, _ in items[depth:]:
                     del view[ptext]
-            del keys[depth:], segs[depth:], items[depth:]
-        return changed
+            del keys[depth:-1], segs[depth:], items[depth:]
+        if reordered:
+            return _TOP_REORDERED if top else _REORDERED
+        return _TOP if top else 0
+
+    def _qty_texts(self, qty: str) -> tuple[str, str]:
+        """(reference text, checksum token) of a volume text without a point or with more
+        decimals than the precision (rounded half-even like the documented rule)."""
+        qi = _scaled(qty, self.qty_decimals)
+        return _fixed(qi, self.qty_decimals), str(qi) if qi else ""
 
     def _price_entry(self, price: str) -> list[Any]:
-        """``[scaled int, checksum token, reference text, JSON number or None]`` of a price text,
-        remembered in the bounded cache (the number is filled in when a message needs it)."""
+        """``[scaled int, checksum token, reference text, JSON number (None until a message
+        needs it), -scaled int]`` of a price text, remembered in the bounded cache."""
         ip, _, fp = price.partition(".")
         pd = self.price_decimals
         n = len(fp)
         if n <= pd:
             pad = self._ppad[n:]
             digits = f"{ip}{fp}{pad}"
-            entry = [int(digits), digits.lstrip("0"), f"{ip}.{fp}{pad}" if pd else ip, None]
+            scaled = int(digits)
+            entry = [scaled, digits.lstrip("0"), f"{ip}.{fp}{pad}" if pd else ip, None, -scaled]
         else:  # more decimals than the precision: round half-even like the documented rule
             pi = _scaled(price, pd)
-            entry = [pi, str(pi) if pi else "", _fixed(pi, pd), None]
+            entry = [pi, str(pi) if pi else "", _fixed(pi, pd), None, -pi]
         cache = self._price_cache
         if len(cache) >= self._price_cache_size:
             cache.clear()
@@ -455,8 +527,11 @@ class OrderBook:
         timestamp is that of the update that last set the level (None from a snapshot).
 
         The same dict on every call, brought up to date when read and, while anyone else
-        holds it, after every change. A side's dict, once handed out, is never modified:
-        a change of that side makes a new one (as the reference's are replaced).
+        holds it, after every change. Once it exists its side dicts are kept up to date
+        level by level, but a side dict that anyone else holds (a name, a list, an
+        iterator: ``sys.getrefcount`` tells) is never modified: the change goes to a copy,
+        which replaces it in the reference dict (as the reference's are replaced). A side
+        dict nobody holds any more cannot be told from a new one.
         """
         view = self._view
         if self._fresh:
@@ -464,15 +539,10 @@ class OrderBook:
         if view is None:
             view = self._view = {"bid": None, "ask": None, "valid": self.valid,
                                  "price_decimals": self.price_decimals, "qty_decimals": self.qty_decimals}
-        side = self._bid_view
-        if side is None:
-            side = self._bid_view = dict(self._bid_levels)
-        view["bid"] = side
-        side = self._ask_view
-        if side is None:
-            side = self._ask_view = dict(self._ask_levels)
-        view["ask"] = side
-        self._bid_shared = self._ask_shared = True
+        if view["bid"] is None:
+            view["bid"] = dict(self._bid_levels)
+        if view["ask"] is None:
+            view["ask"] = dict(self._ask_levels)
         view["valid"] = self.valid
         self._fresh = True
         return view
@@ -496,7 +566,7 @@ class OrderBook:
         return levels[0] if levels else None
 
     def __len__(self) -> int:
-        return len(self._ask_keys) + len(self._bid_keys)
+        return len(self._ask_levels) + len(self._bid_levels)
 
     def as_dict(self, limit: int | None = None) -> dict[str, Any]:
         """``{"bid": {price: qty}, "ask": {price: qty}, "valid": bool}`` with Decimals, best first
@@ -515,7 +585,10 @@ _JSON_NUMBER = r"(?:0|[1-9][0-9]{0,39}+)(?:\.[0-9]{1,40}+|)"
 _JSON_LEVEL = r'\{"price":' + _JSON_NUMBER + r',"qty":' + _JSON_NUMBER + r"\}"
 # a side: empty, or its first level's price and qty captured and the other levels' text
 _JSON_SIDE = r'(?:\{"price":(' + _JSON_NUMBER + r'),"qty":(' + _JSON_NUMBER + r')\}((?:,' + _JSON_LEVEL + r')*+)|)'
-_JSON_PLAIN_STRING = r'[^"\\\x00-\x1f]*+'  # what json accepts between quotes when there is no escape
+# What json accepts between quotes, narrowed to printable ASCII without escapes (a bitmap
+# test per character in ``re``, about half the cost of the negated class); any other
+# string sends the frame through ``loads``.
+_JSON_PLAIN_STRING = r'[ !#-\[\]-~]*+'
 _BOOK_FRAME = re.compile(
     r'\{"channel":"book","type":"(snapshot|update)","data":\[\{"symbol":"(' + _JSON_PLAIN_STRING + r')"'
     r',"bids":\[' + _JSON_SIDE + r'\],"asks":\[' + _JSON_SIDE + r'\]'
@@ -530,8 +603,8 @@ _FAST_FRAME_MAX = 320  # characters: the header and about five levels
 
 
 def _price_number(prices: dict[str, list[Any]], price: str) -> Any:
-    """A price text's number as ``loads`` gives it, kept in the book's price cache (Decimals
-    are immutable, so messages can share them)."""
+    """A price text's number as ``loads`` gives it, kept in the book's price cache once made
+    (Decimals are immutable, so messages can share them)."""
     entry = prices.get(price)
     if entry is None:
         return _number(price)
@@ -542,8 +615,295 @@ def _price_number(prices: dict[str, list[Any]], price: str) -> Any:
 
 
 def _json_levels(levels: Any, prices: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """The levels as ``loads`` gives them: numbers with a point as Decimal, the others as int."""
-    return [{"price": _price_number(prices, price), "qty": Decimal(qty) if "." in qty else int(qty)} for price, qty in levels]
+    """The levels as ``loads`` gives them: numbers with a point as Decimal, the others as int
+    (prices' numbers as :func:`_price_number` gives them, without a call per level)."""
+    out = []
+    for price, qty in levels:
+        entry = prices.get(price)
+        if entry is None:
+            number = _number(price)
+        else:
+            number = entry[3]
+            if number is None:
+                number = entry[3] = _number(price)
+        out.append({"price": number, "qty": Decimal(qty) if "." in qty else 0 if qty == "0" else int(qty)})
+    return out
+
+
+# -- the specialised update decoder ------------------------------------------------------
+# Book updates are nearly all frames of a subscription, and nearly all of them change one or
+# two levels of one side. The client reads them with a decoder made for it when its
+# connections are made (:func:`_make_update_decoder`): one function per combination of
+# "does anyone read messages" and "is the depth above the ten checksum levels", generated
+# from the template below and compiled once, whose per-frame path has no call per level, no
+# attribute lookups on the client, and no branch for what the client's configuration already
+# settled. It applies exactly what :meth:`OrderBook._apply_levels` applies (the tests keep
+# both paths equal frame by frame); anything else (snapshots, unknown pairs, updates before
+# a snapshot, frames not in Kraken's exact form) goes to :meth:`SpotOrderBookClient._decode_frame`.
+#
+# The update pattern is :data:`_BOOK_FRAME` for ``"type":"update"``, except that a side's
+# first volume in the usual form ``0.<zeros><digits>`` also gives its significant digits
+# (the checksum token without its padding), which saves a partition and a strip a level.
+_JSON_QTY = r"(0\.0*+([1-9][0-9]{0,39}+)|" + _JSON_NUMBER + r")"
+_JSON_UPDATE_SIDE = r'(?:\{"price":(' + _JSON_NUMBER + r'),"qty":' + _JSON_QTY + r"\}((?:," + _JSON_LEVEL + r")*+)|)"
+_UPDATE_FRAME = re.compile(
+    r'\{"channel":"book","type":"update","data":\[\{"symbol":"(' + _JSON_PLAIN_STRING + r')"'
+    r',"bids":\[' + _JSON_UPDATE_SIDE + r'\],"asks":\[' + _JSON_UPDATE_SIDE + r'\]'
+    r',"checksum":(0|[1-9][0-9]{0,17}+)(?:,"timestamp":"(' + _JSON_PLAIN_STRING + r')"|)\}\]\}'
+)
+# the further levels of a side (only run on text _UPDATE_FRAME matched): price, volume, and
+# the volume's significant digits when it is 0.<digits> ("" otherwise)
+_UPDATE_LEVELS = re.compile(r'\{"price":([0-9.]+),"qty":(0\.0*+([1-9][0-9]*+)|[0-9.]+)\}')
+
+# One level (``price``, ``qty``, ``sig``) of side S: what OrderBook._apply_levels does.
+_LEVEL_TEMPLATE = """
+entry = CACHE_GET(PRICE_)
+if entry is None:
+    entry = book._price_entry(PRICE_)
+key = entry[KEY]
+i = bisect(keys, key)
+if SIG_ and (pad := PADS_BY_TEXT[len(QTY_)]) is not None:  # the usual volume: 0.<digits>
+    seg = f"{entry[1]}{SIG_}{pad}"
+    ref = QTY_ + pad
+elif QTY_ == "0":
+    seg = ""
+else:
+    ip, _, fp = QTY_.partition(".")
+    pad = book._qpad_by_len[len(fp)]
+    if pad is None:  # no point, or more decimals than the precision
+        ref, seg = book._qty_texts(QTY_)
+        if seg:
+            seg = entry[1] + seg
+    elif ip == "0":
+        ref = QTY_ + pad
+        seg = fp.lstrip("0")
+        if seg:
+            seg = f"{entry[1]}{seg}{pad}"
+    else:
+        ref = QTY_ + pad
+        seg = f"{entry[1]}{ip}{fp}{pad}"
+if keys[i] == key:
+    if seg:
+        value = (ref, ts)
+        segs[i] = seg
+        items[i] = (entry[2], value)
+        if side is not None:
+            side[entry[2]] = value
+    else:
+        del keys[i], segs[i], items[i]
+        if side is not None:
+            del side[entry[2]]
+    #TOP if i < 10:
+    #TOP     top = True
+elif seg#ONE and i < (depth := book.depth)#:
+    value = (ref, ts)
+    keys.insert(i, key)
+    segs.insert(i, seg)
+    items.insert(i, (entry[2], value))
+    #ONE if len(items) > depth:  # the last level is pushed below the depth
+    #ONE     del keys[-2], segs[-1]
+    #ONE     if side is None:
+    #ONE         del items[-1]
+    #ONE     else:
+    #ONE         del side[items.pop()[0]]
+    if side is not None:
+        after = len(items) - i - 1  # levels after the new one: moved behind it
+        if not after:
+            side[entry[2]] = value
+        elif after <= REORDER:
+            tail = items[i + 1:]
+            for ptext, _ in tail:
+                del side[ptext]
+            side[entry[2]] = value
+            side.update(tail)
+        else:  # cheaper to build it again when it is read
+            side = None
+            reordered = True
+    #TOP if i < 10:
+    #TOP     top = True
+"""
+# its part of the message (a dict like the one ``loads`` gives; the price's number is kept in
+# the price cache, Decimals being immutable)
+_LEVEL_MESSAGE_TEMPLATE = """
+number = entry[3]
+if number is None:
+    number = entry[3] = _number(PRICE_)
+LEVELS{"price": number, "qty": exact_decimal(QTY_) if SIG_ or "." in QTY_ else 0 if QTY_ == "0" else int(QTY_)}END
+"""
+
+_SIDE_TEMPLATE = """
+if P is None:
+    #MSG S_levels = []
+    pass
+else:
+    keys = book._S_keys
+    segs = book._S_segs
+    items = book._S_levels
+    if view is None:
+        side = None
+    else:
+        side = view["S"]
+        if side is not None and refcount(side) > OWN:  # held by a caller: never changed again
+            side = view["S"] = side.copy()
+    #TOP top = False
+    reordered = False
+    if M:
+        #MSG S_levels = [] if len(raw) <= FAST_MAX else None
+        cache_get = book._price_cache.get
+        pads_by_text = book._qpad_by_text_len
+        for price, qty, sig in [(P, Q, G), *findall(M)]:
+            LOOP_LEVEL
+        if len(items) > (depth := book.depth):  # levels pushed below the depth: Kraken sends no removal for them
+            if side is not None:
+                for ptext, _ in items[depth:]:
+                    del side[ptext]
+            del keys[depth:-1], segs[depth:], items[depth:]
+    else:
+        ONE_LEVEL
+    #TOP if top:
+    #TOP     book.CACHED = None
+    #FLAT book.CACHED = None
+    if reordered:
+        view["S"] = None
+        book._fresh = False
+"""
+
+_DECODER_TEMPLATE = """
+def make(books_get, generic, mismatch):
+    def decode(raw):
+        try:
+            match = fullmatch(raw)
+        except TypeError:  # bytes
+            return loads(raw)
+        if match is None:
+            return generic(raw)
+        pair, bp, bq, bg, mb, ap, aq, ag, ma, cs, ts = match.groups()
+        book = books_get(pair)
+        if book is None or not book.has_snapshot:
+            return generic(raw)
+        view = book._view
+        ASK_SIDE
+        BID_SIDE
+        if ts is not None:
+            book.timestamp = ts
+        bid_part = book._bid_part
+        if bid_part is None:
+            segs = book._bid_segs
+            bid_part = book._bid_part = "".join(TOP_SEGS).encode()
+            ask_crc = book._ask_crc
+            if ask_crc is None:
+                segs = book._ask_segs
+                ask_crc = book._ask_crc = crc32("".join(TOP_SEGS).encode())
+            computed = book.checksum = crc32(bid_part, ask_crc)
+        elif book._ask_crc is None:
+            segs = book._ask_segs
+            ask_crc = book._ask_crc = crc32("".join(TOP_SEGS).encode())
+            computed = book.checksum = crc32(bid_part, ask_crc)
+        else:  # neither top ten changed
+            computed = book.checksum
+        if f"{computed}" == cs:
+            book.expected_checksum = computed
+            valid = book.valid = True
+        else:
+            computed = book.expected_checksum = int(cs)  # the message carries the frame's checksum
+            valid = book.valid = book.checksum == computed
+        if view is not None:
+            view["valid"] = valid
+            if not book._fresh and refcount(view) > OWN:  # a caller holds it: as current as the reference's
+                book.reference_view()
+        #QUIET return HANDLED if valid else mismatch(pair, book, None)
+        #MSG if ask_levels is None or bid_levels is None:  # many levels: the C decoder builds it faster
+        #MSG     message = loads(raw)
+        #MSG else:
+        #MSG     message = TEMPLATE.copy()
+        #MSG     if ts is None:
+        #MSG         message["data"] = [{"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": computed}]
+        #MSG     else:
+        #MSG         message["data"] = [{"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": computed, "timestamp": ts}]
+        #MSG return (pair, message) if valid else mismatch(pair, book, message)
+    return decode
+"""
+
+
+def _select(text: str, keep: set[str]) -> str:
+    """The template lines for this variant: a line ``#NAME ...`` is kept (without the mark)
+    when NAME is in ``keep``, dropped otherwise; ``#ONE and i < depth#`` inline the same way."""
+    out = []
+    for line in text.splitlines():
+        body = line.lstrip()
+        if body.startswith("#") and body[1:].split(" ", 1)[0].isupper():
+            name, _, rest = body[1:].partition(" ")
+            if name not in keep:
+                continue
+            line = line[: len(line) - len(body)] + rest
+        out.append(line)
+    text = "\n".join(out)
+    inline = re.compile(r"#([A-Z]+)(.*?)#")
+    return inline.sub(lambda m: m.group(2) if m.group(1) in keep else "", text)
+
+
+def _indented(text: str, spaces: int) -> str:
+    pad = " " * spaces
+    return "\n".join(pad + line if line.strip() else "" for line in text.strip("\n").splitlines()).lstrip()
+
+
+def _decoder_source(quiet: bool, deep: bool) -> str:
+    """The source of the decoder factory for one variant (see :func:`_make_update_decoder`)."""
+    keep = {"QUIET"} if quiet else {"MSG"}
+    keep.add("TOP" if deep else "FLAT")
+    sides = {}
+    for s, key, p, q, g, m, cached in (("ask", 0, "ap", "aq", "ag", "ma", "_ask_crc"), ("bid", 4, "bp", "bq", "bg", "mb", "_bid_part")):
+        def level(one: bool, s: str = s, key: int = key, p: str = p, q: str = q, g: str = g) -> str:
+            text = _select(_LEVEL_TEMPLATE, keep | ({"ONE"} if one else set())).replace("KEY", str(key))
+            if one:  # the pattern's groups, the price cache and the pads straight from the book
+                names = {"PRICE_": p, "QTY_": q, "SIG_": g, "CACHE_GET": "book._price_cache.get", "PADS_BY_TEXT": "book._qpad_by_text_len"}
+            else:
+                names = {"PRICE_": "price", "QTY_": "qty", "SIG_": "sig", "CACHE_GET": "cache_get", "PADS_BY_TEXT": "pads_by_text"}
+            text = re.sub("|".join(names), lambda m: names[m.group(0)], text)
+            if quiet:
+                return text
+            # one level: its message is a list of one dict; in a loop: appended unless loads builds it
+            message = re.sub("PRICE_|QTY_|SIG_", lambda m: names[m.group(0)], _LEVEL_MESSAGE_TEMPLATE)
+            if one:
+                return text + message.replace("LEVELS", f"{s}_levels = [").replace("END", "]")
+            add = message.replace("LEVELS", f"{s}_levels.append(").replace("END", ")")
+            return text + f"\nif {s}_levels is not None:\n" + _indented(add, 4).join(["    ", ""])
+        side = _select(_SIDE_TEMPLATE, keep)
+        side = side.replace("LOOP_LEVEL", _indented(level(False), 12)).replace("ONE_LEVEL", _indented(level(True), 8))
+        side = side.replace("_S_", f"_{s}_").replace('"S"', f'"{s}"').replace("S_levels", f"{s}_levels").replace("CACHED", cached)
+        side = re.sub(r"\bP\b", p, side)
+        side = re.sub(r"\bQ\b", q, side)
+        side = re.sub(r"\bG\b", g, side)
+        sides[s] = re.sub(r"\bM\b", m, side)
+    source = _select(_DECODER_TEMPLATE, keep)
+    # the first ten segments (at depth ten a side never has more when the checksum is taken)
+    source = source.replace("TOP_SEGS", "segs if len(segs) <= 10 else segs[:10]" if deep else "segs")
+    return source.replace("ASK_SIDE", _indented(sides["ask"], 8)).replace("BID_SIDE", _indented(sides["bid"], 8))
+
+
+_DECODER_FACTORIES: dict[tuple[bool, bool], Callable[..., Any]] = {}
+# ``Decimal(text)`` for a frame's plain number text, ~10 % cheaper (a method call without the
+# constructor's argument parsing): a context that cannot round (every precision and exponent
+# a frame's number can have fits), so the result has the same digits and exponent
+_exact_decimal = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN).create_decimal
+
+
+def _make_update_decoder(client: SpotOrderBookClient) -> Callable[[Any], Any]:
+    """The client's frame decoder: book updates of pairs with a book applied straight from the
+    frame's text by a function specialised for the client (quiet or not, depth above ten or
+    not); every other frame goes to :meth:`SpotOrderBookClient._decode_frame`."""
+    variant = (client._quiet, client._depth > CHECKSUM_LEVELS)
+    factory = _DECODER_FACTORIES.get(variant)
+    if factory is None:
+        namespace = {
+            "fullmatch": _UPDATE_FRAME.fullmatch, "findall": _UPDATE_LEVELS.findall, "loads": loads,
+            "bisect": _bisect_left, "crc32": _crc32, "refcount": _refcount, "OWN": _OWN_REFS,
+            "REORDER": _REORDER_IN_PLACE, "HANDLED": FRAME_HANDLED, "FAST_MAX": _FAST_FRAME_MAX,
+            "exact_decimal": _exact_decimal, "_number": _number, "TEMPLATE": {"channel": "book", "type": "update", "data": None},
+        }
+        exec(compile(_decoder_source(*variant), f"<book update decoder {variant}>", "exec"), namespace)  # noqa: S102
+        factory = _DECODER_FACTORIES[variant] = namespace["make"]
+    return factory(client._books.get, SpotOrderBookClient._decode_frame.__get__(client), client._checksum_mismatch)
 
 
 def _precision_from_pair(info: dict[str, Any]) -> tuple[int, int]:
@@ -828,6 +1188,9 @@ class SpotOrderBookClient(SpotWSClient):
         replaced = self._overridden("on_book_update")
         self._quiet = self._book_callback is None and not replaced
         self._update_target = self._book_callback if not replaced else None
+        # the connections' decoder: book updates by a function made for this configuration,
+        # the rest by the method of the same name (an instance attribute hides it)
+        self._decode_frame = _make_update_decoder(self)
 
     def _make_connection(self, name: str, url: str) -> Any:
         conn = super()._make_connection(name, url)
@@ -851,11 +1214,12 @@ class SpotOrderBookClient(SpotWSClient):
                 kind, pair, bid_price, bid_qty, more_bids, ask_price, ask_qty, more_asks, checksum_text, timestamp = match.groups()
                 book = self._books.get(pair)
                 if book is not None:
-                    if kind == "snapshot":
+                    if kind == "update":
+                        if not book.has_snapshot:
+                            return FRAME_HANDLED  # an update before the (fresh) snapshot
+                    else:
                         book.reset()
                         book.has_snapshot = True
-                    elif not book.has_snapshot:
-                        return FRAME_HANDLED  # an update before the (fresh) snapshot
                     # a side's levels: None, its one level (the usual update) or all of them
                     if ask_price is None:
                         asks = None
@@ -871,33 +1235,46 @@ class SpotOrderBookClient(SpotWSClient):
                         bids += _LEVEL_TEXTS.findall(more_bids)
                     else:
                         bids = ((bid_price, bid_qty),)
-                    checksum = int(checksum_text)
-                    valid = book._apply_sides(asks, bids, checksum, timestamp)
+                    valid = book._apply_sides(asks, bids, checksum_text, timestamp)
+                    checksum = book.expected_checksum
                     if self._quiet:
                         return FRAME_HANDLED if valid else self._checksum_mismatch(pair, book, None)
-                    if len(raw) <= _FAST_FRAME_MAX:
-                        prices = book._price_cache
-                        if bids is None:
+                    if more_asks or more_bids:
+                        if len(raw) <= _FAST_FRAME_MAX:
+                            prices = book._price_cache
+                            item = {"symbol": pair, "bids": [] if bids is None else _json_levels(bids, prices),
+                                    "asks": [] if asks is None else _json_levels(asks, prices), "checksum": checksum}
+                            if timestamp is not None:
+                                item["timestamp"] = timestamp
+                            message = {"channel": "book", "type": kind, "data": [item]}
+                        else:
+                            message = loads(raw)
+                    else:  # at most one level a side (the usual update): no loop, no call
+                        if bid_price is None:
                             bid_levels = []
-                        elif more_bids:
-                            bid_levels = _json_levels(bids, prices)
-                        else:  # the usual single level, without the loop
-                            bid_levels = [{"price": _price_number(prices, bid_price),
-                                           "qty": Decimal(bid_qty) if "." in bid_qty else int(bid_qty)}]
-                        if asks is None:
+                        else:  # applied last: its price is in the cache
+                            entry = book._price_cache[bid_price]
+                            number = entry[3]
+                            if number is None:
+                                number = entry[3] = _number(bid_price)
+                            bid_levels = [{"price": number, "qty": Decimal(bid_qty) if "." in bid_qty else 0 if bid_qty == "0" else int(bid_qty)}]
+                        if ask_price is None:
                             ask_levels = []
-                        elif more_asks:
-                            ask_levels = _json_levels(asks, prices)
-                        else:
-                            ask_levels = [{"price": _price_number(prices, ask_price),
-                                           "qty": Decimal(ask_qty) if "." in ask_qty else int(ask_qty)}]
+                        elif bid_price is None:  # applied last: its price is in the cache
+                            entry = book._price_cache[ask_price]
+                            number = entry[3]
+                            if number is None:
+                                number = entry[3] = _number(ask_price)
+                            ask_levels = [{"price": number, "qty": Decimal(ask_qty) if "." in ask_qty else 0 if ask_qty == "0" else int(ask_qty)}]
+                        else:  # the bid level may have filled (and so cleared) the cache
+                            ask_levels = [{"price": _price_number(book._price_cache, ask_price),
+                                           "qty": Decimal(ask_qty) if "." in ask_qty else 0 if ask_qty == "0" else int(ask_qty)}]
                         if timestamp is None:
-                            item = {"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": checksum}
+                            message = {"channel": "book", "type": kind, "data": [
+                                {"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": checksum}]}
                         else:
-                            item = {"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": checksum, "timestamp": timestamp}
-                        message = {"channel": "book", "type": kind, "data": [item]}
-                    else:
-                        message = loads(raw)
+                            message = {"channel": "book", "type": kind, "data": [
+                                {"symbol": pair, "bids": bid_levels, "asks": ask_levels, "checksum": checksum, "timestamp": timestamp}]}
                     return (pair, message) if valid else self._checksum_mismatch(pair, book, message)
         return loads(raw)
 

@@ -219,6 +219,60 @@ def test_random_streams_match_the_naive_model_at_every_depth(depth: int, seed: i
     assert dict(book.asks()) == asks and dict(book.bids()) == bids
 
 
+@pytest.mark.parametrize("depth,seed", [(10, 31), (25, 32), (100, 33)])
+def test_reference_dict_read_after_every_update_matches_the_naive_model(depth: int, seed: int) -> None:
+    """``reference_view()`` read after every update (so its side dicts are kept up to date
+    level by level: changes, removals, levels inserted in the middle and pushed below the
+    depth) equals the reference's book built from scratch, order and timestamps included;
+    side dicts held by the caller (a name, a list, an iterator) never change afterwards."""
+    rng = random.Random(seed)
+    book = OrderBook(depth=depth, price_decimals=2, qty_decimals=5)
+    asks = {D(5000) + D(i) / 100: (D(rng.randint(1, 10**7)) / 10**5, None) for i in range(1, depth + 1)}
+    bids = {D(5000) - D(i) / 100: (D(rng.randint(1, 10**7)) / 10**5, None) for i in range(0, depth)}
+
+    def qtys(levels):
+        return {p: q for p, (q, _) in levels.items()}
+
+    def expected(levels, reverse: bool):
+        return [(f"{p:.2f}", (f"{q:.5f}", ts)) for p, (q, ts) in sorted(levels.items(), reverse=reverse)[:depth]]
+
+    assert book.apply(_snapshot([{"price": p, "qty": q} for p, (q, _) in asks.items()], [{"price": p, "qty": q} for p, (q, _) in bids.items()],
+                                book_checksum(qtys(asks).items(), qtys(bids).items(), 2, 5)))
+    held: list[tuple[dict, list]] = []
+    iterators = []
+    for n in range(800):
+        stamp = f"2026-01-01T00:00:{n:06d}Z"
+        changes: dict[str, list] = {"ask": [], "bid": []}
+        for side, levels in (("ask", asks), ("bid", bids)):
+            for _ in range(rng.randint(0, 3)):
+                offset = D(rng.randint(0, 12 if rng.random() < 0.6 else depth + 30)) / 100
+                price = D(5000) + D("0.01") + offset if side == "ask" else D(5000) - offset
+                qty = D(0) if rng.random() < 0.3 else D(rng.randint(1, 10**8)) / 10**5
+                changes[side].append({"price": price, "qty": qty})
+                if qty == 0:
+                    levels.pop(price, None)
+                else:
+                    levels[price] = (qty, stamp)
+        asks = dict(sorted(asks.items())[:depth])
+        bids = dict(sorted(bids.items(), reverse=True)[:depth])
+        item = {"symbol": "BTC/USD", "asks": changes["ask"], "bids": changes["bid"],
+                "checksum": book_checksum(qtys(asks).items(), qtys(bids).items(), 2, 5), "timestamp": stamp}
+        assert book.apply({"channel": "book", "type": "update", "data": [item]})
+        view = book.reference_view()
+        assert list(view["ask"].items()) == expected(asks, False), f"update {n}"
+        assert list(view["bid"].items()) == expected(bids, True), f"update {n}"
+        assert view["valid"] is True
+        roll = rng.random()
+        if roll < 0.05:
+            held.append((view["bid"], list(view["bid"].items())))
+        elif roll < 0.1:
+            iterators.append((iter(view["ask"].items()), list(view["ask"].items())))
+        del view
+    assert held and iterators
+    assert all(list(side.items()) == items for side, items in held)
+    assert all(list(it) == items for it, items in iterators)
+
+
 def test_recorded_fixtures_validate_every_checksum() -> None:
     """The benchmark fixtures (recorded from the local exchange) are a valid Kraken stream."""
     import gzip
@@ -539,6 +593,105 @@ def test_lean_decoder_accepts_only_what_json_accepts() -> None:
         else:
             assert got == expected
     assert handled > 50
+
+
+@pytest.mark.parametrize("depth,pd,qd,seed,quiet", [(10, 1, 8, 31, False), (10, 2, 5, 32, True), (25, 2, 5, 33, False),
+                                                    (1000, 2, 5, 34, False)])
+def test_update_decoder_keeps_the_books_and_messages_of_the_general_path(depth: int, pd: int, qd: int, seed: int,
+                                                                         quiet: bool) -> None:
+    """The decoder made for the client (``_settle``: one function per variant, applying book
+    updates from the frame's text) against the general method ``SpotOrderBookClient._decode_frame``
+    on the same random frames: volumes below one, above one, whole, with more decimals than
+    the precision and zero; one level or several a side; wrong checksums and fresh snapshots;
+    side dicts held by the caller. Same output, books, checksums and reference dicts (order
+    included) after every frame, and held side dicts never change."""
+    from kraken_ops.spot.orderbook import SpotOrderBookClient
+
+    rng = random.Random(seed)
+    callback = None if quiet else (lambda pair, message: None)
+    made, general = _client(depth, pd, qd, callback=callback), _client(depth, pd, qd, callback=callback)
+    assert made._decode_frame.__name__ == "decode"  # the specialised decoder
+    general._decode_frame = SpotOrderBookClient._decode_frame.__get__(general)
+    unit, lot = D(1).scaleb(-pd), D(1).scaleb(-qd)
+    asks = {D(5000) + unit * i: D(rng.randint(1, 10**7)) * lot for i in range(1, depth + 1)}
+    bids = {D(5000) - unit * i: D(rng.randint(1, 10**7)) * lot for i in range(0, depth)}
+
+    def volume() -> tuple[Decimal, str]:
+        """(what the book keeps, the frame's text)."""
+        kind = rng.random()
+        if kind < 0.25:
+            return D(0), "0"
+        if kind < 0.35:  # whole
+            whole = rng.randint(1, 40)
+            return D(whole), str(whole)
+        if kind < 0.45:  # more decimals than the precision: rounded half-even
+            text = f"0.{rng.randint(0, 10**qd - 1):0{qd}d}{rng.choice('05')}{rng.randint(1, 9)}"
+            return D(text).quantize(lot), text
+        number = (D(rng.randint(1, 10**6)) * lot * (100 if kind < 0.55 else 1)).normalize()
+        return number, format(number, "f")
+
+    def snapshot() -> str:
+        return _frame_text("snapshot", sorted(asks.items()), sorted(bids.items(), reverse=True),
+                           book_checksum(asks.items(), bids.items(), pd, qd))
+
+    frames = [snapshot()]
+    for n_frame in range(1200):
+        changes: dict[str, list[tuple[Decimal, str]]] = {"ask": [], "bid": []}
+        for side, levels in (("ask", asks), ("bid", bids)):
+            if rng.random() < 0.45:
+                continue
+            for _ in range(1 if rng.random() < 0.75 else rng.randint(2, 4)):
+                offset = unit * rng.randint(0, 12 if rng.random() < 0.7 else depth + 20)
+                price = D(5000) + unit + offset if side == "ask" else D(5000) - offset
+                kept, text = volume()
+                changes[side].append((price, text))
+                if kept == 0:
+                    levels.pop(price, None)
+                else:
+                    levels[price] = kept
+        asks, bids = _reference_state(asks, bids, depth)
+        checksum = book_checksum(asks.items(), bids.items(), pd, qd)
+        bad = rng.random() < 0.01
+        def side_text(levels: list[tuple[Decimal, str]]) -> str:  # each volume as its own text
+            return ",".join(f'{{"price":{format(price.normalize(), "f")},"qty":{text}}}' for price, text in levels)
+
+        frames.append(f'{{"channel":"book","type":"update","data":[{{"symbol":"BTC/USD","bids":[{side_text(changes["bid"])}],'
+                      f'"asks":[{side_text(changes["ask"])}],"checksum":{(checksum + bad) % 2**32},'
+                      f'"timestamp":"2026-01-01T00:00:{n_frame % 60:02d}.000000Z"}}]}}')
+        if bad:
+            frames.append(snapshot())
+    held: list[tuple[dict, list]] = []
+    for n, raw in enumerate(frames):
+        out_made, out_general = _feed(made, raw), _feed(general, raw)
+        assert out_made == out_general, f"frame {n}"
+        if type(out_made) is tuple:
+            assert dumps(out_made[1]) == dumps(out_general[1])  # same types and digits
+        a, b = made.book("BTC/USD"), general.book("BTC/USD")
+        assert (a.valid, a.checksum, a.expected_checksum, a.timestamp) == (b.valid, b.checksum, b.expected_checksum, b.timestamp)
+        if n % 3 == 0:
+            view, other = made.get("BTC/USD"), general.get("BTC/USD")
+            assert view == other and list(view["bid"]) == list(other["bid"]) and list(view["ask"]) == list(other["ask"])
+            if n % 9 == 0:
+                held += [(view["bid"], list(view["bid"].items())), (view["ask"], list(view["ask"].items()))]
+    assert made.checksum_mismatches == general.checksum_mismatches > 0
+    assert dict(made.book("BTC/USD").asks()) == asks and dict(made.book("BTC/USD").bids()) == bids
+    assert all(list(side.items()) == items for side, items in held)
+
+
+def test_message_volumes_have_the_digits_and_exponent_loads_gives() -> None:
+    """The update decoder makes a message's volumes with a context that cannot round: for any
+    number text a frame may carry (up to 40 digits before and after the point) the Decimal is
+    the one ``Decimal(text)`` (and so ``loads``) gives, digits and exponent included."""
+    from kraken_ops.spot.orderbook import _exact_decimal
+
+    rng = random.Random(41)
+    texts = ["0.0", "0.00000001", "12.30", "9" * 40 + "." + "9" * 40, "0." + "0" * 39 + "1", "1" * 40 + ".5"]
+    for _ in range(3000):
+        whole = rng.choice(["0", str(rng.randint(1, 10 ** rng.randint(1, 40) - 1))])
+        texts.append(whole + "." + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 40))))
+    for text in texts:
+        made = _exact_decimal(text)
+        assert type(made) is Decimal and made.as_tuple() == Decimal(text).as_tuple(), text
 
 
 def test_dict_levels_are_written_as_plain_text_or_refused() -> None:
