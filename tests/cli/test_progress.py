@@ -226,6 +226,15 @@ def test_exports_create_without_wait_prints_the_command_that_fetches_it(cli: Any
     assert (tmp_path / f"ledgers-{report_id}.zip").stat().st_size == json.loads(fetched.stdout)["bytes"] > 0
 
 
+def test_exports_create_says_the_next_step_after_its_result(cli: Any) -> None:
+    """On one screen (stdout and stderr together) the result comes first, then the next step."""
+    cli.add_profile("bot1")
+    both = subprocess.run([sys.executable, "-m", "kraken_ops.cli", "exports", "create", "--report", "ledgers", "-p", "bot1", "-o", "json"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=cli.env(), timeout=120, text=True)
+    assert both.returncode == 0, both.stdout
+    assert both.stdout.index('"id"') < both.stdout.index("next: kraken-ops exports download"), both.stdout
+
+
 # --- end to end: stderr a pseudo-terminal --------------------------------------------------------
 def _run_with_pty_stderr(cli: Any, *args: str) -> tuple[int, str, str]:
     master, slave = os.openpty()

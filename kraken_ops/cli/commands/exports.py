@@ -221,8 +221,6 @@ def run_create_export(opts: CreateExportOptions, user: Any, out: Output | None =
         result = {**result, "status": status.get("status")}
         if opts.download:
             result.update(run_download(user, result["id"], opts.download, force=opts.force))
-    else:
-        print(f"next: {next_step(opts.report, result['id'])}", file=sys.stderr)
     if out is not None:
         out.emit(result, RECORD)
     return result
@@ -249,7 +247,10 @@ def create(
     if download:
         refuse_existing(download, force)
     opts = CreateExportOptions(report.value, description, format_.value, csv_list(fields), start, end, wait, download, force=force)
-    single(SPEC, lambda u: run_create_export(opts, u), RECORD)
+    result = single(SPEC, lambda u: run_create_export(opts, u), RECORD)
+    if not (wait or download):  # after the result, where a person reads on
+        sys.stdout.flush()
+        print(f"next: {next_step(opts.report, result['id'])}", file=sys.stderr)
 
 
 @command(app, "status", kind="private")
