@@ -18,7 +18,9 @@ forms) has its numbers written as text first (:func:`_plain_text`) and then goes
 way, so both paths keep identical books. Book updates read by a client's connection go
 through a decoder generated for the client's configuration from the same rules
 (:func:`_make_update_decoder`, no call per level); tests keep it equal to the method path
-frame by frame.
+frame by frame. Where the optional C module ``kraken_ops.spot._bookscan`` is built, that
+decoder scans the frame, applies a side's single level and takes the CRC32 with it; each
+C function has a Python twin here that defines it and runs when the module is missing.
 
 How it stays fast. Per side the book keeps parallel lists, best level first: the sort key
 (the price as an exact integer scaled by the pair's precision, negated for bids, so one
@@ -36,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import re
 import sys
 import zlib
@@ -57,6 +60,39 @@ _TOP, _REORDERED, _TOP_REORDERED = 1, 2, 3  # what OrderBook._apply_levels chang
 _crc32 = zlib.crc32
 _bisect_left = bisect_left
 _refcount: Callable[[Any], int] = getattr(sys, "getrefcount", lambda obj: 1 << 30)  # without it: always "held"
+
+# The optional C helpers of the text path (kraken_ops/spot/_bookscan.c, built by setup.py when
+# a compiler is there): the frame scanner (:data:`_UPDATE_FRAME`'s groups: twin
+# :func:`scan_update_py`), the CRC32 of a side's top ten checksum segments (twin
+# :func:`crc32_top_py`) and a side's single level applied (twin: the update decoder
+# template's level code, ``_LEVEL_TEMPLATE``). The twins define them, tests hold each pair
+# equal, and without the module (not built, or ``KRAKEN_OPS_NO_EXTENSIONS`` set) the twins run.
+_scan_update: Callable[[Any], Any] | None = None
+_crc32_top: Callable[[list[str], int], int] | None = None
+_apply_one: Callable[..., Any] | None = None
+if not os.environ.get("KRAKEN_OPS_NO_EXTENSIONS"):
+    try:
+        from kraken_ops.spot._bookscan import apply_one as _apply_one, crc32_top as _crc32_top, scan_update as _scan_update
+    except ImportError:  # not built: the pure-Python twins
+        pass
+
+
+def scan_update_py(raw: str) -> tuple[Any, ...] | None:
+    """The pure-Python twin of the C ``scan_update``: a book update frame's groups (pair;
+    bids' first price, volume, volume's significant digits, further levels; the same for
+    asks; checksum as int; timestamp), or None when the frame is not in Kraken's exact form."""
+    match = _UPDATE_FRAME.fullmatch(raw)
+    if match is None:
+        return None
+    groups = match.groups()
+    return (*groups[:9], int(groups[9]), groups[10])
+
+
+def crc32_top_py(segs: list[str], start: int) -> int:
+    """The pure-Python twin of the C ``crc32_top``: CRC32 of a side's first ten checksum
+    segments, continuing from ``start`` (asks from 0, then bids from the asks' CRC: the book
+    checksum of kraken-protocol.md §4.6)."""
+    return _crc32("".join(segs if len(segs) <= CHECKSUM_LEVELS else segs[:CHECKSUM_LEVELS]).encode(), start)
 
 
 def _own_refs() -> int:
@@ -644,7 +680,7 @@ def _json_levels(levels: Any, prices: dict[str, list[Any]]) -> list[dict[str, An
 # The update pattern is :data:`_BOOK_FRAME` for ``"type":"update"``, except that a side's
 # first volume in the usual form ``0.<zeros><digits>`` also gives its significant digits
 # (the checksum token without its padding), which saves a partition and a strip a level.
-_JSON_QTY = r"(0\.0*+([1-9][0-9]{0,39}+)|" + _JSON_NUMBER + r")"
+_JSON_QTY = r"(0\.(?=[0-9]{1,40}+[^0-9])0*+([1-9][0-9]*+)|" + _JSON_NUMBER + r")"
 _JSON_UPDATE_SIDE = r'(?:\{"price":(' + _JSON_NUMBER + r'),"qty":' + _JSON_QTY + r"\}((?:," + _JSON_LEVEL + r")*+)|)"
 _UPDATE_FRAME = re.compile(
     r'\{"channel":"book","type":"update","data":\[\{"symbol":"(' + _JSON_PLAIN_STRING + r')"'
@@ -762,7 +798,9 @@ else:
         ONE_LEVEL
     #TOP if top:
     #TOP     book.CACHED = None
+    #C #TOP     stale = True
     #FLAT book.CACHED = None
+    #C #FLAT stale = True
     if reordered:
         view["S"] = None
         book._fresh = False
@@ -771,41 +809,58 @@ else:
 _DECODER_TEMPLATE = """
 def make(books_get, generic, mismatch):
     def decode(raw):
-        try:
-            match = fullmatch(raw)
-        except TypeError:  # bytes
-            return loads(raw)
-        if match is None:
-            return generic(raw)
-        pair, bp, bq, bg, mb, ap, aq, ag, ma, cs, ts = match.groups()
+        #PY try:
+        #PY     match = fullmatch(raw)
+        #PY except TypeError:  # bytes
+        #PY     return loads(raw)
+        #PY if match is None:
+        #PY     return generic(raw)
+        #PY pair, bp, bq, bg, mb, ap, aq, ag, ma, cs, ts = match.groups()
+        #C try:
+        #C     groups = scan(raw)
+        #C except TypeError:  # bytes
+        #C     return loads(raw)
+        #C if groups is None:
+        #C     return generic(raw)
+        #C pair, bp, bq, bg, mb, ap, aq, ag, ma, cs, ts = groups
         book = books_get(pair)
         if book is None or not book.has_snapshot:
             return generic(raw)
         view = book._view
+        #C stale = False
         ASK_SIDE
         BID_SIDE
         if ts is not None:
             book.timestamp = ts
-        bid_part = book._bid_part
-        if bid_part is None:
-            segs = book._bid_segs
-            bid_part = book._bid_part = "".join(TOP_SEGS).encode()
-            ask_crc = book._ask_crc
-            if ask_crc is None:
-                segs = book._ask_segs
-                ask_crc = book._ask_crc = crc32("".join(TOP_SEGS).encode())
-            computed = book.checksum = crc32(bid_part, ask_crc)
-        elif book._ask_crc is None:
-            segs = book._ask_segs
-            ask_crc = book._ask_crc = crc32("".join(TOP_SEGS).encode())
-            computed = book.checksum = crc32(bid_part, ask_crc)
-        else:  # neither top ten changed
-            computed = book.checksum
-        if f"{computed}" == cs:
+        #PY bid_part = book._bid_part
+        #PY if bid_part is None:
+        #PY     segs = book._bid_segs
+        #PY     bid_part = book._bid_part = "".join(TOP_SEGS).encode()
+        #PY     ask_crc = book._ask_crc
+        #PY     if ask_crc is None:
+        #PY         segs = book._ask_segs
+        #PY         ask_crc = book._ask_crc = crc32("".join(TOP_SEGS).encode())
+        #PY     computed = book.checksum = crc32(bid_part, ask_crc)
+        #PY elif book._ask_crc is None:
+        #PY     segs = book._ask_segs
+        #PY     ask_crc = book._ask_crc = crc32("".join(TOP_SEGS).encode())
+        #PY     computed = book.checksum = crc32(bid_part, ask_crc)
+        #PY else:  # neither top ten changed
+        #PY     computed = book.checksum
+        #PY if f"{computed}" == cs:
+        #C if stale:  # a top ten changed (the asks' part is kept while the asks' top ten is)
+        #C     ask_crc = book._ask_crc
+        #C     if ask_crc is None:
+        #C         ask_crc = book._ask_crc = crc_top(book._ask_segs, 0)
+        #C     computed = book.checksum = crc_top(book._bid_segs, ask_crc)
+        #C else:
+        #C     computed = book.checksum
+        #C if computed == cs:
             book.expected_checksum = computed
             valid = book.valid = True
         else:
-            computed = book.expected_checksum = int(cs)  # the message carries the frame's checksum
+            #PY computed = book.expected_checksum = int(cs)  # the message carries the frame's checksum
+            #C computed = book.expected_checksum = cs  # the message carries the frame's checksum
             valid = book.valid = book.checksum == computed
         if view is not None:
             view["valid"] = valid
@@ -827,16 +882,19 @@ def make(books_get, generic, mismatch):
 
 def _select(text: str, keep: set[str]) -> str:
     """The template lines for this variant: a line ``#NAME ...`` is kept (without the mark)
-    when NAME is in ``keep``, dropped otherwise; ``#ONE and i < depth#`` inline the same way."""
+    when NAME is in ``keep``, dropped otherwise (``#A #B ...``: both must be kept);
+    ``#ONE and i < depth#`` inline the same way."""
     out = []
     for line in text.splitlines():
         body = line.lstrip()
-        if body.startswith("#") and body[1:].split(" ", 1)[0].isupper():
-            name, _, rest = body[1:].partition(" ")
+        indent = line[: len(line) - len(body)]
+        while body.startswith("#") and body[1:].split(" ", 1)[0].isupper():
+            name, _, body = body[1:].partition(" ")
             if name not in keep:
-                continue
-            line = line[: len(line) - len(body)] + rest
-        out.append(line)
+                break
+            line = indent + body
+        else:
+            out.append(line)
     text = "\n".join(out)
     inline = re.compile(r"#([A-Z]+)(.*?)#")
     return inline.sub(lambda m: m.group(2) if m.group(1) in keep else "", text)
@@ -847,10 +905,12 @@ def _indented(text: str, spaces: int) -> str:
     return "\n".join(pad + line if line.strip() else "" for line in text.strip("\n").splitlines()).lstrip()
 
 
-def _decoder_source(quiet: bool, deep: bool) -> str:
-    """The source of the decoder factory for one variant (see :func:`_make_update_decoder`)."""
+def _decoder_source(quiet: bool, deep: bool, native: bool = False) -> str:
+    """The source of the decoder factory for one variant (see :func:`_make_update_decoder`);
+    ``native``: with the C helpers (``scan``, ``crc_top``, ``apply_one``)."""
     keep = {"QUIET"} if quiet else {"MSG"}
     keep.add("TOP" if deep else "FLAT")
+    keep.add("C" if native else "PY")
     sides = {}
     for s, key, p, q, g, m, cached in (("ask", 0, "ap", "aq", "ag", "ma", "_ask_crc"), ("bid", 4, "bp", "bq", "bg", "mb", "_bid_part")):
         def level(one: bool, s: str = s, key: int = key, p: str = p, q: str = q, g: str = g) -> str:
@@ -860,6 +920,15 @@ def _decoder_source(quiet: bool, deep: bool) -> str:
             else:
                 names = {"PRICE_": "price", "QTY_": "qty", "SIG_": "sig", "CACHE_GET": "cache_get", "PADS_BY_TEXT": "pads_by_text"}
             text = re.sub("|".join(names), lambda m: names[m.group(0)], text)
+            if native and one:  # the C apply_one, the template's code for a volume it leaves to it
+                head, mark, body = text.partition(f"key = entry[{key}]\n")
+                text = head + (
+                    f"done = apply_one(keys, segs, items, side, entry, {key}, {q}, {g}, book._qpad_by_text_len, ts, book.depth, REORDER)\n"
+                    "if done is None:  # a volume not in the usual form\n"
+                    + "\n".join("    " + line if line.strip() else "" for line in (mark + body).splitlines())
+                    + "\nelse:\n    if done & 2:  # cheaper to build it again when it is read\n        side = None\n        reordered = True\n"
+                    + ("    if done & 1:\n        top = True\n" if deep else "")
+                )
             if quiet:
                 return text
             # one level: its message is a list of one dict; in a loop: appended unless loads builds it
@@ -881,7 +950,7 @@ def _decoder_source(quiet: bool, deep: bool) -> str:
     return source.replace("ASK_SIDE", _indented(sides["ask"], 8)).replace("BID_SIDE", _indented(sides["bid"], 8))
 
 
-_DECODER_FACTORIES: dict[tuple[bool, bool], Callable[..., Any]] = {}
+_DECODER_FACTORIES: dict[tuple[bool, bool, bool], Callable[..., Any]] = {}
 # ``Decimal(text)`` for a frame's plain number text, ~10 % cheaper (a method call without the
 # constructor's argument parsing): a context that cannot round (every precision and exponent
 # a frame's number can have fits), so the result has the same digits and exponent
@@ -892,7 +961,7 @@ def _make_update_decoder(client: SpotOrderBookClient) -> Callable[[Any], Any]:
     """The client's frame decoder: book updates of pairs with a book applied straight from the
     frame's text by a function specialised for the client (quiet or not, depth above ten or
     not); every other frame goes to :meth:`SpotOrderBookClient._decode_frame`."""
-    variant = (client._quiet, client._depth > CHECKSUM_LEVELS)
+    variant = (client._quiet, client._depth > CHECKSUM_LEVELS, _apply_one is not None)
     factory = _DECODER_FACTORIES.get(variant)
     if factory is None:
         namespace = {
@@ -900,6 +969,7 @@ def _make_update_decoder(client: SpotOrderBookClient) -> Callable[[Any], Any]:
             "bisect": _bisect_left, "crc32": _crc32, "refcount": _refcount, "OWN": _OWN_REFS,
             "REORDER": _REORDER_IN_PLACE, "HANDLED": FRAME_HANDLED, "FAST_MAX": _FAST_FRAME_MAX,
             "exact_decimal": _exact_decimal, "_number": _number, "TEMPLATE": {"channel": "book", "type": "update", "data": None},
+            "scan": _scan_update, "crc_top": _crc32_top, "apply_one": _apply_one,
         }
         exec(compile(_decoder_source(*variant), f"<book update decoder {variant}>", "exec"), namespace)  # noqa: S102
         factory = _DECODER_FACTORIES[variant] = namespace["make"]

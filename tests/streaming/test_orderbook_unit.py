@@ -595,22 +595,32 @@ def test_lean_decoder_accepts_only_what_json_accepts() -> None:
     assert handled > 50
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["c-helpers", "pure-python"])
 @pytest.mark.parametrize("depth,pd,qd,seed,quiet", [(10, 1, 8, 31, False), (10, 2, 5, 32, True), (25, 2, 5, 33, False),
                                                     (1000, 2, 5, 34, False)])
 def test_update_decoder_keeps_the_books_and_messages_of_the_general_path(depth: int, pd: int, qd: int, seed: int,
-                                                                         quiet: bool) -> None:
+                                                                         quiet: bool, native: bool,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The decoder made for the client (``_settle``: one function per variant, applying book
     updates from the frame's text) against the general method ``SpotOrderBookClient._decode_frame``
     on the same random frames: volumes below one, above one, whole, with more decimals than
     the precision and zero; one level or several a side; wrong checksums and fresh snapshots;
     side dicts held by the caller. Same output, books, checksums and reference dicts (order
-    included) after every frame, and held side dicts never change."""
+    included) after every frame, and held side dicts never change. Both variants: with the C
+    helpers of kraken_ops/spot/_bookscan.c (when built) and with their pure-Python twins."""
+    from kraken_ops.spot import orderbook
     from kraken_ops.spot.orderbook import SpotOrderBookClient
+
+    if native and orderbook._apply_one is None:
+        pytest.skip("kraken_ops.spot._bookscan is not built")
+    if not native:
+        monkeypatch.setattr(orderbook, "_apply_one", None)
 
     rng = random.Random(seed)
     callback = None if quiet else (lambda pair, message: None)
     made, general = _client(depth, pd, qd, callback=callback), _client(depth, pd, qd, callback=callback)
     assert made._decode_frame.__name__ == "decode"  # the specialised decoder
+    assert made._decode_frame.__code__.co_filename.endswith(f"{native})>")  # of the variant asked for
     general._decode_frame = SpotOrderBookClient._decode_frame.__get__(general)
     unit, lot = D(1).scaleb(-pd), D(1).scaleb(-qd)
     asks = {D(5000) + unit * i: D(rng.randint(1, 10**7)) * lot for i in range(1, depth + 1)}
