@@ -473,7 +473,8 @@ apply_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     ptext = PyList_GET_ITEM(entry, 2);
 
     /* the volume's texts: the usual 0.<digits> with its pad, or the removal "0"; anything
-     * else is the caller's (None) */
+     * else is the caller's (None). sig: the volume's significant digits, or None or "" (a
+     * pattern group that did not take part) when it is not 0.<digits> */
     if (sig != Py_None && PyUnicode_GET_LENGTH(sig) > 0) {
         Py_ssize_t qn = PyUnicode_GET_LENGTH(qty);
         PyObject *pad = qn < PyTuple_GET_SIZE(pads) ? PyTuple_GET_ITEM(pads, qn) : Py_None;
@@ -492,7 +493,7 @@ apply_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 return NULL;
             Py_RETURN_NONE;
         }
-    } else if (sig == Py_None && PyUnicode_GET_LENGTH(qty) == 1 && PyUnicode_READ_CHAR(qty, 0) == '0') {
+    } else if (PyUnicode_GET_LENGTH(qty) == 1 && PyUnicode_READ_CHAR(qty, 0) == '0') {  /* sig None or "" */
         /* removal: seg stays NULL */
     } else {
         Py_RETURN_NONE;

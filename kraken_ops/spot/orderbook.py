@@ -920,10 +920,12 @@ def _decoder_source(quiet: bool, deep: bool, native: bool = False) -> str:
             else:
                 names = {"PRICE_": "price", "QTY_": "qty", "SIG_": "sig", "CACHE_GET": "cache_get", "PADS_BY_TEXT": "pads_by_text"}
             text = re.sub("|".join(names), lambda m: names[m.group(0)], text)
-            if native and one:  # the C apply_one, the template's code for a volume it leaves to it
+            if native:  # the C apply_one, the template's code for a volume it leaves to it
+                # (in a loop the side is cut to the depth after the last level: no depth here)
+                args = f"{q}, {g}, book._qpad_by_text_len, ts, book.depth" if one else "qty, sig, pads_by_text, ts, UNBOUNDED"
                 head, mark, body = text.partition(f"key = entry[{key}]\n")
                 text = head + (
-                    f"done = apply_one(keys, segs, items, side, entry, {key}, {q}, {g}, book._qpad_by_text_len, ts, book.depth, REORDER)\n"
+                    f"done = apply_one(keys, segs, items, side, entry, {key}, {args}, REORDER)\n"
                     "if done is None:  # a volume not in the usual form\n"
                     + "\n".join("    " + line if line.strip() else "" for line in (mark + body).splitlines())
                     + "\nelse:\n    if done & 2:  # cheaper to build it again when it is read\n        side = None\n        reordered = True\n"
@@ -969,7 +971,7 @@ def _make_update_decoder(client: SpotOrderBookClient) -> Callable[[Any], Any]:
             "bisect": _bisect_left, "crc32": _crc32, "refcount": _refcount, "OWN": _OWN_REFS,
             "REORDER": _REORDER_IN_PLACE, "HANDLED": FRAME_HANDLED, "FAST_MAX": _FAST_FRAME_MAX,
             "exact_decimal": _exact_decimal, "_number": _number, "TEMPLATE": {"channel": "book", "type": "update", "data": None},
-            "scan": _scan_update, "crc_top": _crc32_top, "apply_one": _apply_one,
+            "scan": _scan_update, "crc_top": _crc32_top, "apply_one": _apply_one, "UNBOUNDED": sys.maxsize,
         }
         exec(compile(_decoder_source(*variant), f"<book update decoder {variant}>", "exec"), namespace)  # noqa: S102
         factory = _DECODER_FACTORIES[variant] = namespace["make"]

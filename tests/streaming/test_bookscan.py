@@ -204,6 +204,10 @@ def test_apply_one_leaves_unusual_volumes_to_the_template_and_refuses_what_is_no
     for qty, sig in (("1.5", None), ("12", None), ("0.000000001", "1"), ("0.00", None)):
         assert _native.apply_one(*args, qty, sig, pads, "t", 10, 4) is None, qty
     assert book.reference_view()["ask"] == {"100.0": ("1.00000000", None), "100.5": ("2.00000000", None)}
+    # a removal, whether the pattern's significant-digits group is None or "" (findall's empty group)
+    assert _native.apply_one(*args, "0", "", pads, "t", 10, 4) == 1
+    assert _native.apply_one(*args, "0", None, pads, "t", 10, 4) == 0  # gone already
+    assert book._ask_segs == [book._price_entry("100.5")[1] + "200000000"] and len(book._ask_keys) == 2
     for bad in ((list(book._ask_keys), tuple(book._ask_segs)), (tuple(book._ask_keys), book._ask_segs)):
         with pytest.raises(TypeError):
             _native.apply_one(bad[0], bad[1], book._ask_levels, None, entry, 0, "0.5", "5", pads, "t", 10, 4)
