@@ -36,6 +36,10 @@ install python-kraken-sdk==3.5.1``); its AssetPairs lookup answers from memory (
 decimals 1, lot decimals 8) and its resubscription (socket) is stubbed out and counts the
 invalid checksums. ``--kraken-ops-root`` times another checkout that has this client API.
 
+kraken-ops' client uses the optional C module ``kraken_ops.spot._bookscan`` when it was built
+(``pip install`` with a C compiler); the first line says whether it did. Run with
+``KRAKEN_OPS_NO_EXTENSIONS=1`` to time the pure-Python twins.
+
 Timing: best of ``--repeat`` passes, as process CPU time (``time.process_time``: what the
 replay costs, robust against other processes on a shared machine; the ratio is taken from
 it) and wall time (``time.perf_counter``). Memory (unless ``--no-memory``): a separate pass
@@ -159,8 +163,11 @@ def setup_book(depth):
             state["invalid"] += 1
     return handle, state
 
+from kraken_ops.spot import orderbook as _orderbook
 path, depth, repeat, limit, memory = sys.argv[2], int(sys.argv[3]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7] == "1"
-print(json.dumps(run(setup_book if kind == "book" else setup_client, path, depth, repeat, limit, memory)))
+result = run(setup_book if kind == "book" else setup_client, path, depth, repeat, limit, memory)
+result["c_helpers"] = getattr(_orderbook, "_apply_one", None) is not None
+print(json.dumps(result))
 """
 
 SDK = COMMON + r"""
@@ -258,6 +265,8 @@ def main() -> None:
         print(f"depth {depth}: {path.name}, 1 snapshot + {frames - 1:,} updates (JSON text in: parse + apply + checksum [+ callback])")
         book = ours("book", path, depth)
         if book:
+            print("  kraken-ops runs with its optional C module (kraken_ops.spot._bookscan)" if book.get("c_helpers") else
+                  "  kraken-ops runs without its optional C module (not built, or KRAKEN_OPS_NO_EXTENSIONS set): Python only")
             print(_line("kraken-ops OrderBook.apply(loads())", book))
         for config in args.configs.split(","):
             title, our_kind, sdk_kind = CONFIGS[config]

@@ -10,6 +10,7 @@ import json
 import re
 import shlex
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,13 @@ def test_version_command_and_dash_v(cli):
         assert result.stdout == f"kraken-ops {__version__}\n"
     data = json.loads(cli.subprocess("version", "-o", "json").stdout)
     assert data["version"] == __version__ and data["python"].count(".") == 2
+    from kraken_ops.spot import orderbook
+
+    assert data["order_book_c_helpers"] is (orderbook._apply_one is not None)
+    env = {**cli.env(), "KRAKEN_OPS_NO_EXTENSIONS": "1"}
+    off = subprocess.run([sys.executable, "-m", "kraken_ops.cli", "version", "-o", "json"], capture_output=True, text=True,
+                         env=env, timeout=60)
+    assert json.loads(off.stdout)["order_book_c_helpers"] is False
 
 
 def test_usage_errors_are_one_line_with_the_usage_and_where_to_read_more(cli):

@@ -47,7 +47,9 @@ def register_top_level(root: typer.Typer) -> None:
     def version() -> None:
         """The version of kraken-ops.
 
-        Same as kraken-ops --version (or -V); with -o json also Python's and typer's versions.
+        Same as kraken-ops --version (or -V); with -o json also Python's and typer's versions,
+        and whether the order book's optional C helpers are in use (order_book_c_helpers:
+        false when they were not built at install, or KRAKEN_OPS_NO_EXTENSIONS is set).
 
         Example: kraken-ops version
         Example: kraken-ops version -o json
@@ -63,7 +65,10 @@ def register_top_level(root: typer.Typer) -> None:
         if options.output in (None, "table") and options.query is None:  # a line, as --version prints it
             out.text(f"kraken-ops {__version__}")
             return
-        out.emit({"version": __version__, "python": platform.python_version(), "typer": typer.__version__})
+        from kraken_ops.spot.orderbook import _apply_one
+
+        out.emit({"version": __version__, "python": platform.python_version(), "typer": typer.__version__,
+                  "order_book_c_helpers": _apply_one is not None})
 
     @command(root, "commands", kind="public")
     def commands(
