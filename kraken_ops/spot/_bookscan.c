@@ -472,8 +472,8 @@ apply_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     ptoken = PyList_GET_ITEM(entry, 1);
     ptext = PyList_GET_ITEM(entry, 2);
 
-    /* the volume's texts: the usual 0.<digits> with its pad, or the removal "0"; anything
-     * else is the caller's (None). sig: the volume's significant digits, or None or "" (a
+    /* the volume's texts: the usual 0.<digits> with its pad, <digits>.<digits>, or a removal
+     * ("0", 0.<zeros>); anything else is the caller's (None). sig: the volume's significant digits, or None or "" (a
      * pattern group that did not take part) when it is not 0.<digits> */
     if (sig != Py_None && PyUnicode_GET_LENGTH(sig) > 0) {
         Py_ssize_t qn = PyUnicode_GET_LENGTH(qty);
@@ -495,7 +495,51 @@ apply_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
     } else if (PyUnicode_GET_LENGTH(qty) == 1 && PyUnicode_READ_CHAR(qty, 0) == '0') {  /* sig None or "" */
         /* removal: seg stays NULL */
+    } else if (TEXT_READY(qty) == 0 && PyUnicode_IS_ASCII(qty)) {
+        /* <digits>.<digits> with at most the pair's decimals (1.5 -> token 150000000), or
+         * 0.<zeros> (a removal); whole numbers and longer fractions round: the caller's */
+        const char *q = (const char *)PyUnicode_1BYTE_DATA(qty);
+        Py_ssize_t qn = PyUnicode_GET_LENGTH(qty), dot, fn, k;
+        const char *d = memchr(q, '.', (size_t)qn);
+        PyObject *pad;
+        if (d == NULL)
+            Py_RETURN_NONE;
+        dot = d - q;
+        fn = qn - dot - 1;
+        pad = 2 + fn < PyTuple_GET_SIZE(pads) ? PyTuple_GET_ITEM(pads, 2 + fn) : Py_None;
+        if (pad == Py_None || dot == 0 || !PyUnicode_CheckExact(pad) || !PyUnicode_IS_ASCII(pad) ||
+            !PyUnicode_CheckExact(ptoken) || TEXT_READY(ptoken) < 0 || !PyUnicode_IS_ASCII(ptoken)) {
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+        if (q[0] == '0') {
+            if (dot != 1)
+                Py_RETURN_NONE;
+            for (k = 2; k < qn; k++)
+                if (q[k] != '0')
+                    Py_RETURN_NONE;  /* 0.<digits> comes with its significant digits */
+            /* 0.000: a removal, seg stays NULL */
+        } else {
+            Py_ssize_t pn = PyUnicode_GET_LENGTH(ptoken), padn = PyUnicode_GET_LENGTH(pad);
+            unsigned char *w;
+            seg = PyUnicode_New(pn + qn - 1 + padn, 127);
+            if (seg == NULL)
+                return NULL;
+            w = PyUnicode_1BYTE_DATA(seg);
+            memcpy(w, PyUnicode_1BYTE_DATA(ptoken), (size_t)pn);
+            memcpy(w + pn, q, (size_t)dot);
+            memcpy(w + pn + dot, q + dot + 1, (size_t)fn);
+            memcpy(w + pn + dot + fn, PyUnicode_1BYTE_DATA(pad), (size_t)padn);
+            ref = ascii_concat(qty, pad, NULL);
+            if (ref == NULL) {
+                Py_DECREF(seg);
+                if (PyErr_Occurred())
+                    return NULL;
+                Py_RETURN_NONE;
+            }
+        }
     } else {
+        PyErr_Clear();
         Py_RETURN_NONE;
     }
 

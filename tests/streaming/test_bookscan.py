@@ -201,9 +201,17 @@ def test_apply_one_leaves_unusual_volumes_to_the_template_and_refuses_what_is_no
     entry = book._price_entry("100.0")
     args = [book._ask_keys, book._ask_segs, book._ask_levels, None, entry, 0]
     pads = book._qpad_by_text_len
-    for qty, sig in (("1.5", None), ("12", None), ("0.000000001", "1"), ("0.00", None)):
+    # whole numbers and more decimals than the pair's go back to the template (they round)
+    for qty, sig in (("12", None), ("0.000000001", "1"), ("1.000000001", None), ("0.5", None)):
         assert _native.apply_one(*args, qty, sig, pads, "t", 10, 4) is None, qty
     assert book.reference_view()["ask"] == {"100.0": ("1.00000000", None), "100.5": ("2.00000000", None)}
+    # a volume of one or more with few decimals: applied, token and reference text padded
+    assert _native.apply_one(*args, "12.5", None, pads, "t", 10, 4) == 1
+    assert book._ask_segs[0] == entry[1] + "1250000000" and book._ask_levels[0] == ("100.0", ("12.50000000", "t"))
+    # 0.<zeros> is a removal, like "0"
+    assert _native.apply_one(*args, "0.00", None, pads, "t", 10, 4) == 1
+    assert book._ask_levels == [("100.5", ("2.00000000", None))]
+    assert _native.apply_one(*args, "1.5", None, pads, "t", 10, 4) == 1  # back, in front
     # a removal, whether the pattern's significant-digits group is None or "" (findall's empty group)
     assert _native.apply_one(*args, "0", "", pads, "t", 10, 4) == 1
     assert _native.apply_one(*args, "0", None, pads, "t", 10, 4) == 0  # gone already

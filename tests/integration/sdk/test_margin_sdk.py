@@ -34,7 +34,11 @@ def test_a_margin_order_opens_a_position_shown_by_open_positions_and_trade_balan
     assert set(one) >= {"pair", "time", "type", "ordertype", "cost", "fee", "vol", "vol_closed", "margin", "value",
                         "net", "terms", "rollovertm", "misc", "oflags"}
     assert one["pair"] == "XXBTZUSD" and one["type"] == "buy" and one["net"][0] in "+-"
-    assert Decimal(one["margin"]) * 2 == Decimal(one["cost"])
+    # half the cost, each written at the pair's cost decimals (so 2 x margin may differ from
+    # the cost by a unit of the last place: 565.65268 x 2 against 1131.30537)
+    cost, margin = Decimal(one["cost"]), Decimal(one["margin"])
+    assert margin.as_tuple().exponent == cost.as_tuple().exponent
+    assert abs(margin * 2 - cost) <= 2 * Decimal(1).scaleb(cost.as_tuple().exponent), (margin, cost)
     assert "value" not in next(iter(user.get_open_positions(consolidation=None).values()))  # docalcs off
     (group,) = user.get_open_positions()  # the SDK's default: consolidation=market, a list
     assert group["pair"] == "XXBTZUSD" and group["positions"] == str(len(positions)) and group["leverage"] == "2.00000"
