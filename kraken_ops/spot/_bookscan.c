@@ -6,7 +6,8 @@
  * its twin on random and hand-made input:
  *
  *   scan_update(raw)        the groups of orderbook._UPDATE_FRAME.fullmatch(raw), or None
- *                           (the checksum group as an int, not text)
+ *                           (the checksum group as an int, not text; a side's further
+ *                           levels as _UPDATE_LEVELS.findall gives them, in a tuple)
  *   crc32_top(segs, start)  zlib.crc32("".join(segs[:10]).encode(), start): a side's
  *                           part of the book checksum, continuing from start
  *   apply_one(...)          one level of a book update applied to a side (its keys, checksum
@@ -101,6 +102,21 @@ plain(ptr_t p, ptr_t end)
     return n;
 }
 
+/* the significant digits of a volume 0.<zeros><digits> (NULL: not that form) */
+static ptr_t
+significant(ptr_t qty, Py_ssize_t n, Py_ssize_t *sig_n)
+{
+    ptr_t s, e = qty + n;
+    if (n <= 2 || qty[0] != '0' || qty[1] != '.')
+        return NULL;
+    for (s = qty + 2; s < e && *s == '0'; s++)
+        ;
+    if (s == e)
+        return NULL;
+    *sig_n = e - s;
+    return s;
+}
+
 typedef struct {
     ptr_t price, qty, sig, more;  /* NULL: the side is empty / no significant digits */
     Py_ssize_t price_n, qty_n, sig_n, more_n;
@@ -129,15 +145,7 @@ side(ptr_t *p, ptr_t end, side_t *out)
         return 0;
     out->qty_n = q - out->qty;
     /* the usual volume 0.<zeros><digits>: its significant digits */
-    if (out->qty_n > 2 && out->qty[0] == '0' && out->qty[1] == '.') {
-        ptr_t s = out->qty + 2, e = out->qty + out->qty_n;
-        while (s < e && *s == '0')
-            s++;
-        if (s < e) {
-            out->sig = s;
-            out->sig_n = e - s;
-        }
-    }
+    out->sig = significant(out->qty, out->qty_n, &out->sig_n);
     if (!LIT(&q, end, "}"))
         return 0;
     out->more = q;
@@ -160,6 +168,53 @@ text(ptr_t start, Py_ssize_t n)
     return PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, start, n);
 }
 
+/* The further levels of a side (the text after its first level, already checked by
+ * side()): a tuple of (price, qty, sig) with sig "" when the volume is not 0.<digits> -
+ * what orderbook._UPDATE_LEVELS.findall gives for that text. */
+static PyObject *
+further_levels(ptr_t p, Py_ssize_t n)
+{
+    ptr_t end = p + n, q;
+    Py_ssize_t count = 0, k = 0, i;
+    PyObject *out;
+    for (q = p; q < end; q++)
+        count += *q == '{';
+    out = PyTuple_New(count);
+    if (out == NULL)
+        return NULL;
+    while (k < count) {
+        ptr_t price, qty, sig;
+        Py_ssize_t price_n, qty_n, sig_n = 0;
+        PyObject *level;
+        p += 10;  /* ,{"price": */
+        price = p;
+        while (*p != ',')
+            p++;
+        price_n = p - price;
+        p += 7;  /* ,"qty": */
+        qty = p;
+        while (*p != '}')
+            p++;
+        qty_n = p - qty;
+        p++;
+        sig = significant(qty, qty_n, &sig_n);
+        level = PyTuple_New(3);
+        if (level == NULL)
+            goto fail;
+        PyTuple_SET_ITEM(out, k++, level);
+        PyTuple_SET_ITEM(level, 0, text(price, price_n));
+        PyTuple_SET_ITEM(level, 1, text(qty, qty_n));
+        PyTuple_SET_ITEM(level, 2, sig != NULL ? text(sig, sig_n) : PyUnicode_New(0, 0));
+        for (i = 0; i < 3; i++)
+            if (PyTuple_GET_ITEM(level, i) == NULL)
+                goto fail;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static int
 put_side(PyObject *tuple, Py_ssize_t at, const side_t *s)
 {
@@ -180,7 +235,7 @@ put_side(PyObject *tuple, Py_ssize_t at, const side_t *s)
         Py_INCREF(Py_None);
         items[2] = Py_None;
     }
-    items[3] = text(s->more, s->more_n);
+    items[3] = further_levels(s->more, s->more_n);
     for (i = 0; i < 4; i++) {
         if (items[i] == NULL) {
             int j;

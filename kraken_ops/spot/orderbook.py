@@ -79,13 +79,15 @@ if not os.environ.get("KRAKEN_OPS_NO_EXTENSIONS"):
 
 def scan_update_py(raw: str) -> tuple[Any, ...] | None:
     """The pure-Python twin of the C ``scan_update``: a book update frame's groups (pair;
-    bids' first price, volume, volume's significant digits, further levels; the same for
-    asks; checksum as int; timestamp), or None when the frame is not in Kraken's exact form."""
+    bids' first price, volume, volume's significant digits, further levels as
+    ``_UPDATE_LEVELS.findall`` gives them in a tuple; the same for asks; checksum as int;
+    timestamp), or None when the frame is not in Kraken's exact form."""
     match = _UPDATE_FRAME.fullmatch(raw)
     if match is None:
         return None
-    groups = match.groups()
-    return (*groups[:9], int(groups[9]), groups[10])
+    g = match.groups()
+    more = [None if text is None else tuple(_UPDATE_LEVELS.findall(text)) for text in (g[4], g[8])]
+    return (*g[:4], more[0], *g[5:8], more[1], int(g[9]), g[10])
 
 
 def crc32_top_py(segs: list[str], start: int) -> int:
@@ -787,7 +789,8 @@ else:
         #MSG S_levels = [] if len(raw) <= FAST_MAX else None
         cache_get = book._price_cache.get
         pads_by_text = book._qpad_by_text_len
-        for price, qty, sig in [(P, Q, G), *findall(M)]:
+        #PY for price, qty, sig in [(P, Q, G), *findall(M)]:
+        #C for price, qty, sig in [(P, Q, G), *M]:  # the scanner gives the further levels
             LOOP_LEVEL
         if len(items) > (depth := book.depth):  # levels pushed below the depth: Kraken sends no removal for them
             if side is not None:
