@@ -365,6 +365,12 @@ class ReconnectingWebSocket:
                 raise
             except Exception as exc:  # noqa: BLE001 - OSError, InvalidHandshake, timeouts...
                 reason = f"connect failed: {type(exc).__name__}: {exc}"
+                status = getattr(getattr(exc, "response", None), "status_code", None)
+                if failures == 0 and isinstance(status, int) and 400 <= status < 500 and status != 429:
+                    # most likely a wrong URL or path (it stays wrong): said once, where it shows
+                    # without any logging set up; the retries go on as for any failure
+                    LOG.warning("%s: %s refused the WebSocket connection (HTTP %d): is the URL right? Retrying.",
+                                self.name, self.url, status)
             else:
                 self._ws = ws
                 self.connects += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from decimal import Decimal
 from typing import Any
@@ -136,6 +137,18 @@ async def test_start_fails_with_max_reconnect_error_when_nothing_listens() -> No
     client = SpotWSClient(ws_url="ws://127.0.0.1:9/", max_reconnect_attempts=1, **FAST)
     with pytest.raises(MaxReconnectError):
         await client.start()
+
+
+async def test_a_refused_handshake_is_one_warning_naming_the_url(exchange: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """A WebSocket URL with a wrong path (HTTP 404 at the handshake) is said at WARNING, which
+    shows without any logging set up, once per streak of failures; retries go on as before."""
+    url = exchange.ws_spot_public.rsplit("/", 1)[0]  # ws://host:port/ws: no such path
+    client = SpotWSClient(ws_url=url, max_reconnect_attempts=2, **FAST)
+    with caplog.at_level(logging.INFO, logger="kraken_ops.ws"), pytest.raises(MaxReconnectError):
+        await client.start()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [f"public: {url} refused the WebSocket connection (HTTP 404): is the URL right? Retrying."]
+    assert sum("reconnecting in" in r.getMessage() for r in caplog.records) == 2  # the retries, at INFO
 
 
 async def test_trading_helpers_return_result_or_raise_mapped_error() -> None:
