@@ -1,22 +1,25 @@
 /* Optional C helpers for kraken_ops.spot.orderbook (the Spot order book's text path).
  *
- * Two pure functions, each with a pure-Python twin in orderbook.py that stays the
- * definition (and the fallback when this module is not built, or when
- * KRAKEN_OPS_NO_EXTENSIONS is set); tests/streaming/test_bookscan.py holds each equal to
- * its twin on random and hand-made input:
+ * Three functions, each with a pure-Python twin in orderbook.py that stays the definition
+ * (and runs when this module is not built, or when KRAKEN_OPS_NO_EXTENSIONS is set);
+ * tests/streaming/test_bookscan.py and the decoder test of test_orderbook_unit.py (run in
+ * both variants) hold each equal to its twin on recorded, random and hand-made input:
  *
  *   scan_update(raw)        the groups of orderbook._UPDATE_FRAME.fullmatch(raw), or None
  *                           (the checksum group as an int, not text; a side's further
- *                           levels as _UPDATE_LEVELS.findall gives them, in a tuple)
+ *                           levels as _UPDATE_LEVELS.findall gives them, in a tuple);
+ *                           twin: scan_update_py
  *   crc32_top(segs, start)  zlib.crc32("".join(segs[:10]).encode(), start): a side's
- *                           part of the book checksum, continuing from start
+ *                           part of the book checksum, continuing from start;
+ *                           twin: crc32_top_py
  *   apply_one(...)          one level of a book update applied to a side (its keys, checksum
- *                           segments, reference items and reference dict), as the update
- *                           decoder's template applies a side's single level; None for a
- *                           volume not in the usual form (the template applies it)
+ *                           segments, reference items and reference dict, changed in
+ *                           place); twin: the update decoder template's level code, which
+ *                           applies what this returns None for (volumes that round)
  *
- * Nothing here keeps state between calls, allocates beyond the returned objects, or
- * reads outside the string it was given.
+ * The only state kept between calls is the last frame's pair text (scan_update hands out
+ * the same str object while the pair does not change). Nothing reads outside the objects
+ * it was given.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
