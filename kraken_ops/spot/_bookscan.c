@@ -120,6 +120,20 @@ significant(ptr_t qty, Py_ssize_t n, Py_ssize_t *sig_n)
     return s;
 }
 
+/* a literal then a number: the number's span */
+static int
+field(ptr_t *p, ptr_t end, const char *name, Py_ssize_t name_n, ptr_t *start, Py_ssize_t *n)
+{
+    if (!lit(p, end, name, name_n))
+        return 0;
+    *start = *p;
+    if (!number(p, end))
+        return 0;
+    *n = *p - *start;
+    return 1;
+}
+#define FIELD(p, end, s, start, n) field((p), (end), (s), (Py_ssize_t)(sizeof(s) - 1), (start), (n))
+
 typedef struct {
     ptr_t price, qty, sig, more;  /* NULL: the side is empty / no significant digits */
     Py_ssize_t price_n, qty_n, sig_n, more_n;
@@ -135,18 +149,8 @@ side(ptr_t *p, ptr_t end, side_t *out)
         *p = q + 1;
         return 1;
     }
-    if (!LIT(&q, end, "{\"price\":"))
+    if (!FIELD(&q, end, "{\"price\":", &out->price, &out->price_n) || !FIELD(&q, end, ",\"qty\":", &out->qty, &out->qty_n))
         return 0;
-    out->price = q;
-    if (!number(&q, end))
-        return 0;
-    out->price_n = q - out->price;
-    if (!LIT(&q, end, ",\"qty\":"))
-        return 0;
-    out->qty = q;
-    if (!number(&q, end))
-        return 0;
-    out->qty_n = q - out->qty;
     /* the usual volume 0.<zeros><digits>: its significant digits */
     out->sig = significant(out->qty, out->qty_n, &out->sig_n);
     if (!LIT(&q, end, "}"))
@@ -504,7 +508,7 @@ static PyObject *
 apply_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *keys, *segs, *items, *side, *entry, *qty, *sig, *pads, *ts;
-    PyObject *key, *ptoken, *ptext, *seg = NULL, *ref = NULL, *value = NULL, *item = NULL;
+    PyObject *key, *ptoken, *ptext, *pad = NULL, *seg = NULL, *ref = NULL, *value = NULL, *item = NULL;
     Py_ssize_t key_index, depth, reorder, i, n;
     int found, result = 0;
 
@@ -531,22 +535,16 @@ apply_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     ptext = PyList_GET_ITEM(entry, 2);
 
     /* the volume's texts: the usual 0.<digits> with its pad, <digits>.<digits>, or a removal
-     * ("0", 0.<zeros>); anything else is the caller's (None). sig: the volume's significant digits, or None or "" (a
-     * pattern group that did not take part) when it is not 0.<digits> */
+     * ("0", 0.<zeros>); anything else is the caller's (None). sig: the volume's significant
+     * digits, or None or "" (a pattern group that did not take part) when it is not
+     * 0.<digits> */
     if (sig != Py_None && PyUnicode_GET_LENGTH(sig) > 0) {
         Py_ssize_t qn = PyUnicode_GET_LENGTH(qty);
-        PyObject *pad = qn < PyTuple_GET_SIZE(pads) ? PyTuple_GET_ITEM(pads, qn) : Py_None;
+        pad = qn < PyTuple_GET_SIZE(pads) ? PyTuple_GET_ITEM(pads, qn) : Py_None;
         if (pad == Py_None)
             Py_RETURN_NONE;
         seg = ascii_concat(ptoken, sig, pad);
         if (seg == NULL) {
-            if (PyErr_Occurred())
-                return NULL;
-            Py_RETURN_NONE;
-        }
-        ref = ascii_concat(qty, pad, NULL);
-        if (ref == NULL) {
-            Py_DECREF(seg);
             if (PyErr_Occurred())
                 return NULL;
             Py_RETURN_NONE;
@@ -559,7 +557,6 @@ apply_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         const char *q = (const char *)PyUnicode_1BYTE_DATA(qty);
         Py_ssize_t qn = PyUnicode_GET_LENGTH(qty), dot, fn, k;
         const char *d = memchr(q, '.', (size_t)qn);
-        PyObject *pad;
         if (d == NULL)
             Py_RETURN_NONE;
         dot = d - q;
@@ -588,17 +585,19 @@ apply_one(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             memcpy(w + pn, q, (size_t)dot);
             memcpy(w + pn + dot, q + dot + 1, (size_t)fn);
             memcpy(w + pn + dot + fn, PyUnicode_1BYTE_DATA(pad), (size_t)padn);
-            ref = ascii_concat(qty, pad, NULL);
-            if (ref == NULL) {
-                Py_DECREF(seg);
-                if (PyErr_Occurred())
-                    return NULL;
-                Py_RETURN_NONE;
-            }
         }
     } else {
         PyErr_Clear();
         Py_RETURN_NONE;
+    }
+    if (seg != NULL) {  /* the reference text: the volume padded to the pair's decimals */
+        ref = ascii_concat(qty, pad, NULL);
+        if (ref == NULL) {
+            Py_DECREF(seg);
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_NONE;
+        }
     }
 
     i = bisect_keys(keys, key);
