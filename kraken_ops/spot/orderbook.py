@@ -97,6 +97,10 @@ def crc32_top_py(segs: list[str], start: int) -> int:
     return _crc32("".join(segs if len(segs) <= CHECKSUM_LEVELS else segs[:CHECKSUM_LEVELS]).encode(), start)
 
 
+# a side's part of the checksum, as the general path takes it: the C function when built
+_top_crc: Callable[[list[str], int], int] = _crc32_top if _crc32_top is not None else crc32_top_py
+
+
 def _own_refs() -> int:
     """How many references a dict held in one slot has, read the way the book reads it (the
     slot, a local name, getrefcount's argument): more means that someone else holds it."""
@@ -392,20 +396,9 @@ class OrderBook:
                     self._fresh = False
         if timestamp is not None:
             self.timestamp = timestamp
-        bid_part = self._bid_part
-        if bid_part is None:
-            segs = self._bid_segs
-            bid_part = self._bid_part = "".join(segs if len(segs) <= 10 else segs[:10]).encode()
-            ask_crc = self._ask_crc
-            if ask_crc is None:
-                segs = self._ask_segs
-                ask_crc = self._ask_crc = _crc32("".join(segs if len(segs) <= 10 else segs[:10]).encode())
-            computed = self.checksum = _crc32(bid_part, ask_crc)
-        elif self._ask_crc is None:
-            segs = self._ask_segs
-            ask_crc = self._ask_crc = _crc32("".join(segs if len(segs) <= 10 else segs[:10]).encode())
-            computed = self.checksum = _crc32(bid_part, ask_crc)
-        else:  # neither top ten changed
+        if self._bid_part is None or self._ask_crc is None:  # a top ten changed
+            computed = self.checksum = self.compute_checksum()
+        else:
             computed = self.checksum
         if type(expected) is str and str(computed) == expected:  # a frame's digits (int() only when they differ)
             self.expected_checksum = computed
@@ -549,11 +542,11 @@ class OrderBook:
         """
         ask_crc = self._ask_crc
         if ask_crc is None:
-            ask_crc = self._ask_crc = zlib.crc32("".join(self._ask_segs[:CHECKSUM_LEVELS]).encode())
+            ask_crc = self._ask_crc = _top_crc(self._ask_segs, 0)
         bid_part = self._bid_part
         if bid_part is None:
             bid_part = self._bid_part = "".join(self._bid_segs[:CHECKSUM_LEVELS]).encode()
-        return zlib.crc32(bid_part, ask_crc) & 0xFFFFFFFF
+        return _crc32(bid_part, ask_crc)
 
     # -- reading -------------------------------------------------------------------------
     def reference_view(self) -> dict[str, Any]:
